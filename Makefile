@@ -1,0 +1,37 @@
+# The two commands: `make run` (the app, with demo data) and `make test` (lint and the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+
+.PHONY: run test lint pytest bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Web server and django-q2 worker side by side on SQLite; Ctrl-C stops both.
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@echo "RealtyCRM: http://127.0.0.1:$(PORT)/  (admin: /admin/; Ctrl-C stops web and worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(PY) manage.py qcluster & \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT) & \
+	wait -n
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+pytest: $(VENV)/.installed
+	$(PY) manage.py makemigrations --check --dry-run --settings=realtycrm.settings.test
+	$(VENV)/bin/pytest
+
+test: lint pytest
+
+clean:
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache

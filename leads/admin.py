@@ -1,0 +1,232 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
+
+from .forms import FORM_FOR_SOURCE
+from .intake import submission_process
+from .models import Agent, ConsentRecord, Lead, LeadEvent, RoutingRule, Submission
+from .selectors import lead_visible_to
+
+
+class LeadEventInline(admin.TabularInline):
+    model = LeadEvent
+    extra = 0
+    fields = ("occurred_at", "kind", "channel", "summary", "actor")
+    readonly_fields = fields
+    ordering = ("-occurred_at", "-id")
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+
+class ConsentInline(admin.TabularInline):
+    model = ConsentRecord
+    extra = 0
+    fields = ("created_at", "channel", "wording_version", "ip", "form_url")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "source",
+        "intent",
+        "timeline",
+        "side",
+        "stage",
+        "owner",
+        "nurture_track",
+        "created_at",
+    )
+    list_filter = ("source", "intent", "timeline", "side", "stage", "owner", "nurture_track")
+    search_fields = ("first_name", "last_name", "email", "phone", "property_address")
+    list_select_related = ("owner", "nurture_track")
+    date_hierarchy = "created_at"
+    raw_id_fields = ("owner",)
+    readonly_fields = (
+        "created_at",
+        "updated_at",
+        "last_inquiry_at",
+        "inquiry_count",
+        "intent_reason",
+        "routing_rule",
+        "first_automated_contact_at",
+        "alert_acknowledged_at",
+        "first_personal_contact_at",
+        "last_personal_contact_at",
+        "sms_consent_at",
+        "sms_consent_version",
+        "raw_submission",
+    )
+    fieldsets = (
+        ("Contact", {"fields": ("first_name", "last_name", "email", "phone")}),
+        (
+            "What they told us",
+            {
+                "fields": (
+                    "source",
+                    "timeline",
+                    "side",
+                    "property_address",
+                    "neighbourhood",
+                    "postal_code",
+                    ("bedrooms", "bathrooms"),
+                    "open_house",
+                    "inquiry_type",
+                    "message",
+                    "asked_for_showing",
+                )
+            },
+        ),
+        (
+            "Routing",
+            {
+                "fields": (
+                    "intent",
+                    "intent_reason",
+                    "routing_rule",
+                    "nurture_track",
+                    "first_contact_mode",
+                    "owner",
+                    "stage",
+                )
+            },
+        ),
+        (
+            "Speed to lead",
+            {
+                "fields": (
+                    "created_at",
+                    "last_inquiry_at",
+                    "inquiry_count",
+                    "first_automated_contact_at",
+                    "alert_acknowledged_at",
+                    "first_personal_contact_at",
+                    "last_personal_contact_at",
+                )
+            },
+        ),
+        (
+            "Consent",
+            {
+                "fields": (
+                    "sms_consent_at",
+                    "sms_consent_version",
+                    "sms_opted_out_at",
+                    "email_opted_out_at",
+                )
+            },
+        ),
+        (
+            "Attribution",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "utm_source",
+                    "utm_medium",
+                    "utm_campaign",
+                    "utm_content",
+                    "utm_term",
+                    "raw_submission",
+                ),
+            },
+        ),
+    )
+    inlines = [LeadEventInline, ConsentInline]
+
+    def get_queryset(self, request):
+        # Staff agents see their own leads here too; brokers see all.
+        return lead_visible_to(request.user, super().get_queryset(request))
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "lead", "kind", "channel", "summary", "actor")
+    list_filter = ("kind", "channel")
+    search_fields = ("lead__first_name", "lead__last_name", "lead__email", "summary")
+    list_select_related = ("lead", "actor")
+    raw_id_fields = ("lead", "actor")
+    date_hierarchy = "occurred_at"
+
+    def get_queryset(self, request):
+        visible = lead_visible_to(request.user)
+        return super().get_queryset(request).filter(lead__in=visible)
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "source", "intent", "side", "track", "alert", "first_contact_mode")
+    list_editable = ("track", "alert", "first_contact_mode")
+    list_display_links = ("__str__",)
+    list_filter = ("source", "intent", "side", "alert", "track")
+    list_select_related = ("track",)
+
+
+@admin.register(Submission)
+class SubmissionAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "source", "status", "spam_reason", "lead", "ip")
+    list_filter = ("status", "source", "spam_reason")
+    list_select_related = ("lead",)
+    raw_id_fields = ("lead",)
+    readonly_fields = [field.name for field in Submission._meta.fields]
+    actions = ["process_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Process again (failed or wrongly quarantined submissions)")
+    def process_again(self, request, queryset):
+        done = 0
+        for submission in queryset.exclude(status=Submission.Status.ACCEPTED):
+            form = FORM_FOR_SOURCE[submission.source](data=submission.data, query=submission.query)
+            if not form.is_valid():
+                self.message_user(
+                    request,
+                    f"{submission}: {form.errors.as_text()}",
+                    level=messages.WARNING,
+                )
+                continue
+            lead = submission_process(
+                submission, form.lead_fields(), sms_consent=form.cleaned_data["sms_consent"]
+            )
+            done += lead is not None
+        self.message_user(request, f"Processed {done} submission(s).")
+
+
+class AgentInline(admin.StackedInline):
+    model = Agent
+    can_delete = False
+    fk_name = "user"
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AgentUserAdmin(UserAdmin):
+    inlines = [AgentInline]
+    list_display = ("username", "email", "first_name", "last_name", "agent_role", "is_active")
+    list_select_related = ("agent",)
+
+    @admin.display(description="Role")
+    def agent_role(self, user):
+        agent = getattr(user, "agent", None)
+        return agent.get_role_display() if agent else "—"
+
+
+@admin.register(Agent)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "role", "phone", "active", "paused", "time_zone")
+    list_filter = ("role", "active", "paused")
+    list_select_related = ("user",)
+    search_fields = ("user__username", "user__first_name", "user__last_name", "phone")

@@ -1,0 +1,435 @@
+"""The hosted intake forms, one per source.
+
+Each form asks what makes sense for its source and nothing more, always the timeline question and
+the SMS consent. Field names match the Lead model. The source is the form's own, never a field.
+Spam checks (honeypot, minimum fill time) are kept apart from validation: a bot's POST is
+quarantined, never shown an error that teaches it what to fix.
+"""
+
+import time
+import unicodedata
+
+import phonenumbers
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .consent import sms_consent_text
+from .models import InquiryType, Side, Source, Timeline
+
+TOKEN_SALT = "leads.intake.form-token"  # noqa: S105 - a signing namespace, not a secret
+HONEYPOT_FIELD = "company_website"
+LINE_BREAKS = {"\n", "\r", "\t"}
+
+
+def intake_token(issued_at: float | None = None) -> str:
+    """A signed note of when the form was shown, to measure how long it took to fill in."""
+    return signing.dumps({"t": time.time() if issued_at is None else issued_at}, salt=TOKEN_SALT)
+
+
+def token_age(token: str) -> float | None:
+    """Seconds since the form was shown, or None for a missing or forged token."""
+    try:
+        issued_at = float(signing.loads(token, salt=TOKEN_SALT)["t"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    return time.time() - issued_at
+
+
+class TextField(forms.CharField):
+    """Text as typed: NFC-normalised, trimmed, no control characters (line breaks only where a
+    field is multi-line). HTML is kept as text; templates escape it when shown."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.multiline = multiline
+        if multiline:
+            kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return unicodedata.normalize("NFC", value) if value else value
+
+    def validate(self, value):
+        super().validate(value)
+        for char in value or "":
+            if unicodedata.category(char) == "Cc" and not (self.multiline and char in LINE_BREAKS):
+                raise ValidationError(
+                    "Please remove the special (control) characters from this field.",
+                    code="control_characters",
+                )
+
+
+class PhoneField(forms.CharField):
+    """A phone number in any common format, stored as E.164 (+14135550123)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return ""
+        region = settings.PHONE_DEFAULT_REGION
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            raise ValidationError(
+                f"Please enter a valid phone number with its area code, like {example_phone(region)}.",
+                code="invalid_phone",
+            )
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def example_phone(region: str) -> str:
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+    if example is None:
+        return "+1 413 555 0123"
+    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+TIMELINE_QUESTION = "When are you thinking of making a move?"
+TIMELINE_CHOICES = [
+    (value, label) for value, label in Timeline.choices if value != Timeline.UNKNOWN
+]
+
+
+class IntakeForm(forms.Form):
+    """What every intake form asks. Subclasses add their source's questions."""
+
+    source: str = ""
+    title: str = ""
+    intro: str = ""
+    submit_label: str = "Send"
+    # Fields (or crispy layout objects) shown before the contact details: why the prospect came.
+    lead_questions: tuple = ()
+
+    first_name = TextField(
+        max_length=100,
+        label="First name",
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+        error_messages={"required": "Please tell us your first name."},
+    )
+    last_name = TextField(
+        max_length=100,
+        required=False,
+        label="Last name",
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    email = forms.EmailField(
+        max_length=254,
+        required=False,
+        label="Email",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"invalid": "Please enter a valid email address, like name@example.com."},
+    )
+    phone = PhoneField(required=False, label="Mobile phone")
+    timeline = forms.ChoiceField(
+        choices=TIMELINE_CHOICES,
+        widget=forms.RadioSelect,
+        label=TIMELINE_QUESTION,
+        error_messages={
+            "required": "Please choose when you are thinking of making a move.",
+            "invalid_choice": "Please choose one of the options.",
+        },
+    )
+    sms_consent = forms.BooleanField(required=False)
+    company_website = forms.CharField(
+        required=False,
+        label="Leave this field empty",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    form_token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, query=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.query = query or {}
+        self.fields["sms_consent"].label = format_html(
+            '{} <a href="{}" target="_blank" rel="noopener">Privacy policy</a>',
+            sms_consent_text(),
+            reverse("leads:privacy"),
+        )
+        if not self.is_bound:
+            self.initial["form_token"] = intake_token()
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            *self.lead_questions,
+            Div(
+                Div("first_name", css_class="col-sm-6"),
+                Div("last_name", css_class="col-sm-6"),
+                css_class="row",
+            ),
+            Div(
+                Div("email", css_class="col-sm-6"),
+                Div("phone", css_class="col-sm-6"),
+                css_class="row",
+            ),
+            "timeline",
+            Field("sms_consent", wrapper_class="consent small"),
+            Div(HONEYPOT_FIELD, css_class="hp-field", aria_hidden="true"),
+            "form_token",
+        )
+
+    def prefill(self, field: str, value: str | None) -> None:
+        """Prefill a field from the page's query string (?listing=, ?event=), capped and cleaned."""
+        if value and not self.is_bound:
+            limit = self.fields[field].max_length or 200
+            cleaned = "".join(ch for ch in value if unicodedata.category(ch) != "Cc")
+            self.initial[field] = unicodedata.normalize("NFC", cleaned).strip()[:limit]
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        contact_errors = self.errors.get("email") or self.errors.get("phone")
+        if not contact_errors and not cleaned.get("email") and not cleaned.get("phone"):
+            raise ValidationError(
+                "Please give us an email address or a phone number so we can reach you.",
+                code="no_contact",
+            )
+        if cleaned.get("sms_consent") and not cleaned.get("phone") and not self.errors.get("phone"):
+            self.add_error(
+                "phone", "Add your mobile number to get texts, or untick the box to skip them."
+            )
+        return cleaned
+
+    def spam_reason(self) -> str:
+        """Why this POST looks like a bot ('' when it looks human). Reads raw data: works
+        whether or not the form is valid."""
+        if self.data.get(HONEYPOT_FIELD, "").strip():
+            return "honeypot"
+        age = token_age(self.data.get("form_token", ""))
+        if age is None:
+            return "missing form token"
+        if age < settings.INTAKE_MIN_FILL_SECONDS:
+            return "filled too fast"
+        return ""
+
+    def lead_side(self) -> str:
+        return Side.UNKNOWN
+
+    def lead_fields(self) -> dict:
+        """The cleaned answers as Lead field values."""
+        data = self.cleaned_data
+        fields = {
+            name: data[name]
+            for name in (
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "timeline",
+                "property_address",
+                "postal_code",
+                "bedrooms",
+                "bathrooms",
+                "open_house",
+                "inquiry_type",
+                "message",
+                "asked_for_showing",
+            )
+            if name in data and data[name] not in (None, "")
+        }
+        fields["side"] = self.lead_side()
+        return fields
+
+
+class ValuationForm(IntakeForm):
+    source = Source.VALUATION
+    title = "What is your home worth?"
+    intro = "Tell us about your home and we will send you a valuation based on recent local sales."
+    submit_label = "Get my home's value"
+    lead_questions = (
+        "property_address",
+        "postal_code",
+        Div(
+            Div("bedrooms", css_class="col-6"), Div("bathrooms", css_class="col-6"), css_class="row"
+        ),
+    )
+
+    property_address = TextField(
+        max_length=255,
+        label="Property address",
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+        error_messages={"required": "Please enter the address of the home to value."},
+    )
+    postal_code = TextField(
+        max_length=12,
+        required=False,
+        label="ZIP / postal code",
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    bedrooms = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=20,
+        label="Bedrooms",
+        error_messages={"invalid": "Please enter a number of bedrooms, like 3."},
+    )
+    bathrooms = forms.DecimalField(
+        required=False,
+        min_value=0,
+        max_value=20,
+        max_digits=3,
+        decimal_places=1,
+        label="Bathrooms",
+        widget=forms.NumberInput(attrs={"step": "0.5"}),
+        error_messages={"invalid": "Please enter a number of bathrooms, like 2 or 2.5."},
+    )
+
+    def lead_side(self):
+        return Side.SELLER
+
+
+class ListingAdForm(IntakeForm):
+    source = Source.LISTING_AD
+    title = "Ask about this home"
+    intro = "Get the details, the price history and a time to see it."
+    submit_label = "Send my request"
+    lead_questions = ("property_address", "asked_for_showing", "message")
+
+    property_address = TextField(
+        max_length=255,
+        label="The home you are asking about",
+        error_messages={"required": "Please tell us which home you are asking about."},
+    )
+    asked_for_showing = forms.BooleanField(required=False, label="I'd like to see it in person")
+    message = TextField(
+        max_length=2000, required=False, multiline=True, label="Anything you'd like to know?"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prefill("property_address", self.query.get("listing"))
+
+    def lead_side(self):
+        return Side.BUYER
+
+
+class GiveawayForm(IntakeForm):
+    source = Source.GIVEAWAY
+    title = "Enter the giveaway"
+    intro = "Leave your name and how to reach you. Good luck!"
+    submit_label = "Enter"
+
+
+class OpenHouseForm(IntakeForm):
+    source = Source.OPEN_HOUSE
+    title = "Welcome! Please sign in"
+    intro = "Thanks for visiting. Sign in and we will send you the details of this home."
+    submit_label = "Sign in"
+    lead_questions = ("open_house", "side")
+
+    open_house = TextField(
+        max_length=200,
+        label="Which open house are you visiting?",
+        error_messages={"required": "Please tell us which open house you are visiting."},
+    )
+    side = forms.ChoiceField(
+        label="Are you…",
+        widget=forms.RadioSelect,
+        choices=[
+            (Side.BUYER, "Looking to buy"),
+            (Side.SELLER, "Thinking of selling"),
+            (Side.BOTH, "Both buying and selling"),
+            (Side.UNKNOWN, "A neighbour, just looking"),
+        ],
+        error_messages={
+            "required": "Please tell us whether you are buying, selling or a neighbour."
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.prefill("open_house", self.query.get("event"))
+
+    def lead_side(self):
+        return self.cleaned_data["side"]
+
+    def lead_fields(self):
+        fields = super().lead_fields()
+        if fields["side"] == Side.UNKNOWN:
+            fields["inquiry_type"] = InquiryType.NEIGHBOUR
+        return fields
+
+
+class WebsiteForm(IntakeForm):
+    source = Source.WEBSITE
+    title = "How can we help?"
+    intro = "Ask us anything about buying, selling or the neighbourhoods we know."
+    submit_label = "Send my question"
+    lead_questions = ("inquiry_type", "message")
+
+    inquiry_type = forms.ChoiceField(
+        label="I'm asking about",
+        widget=forms.RadioSelect,
+        choices=[
+            (InquiryType.BUYING, "Buying a home"),
+            (InquiryType.SELLING, "Selling a home"),
+            (InquiryType.NEIGHBOURHOOD, "A neighbourhood"),
+            (InquiryType.MARKET_QUESTION, "A market question"),
+        ],
+        error_messages={"required": "Please choose what your question is about."},
+    )
+    message = TextField(max_length=2000, required=False, multiline=True, label="Your question")
+
+    def lead_side(self):
+        return {InquiryType.BUYING: Side.BUYER, InquiryType.SELLING: Side.SELLER}.get(
+            self.cleaned_data["inquiry_type"], Side.UNKNOWN
+        )
+
+
+class ReactivationForm(IntakeForm):
+    source = Source.REACTIVATION
+    title = "It's been a while. What's new?"
+    intro = "Confirm your details and tell us what has changed. We will pick up where we left off."
+    submit_label = "Update my details"
+    lead_questions = ("side", "message")
+
+    side = forms.ChoiceField(
+        label="Are you thinking of…",
+        widget=forms.RadioSelect,
+        choices=[
+            (Side.BUYER, "Buying"),
+            (Side.SELLER, "Selling"),
+            (Side.BOTH, "Both"),
+            (Side.UNKNOWN, "Not sure yet"),
+        ],
+        error_messages={"required": "Please choose one, even if it is “Not sure yet”."},
+    )
+    message = TextField(
+        max_length=2000,
+        required=False,
+        multiline=True,
+        label="What has changed since we last spoke?",
+    )
+
+    def lead_side(self):
+        return self.cleaned_data["side"]
+
+
+# URL slug → form. The slug is the only thing that sets a lead's source.
+INTAKE_FORMS: dict[str, type[IntakeForm]] = {
+    "valuation": ValuationForm,
+    "listing-ad": ListingAdForm,
+    "giveaway": GiveawayForm,
+    "open-house": OpenHouseForm,
+    "website": WebsiteForm,
+    "reactivation": ReactivationForm,
+}
+FORM_FOR_SOURCE = {form.source: form for form in INTAKE_FORMS.values()}

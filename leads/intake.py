@@ -1,0 +1,234 @@
+"""Intake: a validated form submission in, a stored, segmented, routed lead out.
+
+    submission_receive   store the POST as received (always first, so nothing is lost)
+    submission_process   dedupe → create or update the lead → segment → route
+    submission_quarantine  a bot's POST: stored, never turned into a lead
+
+Dedupe is enforced by the database (unique email, unique phone): two racing submissions from the
+same person end as one lead and a re-inquiry, never two leads.
+"""
+
+import logging
+import traceback
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import segmentation
+from .consent import SMS_CONSENT_VERSION, sms_consent_text
+from .models import ConsentRecord, Lead, LeadEvent, Submission
+from .routing import lead_route, lead_segment
+from .services import lead_event_record
+
+logger = logging.getLogger(__name__)
+
+UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
+# A re-inquiry replaces these with what the lead asks about now (the old values stay on the
+# earlier submission and in the re-inquiry event).
+LATEST_ANSWER_FIELDS = (
+    "property_address",
+    "postal_code",
+    "bedrooms",
+    "bathrooms",
+    "open_house",
+    "inquiry_type",
+    "message",
+)
+MAX_RAW_KEYS, MAX_RAW_VALUE = 50, 5000
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """What the request says about where a submission came from (consent evidence)."""
+
+    ip: str | None = None
+    user_agent: str = ""
+    form_url: str = ""
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def raw_fields(querydict) -> dict:
+    """A QueryDict as plain JSON-safe data, capped, without the CSRF token."""
+    raw = {}
+    for key in list(querydict.keys())[:MAX_RAW_KEYS]:
+        if key == "csrfmiddlewaretoken":
+            continue
+        values = [_json_safe(value) for value in querydict.getlist(key)]
+        raw[_json_safe(key)[:100]] = values[0] if len(values) == 1 else values
+    return raw
+
+
+def _json_safe(value: str) -> str:
+    # PostgreSQL's jsonb cannot hold NUL; keep everything else exactly as sent.
+    return str(value).replace("\x00", "\ufffd")[:MAX_RAW_VALUE]
+
+
+def submission_receive(source: str, data: dict, info: RequestInfo) -> Submission:
+    return Submission.objects.create(
+        source=source,
+        data=data,
+        query=info.query,
+        form_url=info.form_url[:1000],
+        ip=info.ip,
+        user_agent=info.user_agent[:500],
+    )
+
+
+def submission_quarantine(source: str, data: dict, info: RequestInfo, reason: str) -> Submission:
+    submission = submission_receive(source, data, info)
+    submission.status = Submission.Status.SPAM
+    submission.spam_reason = reason[:100]
+    submission.save(update_fields=["status", "spam_reason"])
+    logger.info("Quarantined %s submission %s: %s", source, submission.pk, reason)
+    return submission
+
+
+def submission_process(submission: Submission, fields: dict, *, sms_consent: bool) -> Lead | None:
+    """Turn a stored submission into a lead. Never raises: a failure is kept on the submission
+    (status failed, with the error) for a broker to process again from the admin."""
+    try:
+        with transaction.atomic():
+            lead = _lead_from_submission(submission, fields, sms_consent=sms_consent)
+            submission.lead = lead
+            submission.status = Submission.Status.ACCEPTED
+            submission.error = ""
+            submission.save(update_fields=["lead", "status", "error"])
+        return lead
+    except Exception:
+        logger.exception("Could not process %s submission %s", submission.source, submission.pk)
+        Submission.objects.filter(pk=submission.pk).update(
+            status=Submission.Status.FAILED, error=traceback.format_exc()[-5000:]
+        )
+        return None
+
+
+def _lead_from_submission(submission: Submission, fields: dict, *, sms_consent: bool) -> Lead:
+    lead = _existing_lead(fields)
+    if lead is None:
+        try:
+            with transaction.atomic():
+                lead = _lead_create(submission, fields)
+        except IntegrityError:
+            # A racing submission from the same person committed first: this one is a re-inquiry.
+            lead = _existing_lead(fields)
+            if lead is None:
+                raise
+            _lead_reinquire(lead, submission, fields)
+    else:
+        _lead_reinquire(lead, submission, fields)
+    if sms_consent and lead.phone:
+        _consent_record(lead, submission)
+    return lead
+
+
+def _existing_lead(fields: dict) -> Lead | None:
+    email, phone = fields.get("email", ""), fields.get("phone", "")
+    match = Q(pk__in=[])
+    if email:
+        match |= Q(email=email)
+    if phone:
+        match |= Q(phone=phone)
+    candidates = list(Lead.objects.select_for_update().filter(match).order_by("created_at"))
+    # Prefer the lead with this email: a shared family phone is commoner than a shared inbox.
+    by_email = [lead for lead in candidates if email and lead.email == email]
+    return (by_email or candidates or [None])[0]
+
+
+def _lead_create(submission: Submission, fields: dict) -> Lead:
+    now = timezone.now()
+    lead = Lead.objects.create(
+        **fields,
+        source=submission.source,
+        created_at=now,
+        last_inquiry_at=now,
+        raw_submission=submission.data,
+        **{name: submission.query.get(name, "")[:200] for name in UTM_FIELDS},
+    )
+    decision = lead_segment(lead)
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.CREATED,
+        summary=f"{lead.get_source_display()} · {segmentation_summary(decision)}",
+        data={"submission": submission.pk, "rule": decision.rule_id, "track": decision.track},
+        occurred_at=now,
+    )
+    return lead_route(lead, decision, is_new=True)
+
+
+def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
+    changed = {}
+    for name in ("first_name", "last_name"):
+        if fields.get(name) and not getattr(lead, name):
+            changed[name] = fields[name]
+    for name in ("email", "phone"):
+        value = fields.get(name)
+        if value and not getattr(lead, name) and not Lead.objects.filter(**{name: value}).exists():
+            changed[name] = value
+    for name in LATEST_ANSWER_FIELDS:
+        if fields.get(name) not in (None, "") and fields[name] != getattr(lead, name):
+            changed[name] = fields[name]
+    if fields.get("timeline") and fields["timeline"] != lead.timeline:
+        changed["timeline"] = fields["timeline"]
+    if fields.get("side") and fields["side"] != Lead.Side.UNKNOWN and fields["side"] != lead.side:
+        changed["side"] = fields["side"]
+    if fields.get("asked_for_showing") and not lead.asked_for_showing:
+        changed["asked_for_showing"] = True
+
+    for name, value in changed.items():
+        setattr(lead, name, value)
+    lead.last_inquiry_at = timezone.now()
+    lead.inquiry_count = F("inquiry_count") + 1
+    lead.save()
+    lead.refresh_from_db(fields=["inquiry_count"])
+
+    source_label = Lead.Source(submission.source).label
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.REINQUIRY,
+        summary=f"Asked again via {source_label.lower()}",
+        data={
+            "submission": submission.pk,
+            "source": submission.source,
+            "changed": {name: str(value) for name, value in changed.items()},
+        },
+    )
+    # A re-inquiry can make a lead hotter, never cooler: cooling down is an agent's call.
+    decision = lead_segment(lead)
+    if segmentation.INTENT_RANK[decision.intent] > segmentation.INTENT_RANK[lead.intent]:
+        lead_route(lead, decision, is_new=False)
+    return lead
+
+
+def _consent_record(lead: Lead, submission: Submission) -> None:
+    now = timezone.now()
+    was_opted_out = lead.sms_opted_out_at is not None
+    ConsentRecord.objects.create(
+        lead=lead,
+        submission=submission,
+        channel="sms",
+        wording_version=SMS_CONSENT_VERSION,
+        wording=sms_consent_text(SMS_CONSENT_VERSION),
+        form_url=submission.form_url,
+        ip=submission.ip,
+        user_agent=submission.user_agent,
+        created_at=now,
+    )
+    lead.sms_consent_at = now
+    lead.sms_consent_version = SMS_CONSENT_VERSION
+    lead.sms_opted_out_at = None
+    lead.save(update_fields=["sms_consent_at", "sms_consent_version", "sms_opted_out_at"])
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.OPTED_IN if was_opted_out else LeadEvent.Kind.CONSENT_GIVEN,
+        channel=LeadEvent.Channel.SMS,
+        summary=f"Agreed to texts on the {Lead.Source(submission.source).label.lower()} form",
+        data={"wording_version": SMS_CONSENT_VERSION, "submission": submission.pk},
+    )
+
+
+def segmentation_summary(decision) -> str:
+    intent = Lead.Intent(decision.intent).label
+    track = decision.track or "no track"
+    return f"{intent} ({decision.intent_reason}) → {track}" + (", alert" if decision.alert else "")

@@ -1,0 +1,247 @@
+"""Demo data: a broker, two agents and a few hundred leads over the last 90 days.
+
+Leads are classified by the real segmentation and routing rules, then given a believable history
+(personal contacts, stage changes) whose conversion differs by segment, so the dashboard and the
+reports have something true to show. Runs once: a second call changes nothing. Sends nothing.
+"""
+
+import random
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from leads.models import Agent, Lead, LeadEvent, Side, Source, Stage, Timeline
+from leads.routing import lead_answers, routing_rules
+from leads.segmentation import segment
+from leads.services import lead_event_record
+from sequences.models import Track
+
+DEMO_PASSWORD = "realtycrm-demo"  # noqa: S105 - printed for the demo logins, never used in production
+DEMO_USERS = [
+    # username, first, last, role, phone
+    ("broker", "Morgan", "Blake", Agent.Role.BROKER, "+14135550101"),
+    ("alex", "Alex", "Rivera", Agent.Role.AGENT, "+14135550102"),
+    ("sam", "Sam", "Chen", Agent.Role.AGENT, "+14135550103"),
+]
+
+SOURCE_WEIGHTS = {
+    Source.VALUATION: 25,
+    Source.LISTING_AD: 20,
+    Source.GIVEAWAY: 20,
+    Source.OPEN_HOUSE: 12,
+    Source.WEBSITE: 13,
+    Source.REACTIVATION: 10,
+}
+# How each source's prospects answer the timeline question (within 3, 3-6, 6-18 months, curious).
+TIMELINE_WEIGHTS = {
+    Source.VALUATION: (15, 20, 35, 30),
+    Source.LISTING_AD: (25, 25, 30, 20),
+    Source.GIVEAWAY: (4, 6, 20, 70),
+    Source.OPEN_HOUSE: (20, 20, 35, 25),
+    Source.WEBSITE: (15, 20, 35, 30),
+    Source.REACTIVATION: (15, 20, 40, 25),
+}
+TIMELINES = (
+    Timeline.WITHIN_3_MONTHS,
+    Timeline.MONTHS_3_TO_6,
+    Timeline.MONTHS_6_TO_18,
+    Timeline.JUST_CURIOUS,
+)
+# Chance of reaching each next stage (contacted → engaged → appointment → client → closed), by
+# source quality and by intent: valuation leads convert, giveaway entrants mostly do not.
+SOURCE_QUALITY = {
+    Source.VALUATION: 1.0,
+    Source.LISTING_AD: 0.8,
+    Source.GIVEAWAY: 0.25,
+    Source.OPEN_HOUSE: 0.7,
+    Source.WEBSITE: 0.6,
+    Source.REACTIVATION: 0.9,
+}
+INTENT_FUNNEL = {
+    "hot": (0.95, 0.75, 0.6, 0.6, 0.7),
+    "warm": (0.8, 0.5, 0.35, 0.45, 0.6),
+    "long_term": (0.4, 0.25, 0.2, 0.3, 0.5),
+}
+FIRST_CONTACT_MINUTES = {"hot": 8, "warm": 180, "long_term": 60 * 24 * 3}
+STREETS = [
+    "Elm Street",
+    "Maple Avenue",
+    "Harbor View Drive",
+    "Chestnut Lane",
+    "Forest Park Road",
+    "Mill Pond Way",
+    "Summit Avenue",
+    "Orchard Hill Road",
+    "Riverside Drive",
+    "Sumner Avenue",
+]
+NEIGHBOURHOODS = ["Forest Park", "Sixteen Acres", "East Forest Park", "Old Hill", "McKnight"]
+FIRST_NAMES = [
+    "Olivia", "Liam", "Emma", "Noah", "Ava", "Mateo", "Sophia", "Lucas", "Mia", "Amara",
+    "Ethan", "Zoë", "Aarav", "Chloé", "Kenji", "Fatima", "Diego", "Ingrid", "Kwame", "Siobhán",
+]  # fmt: skip
+LAST_NAMES = [
+    "Smith", "García", "Nguyen", "O'Brien", "Kowalski", "Johnson", "Okafor", "Müller", "Rossi",
+    "Patel", "Lefebvre", "Kim", "Haddad", "Brown", "Novak", "Silva", "Cohen", "Ivanova",
+]  # fmt: skip
+AREA_CODES = ("413", "617", "508", "781")
+
+
+class Command(BaseCommand):
+    help = "Create demo users and a few hundred demo leads (once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--leads", type=int, default=300)
+        parser.add_argument("--seed", type=int, default=2026)
+
+    def handle(self, *args, leads, seed, **options):
+        if User.objects.filter(username="broker").exists():
+            self.stdout.write("Demo data is already there; nothing to do.")
+        else:
+            with transaction.atomic():
+                users = self.create_users()
+                self.create_leads(users, count=leads, rng=random.Random(seed))
+            self.stdout.write(self.style.SUCCESS(f"Created {leads} demo leads."))
+        self.stdout.write(f"Demo logins (password for each: {DEMO_PASSWORD}):")
+        for username, first, last, role, _ in DEMO_USERS:
+            self.stdout.write(f"  {username:<8} {first} {last} ({role})")
+
+    def create_users(self) -> list[User]:
+        users = []
+        for username, first, last, role, phone in DEMO_USERS:
+            is_broker = role == Agent.Role.BROKER
+            user = User.objects.create_user(
+                username=username,
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@harborandmain.example",
+                is_staff=is_broker,
+                is_superuser=is_broker,
+            )
+            Agent.objects.create(user=user, role=role, phone=phone)
+            users.append(user)
+        return users
+
+    def create_leads(self, users, *, count: int, rng: random.Random) -> None:
+        now = timezone.now()
+        agents = [user for user in users if user.agent.role == Agent.Role.AGENT]
+        tracks = {track.key: track for track in Track.objects.all()}
+        rules = routing_rules()
+        phones = rng.sample(
+            [f"+1{area}5550{n:03d}" for area in AREA_CODES for n in range(100, 200)], k=count
+        )
+        for index in range(count):
+            source = rng.choices(list(SOURCE_WEIGHTS), weights=SOURCE_WEIGHTS.values())[0]
+            created_at = now - timedelta(
+                days=rng.uniform(0, 90), hours=rng.uniform(-4, 4), minutes=rng.uniform(0, 59)
+            )
+            created_at = min(created_at, now - timedelta(minutes=5))
+            lead = self.create_lead(source, created_at, phones[index], index, rng)
+            decision = segment(lead_answers(lead), rules)
+            lead.intent = decision.intent
+            lead.intent_reason = decision.intent_reason
+            lead.routing_rule_id = decision.rule_id
+            lead.nurture_track = tracks.get(decision.track)
+            lead.first_contact_mode = decision.first_contact_mode
+            lead.owner = agents[index % len(agents)]
+            lead.first_automated_contact_at = created_at + timedelta(seconds=rng.uniform(5, 60))
+            lead.save()
+            lead_event_record(
+                lead,
+                LeadEvent.Kind.CREATED,
+                summary=f"{lead.get_source_display()} · {lead.get_intent_display()}",
+                occurred_at=created_at,
+            )
+            lead_event_record(
+                lead,
+                LeadEvent.Kind.ASSIGNED,
+                summary=f"Assigned to {lead.owner.get_full_name()}",
+                occurred_at=created_at,
+            )
+            self.play_history(lead, now, rng)
+
+    def create_lead(self, source, created_at, phone, index, rng) -> Lead:
+        timeline = rng.choices(TIMELINES, weights=TIMELINE_WEIGHTS[source])[0]
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        address = f"{rng.randint(2, 240)} {rng.choice(STREETS)}"
+        side = {
+            Source.VALUATION: Side.SELLER,
+            Source.LISTING_AD: Side.BUYER,
+            Source.GIVEAWAY: Side.UNKNOWN,
+        }.get(source) or rng.choice([Side.BUYER, Side.SELLER, Side.BOTH, Side.UNKNOWN])
+        has_phone = rng.random() < 0.8
+        consent = has_phone and rng.random() < 0.7
+        return Lead.objects.create(
+            first_name=first,
+            last_name=last,
+            email=f"{first.lower()}.{index}@example.com".replace("'", ""),
+            phone=phone if has_phone else "",
+            source=source,
+            timeline=timeline,
+            side=side,
+            property_address=address if source in (Source.VALUATION, Source.LISTING_AD) else "",
+            neighbourhood=rng.choice(NEIGHBOURHOODS),
+            open_house=f"Open house, {address}" if source == Source.OPEN_HOUSE else "",
+            asked_for_showing=source == Source.LISTING_AD and rng.random() < 0.2,
+            created_at=created_at,
+            last_inquiry_at=created_at,
+            sms_consent_at=created_at if consent else None,
+            sms_consent_version="sms-2026-11-v1" if consent else "",
+            utm_source=rng.choice(["facebook", "google", "mailer", ""]),
+            utm_campaign=rng.choice(
+                ["spring-valuation", "harbor-view-listing", "summer-giveaway", ""]
+            ),
+        )
+
+    def play_history(self, lead: Lead, now, rng: random.Random) -> None:
+        """Personal contact and stage changes, each after the last, never in the future."""
+        quality = SOURCE_QUALITY[lead.source]
+        funnel = INTENT_FUNNEL[lead.intent]
+        at = lead.created_at
+        if rng.random() > funnel[0] * max(quality, 0.5):
+            if rng.random() < 0.15 and now - lead.created_at > timedelta(days=20):
+                self.move(lead, Stage.LOST, at + timedelta(days=rng.uniform(10, 20)), now)
+            return
+        delay = timedelta(minutes=rng.lognormvariate(0, 0.8) * FIRST_CONTACT_MINUTES[lead.intent])
+        at += delay
+        if at >= now:
+            return
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.PERSONAL_CONTACT,
+            channel=rng.choice([LeadEvent.Channel.CALL, LeadEvent.Channel.SMS]),
+            actor=lead.owner,
+            summary="Introduced myself, answered their question",
+            occurred_at=at,
+        )
+        self.move(lead, Stage.CONTACTED, at, now)
+        for stage, chance in zip(
+            (Stage.ENGAGED, Stage.APPOINTMENT, Stage.CLIENT, Stage.CLOSED), funnel[1:], strict=True
+        ):
+            at += timedelta(days=rng.uniform(1, 14))
+            if at >= now:
+                return
+            if rng.random() > chance * quality:
+                if rng.random() < 0.3:
+                    self.move(lead, Stage.LOST, at, now)
+                return
+            self.move(lead, stage, at, now)
+
+    def move(self, lead: Lead, stage: str, at, now) -> None:
+        if at >= now:
+            return
+        previous = lead.stage
+        lead.stage, lead.stage_changed_at = stage, at
+        lead.save(update_fields=["stage", "stage_changed_at"])
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.STAGE_CHANGED,
+            actor=lead.owner,
+            summary=f"{Stage(previous).label} → {Stage(stage).label}",
+            data={"from": previous, "to": stage},
+            occurred_at=at,
+        )

@@ -1,0 +1,391 @@
+"""The lead, its timeline, the agents who own leads, and the routing matrix.
+
+Stored values and their meaning are fixed by DESIGN.md (the vocabulary and the data contract).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Source(models.TextChoices):
+    """Where the lead came from. Set by the form, never by the prospect."""
+
+    VALUATION = "valuation", "Home valuation funnel"
+    LISTING_AD = "listing_ad", "Listing ad"
+    GIVEAWAY = "giveaway", "Giveaway"
+    OPEN_HOUSE = "open_house", "Open house sign-in"
+    WEBSITE = "website", "Website inquiry"
+    REACTIVATION = "reactivation", "Database reactivation"
+
+
+class Timeline(models.TextChoices):
+    """The answer to "When are you thinking of making a move?"."""
+
+    WITHIN_3_MONTHS = "within_3_months", "Within 3 months"
+    MONTHS_3_TO_6 = "3_to_6_months", "3 to 6 months"
+    MONTHS_6_TO_18 = "6_to_18_months", "6 to 18 months"
+    JUST_CURIOUS = "just_curious", "Just curious"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Intent(models.TextChoices):
+    HOT = "hot", "Hot"
+    WARM = "warm", "Warm"
+    LONG_TERM = "long_term", "Long-term"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Side(models.TextChoices):
+    SELLER = "seller", "Seller"
+    BUYER = "buyer", "Buyer"
+    BOTH = "both", "Buyer and seller"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Stage(models.TextChoices):
+    """The conversion funnel, in order, plus lost from any stage."""
+
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    ENGAGED = "engaged", "Engaged"
+    APPOINTMENT = "appointment", "Appointment"
+    CLIENT = "client", "Client"
+    CLOSED = "closed", "Closed"
+    LOST = "lost", "Lost"
+
+
+class InquiryType(models.TextChoices):
+    """What a website visitor asked about (and an open-house visitor's reason to be there)."""
+
+    BUYING = "buying", "Buying a home"
+    SELLING = "selling", "Selling a home"
+    NEIGHBOURHOOD = "neighbourhood", "A neighbourhood"
+    MARKET_QUESTION = "market_question", "A market question"
+    NEIGHBOUR = "neighbour", "Just a neighbour"
+
+
+class FirstContactMode(models.TextChoices):
+    PERSONAL_CALL = "personal_call", "Personal call"
+    TARGETED_TEXT = "targeted_text", "Targeted text"
+    AUTOMATED = "automated", "Automated"
+    SOFT_NURTURE = "soft_nurture", "Soft nurture"
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+class Agent(models.Model):
+    """A user who owns leads (an agent) or sees everyone's (a broker)."""
+
+    class Role(models.TextChoices):
+        AGENT = "agent", "Agent"
+        BROKER = "broker", "Broker"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.AGENT)
+    phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +14135550123")
+    active = models.BooleanField(default=True, help_text="Inactive agents get no new leads.")
+    time_zone = models.CharField(max_length=64, default=default_time_zone)
+    # Availability: a paused agent is skipped by assignment, never silently handed a hot lead.
+    paused = models.BooleanField(default=False, help_text="Vacation or off duty: no new leads.")
+    paused_reason = models.CharField(max_length=200, blank=True)
+    work_start = models.TimeField(null=True, blank=True, help_text="Working hours start (local).")
+    work_end = models.TimeField(null=True, blank=True, help_text="Working hours end (local).")
+    work_days = models.CharField(
+        max_length=7, default="01234", help_text="Weekdays worked, Monday=0 … Sunday=6."
+    )
+    # Non-urgent alerts wait outside these hours; hot-lead alerts always go out.
+    alert_quiet_start = models.TimeField(null=True, blank=True)
+    alert_quiet_end = models.TimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user__first_name", "user__last_name", "user__username"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def is_broker(self) -> bool:
+        return self.role == self.Role.BROKER
+
+
+class RoutingRule(models.Model):
+    """One row of the segmentation matrix: source × intent × side → track, alert, first contact.
+
+    A blank source, intent or side means "any". The most specific matching rule wins: a rule
+    naming the source beats one naming the intent, which beats one naming the side (see
+    docs/routing.md). At most one rule per combination, so the choice is never ambiguous.
+    """
+
+    source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    intent = models.CharField(
+        max_length=12, choices=[c for c in Intent.choices if c[0] != Intent.UNKNOWN], blank=True
+    )
+    side = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    track = models.ForeignKey("sequences.Track", on_delete=models.PROTECT, related_name="+")
+    alert = models.BooleanField(default=False, help_text="Interrupt the owner at once.")
+    first_contact_mode = models.CharField(max_length=20, choices=FirstContactMode.choices)
+    note = models.CharField(max_length=200, blank=True, help_text="Why this rule exists.")
+
+    class Meta:
+        ordering = ["source", "intent", "side"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "intent", "side"], name="routingrule_one_per_combination"
+            )
+        ]
+
+    def __str__(self):
+        def part(value, choices):
+            return dict(choices).get(value, value) if value else "any"
+
+        return (
+            f"{part(self.source, Source.choices)} × {part(self.intent, Intent.choices)} × "
+            f"{part(self.side, Side.choices)} → {self.track_id and self.track.key}"
+        )
+
+
+class Lead(models.Model):
+    Source = Source
+    Timeline = Timeline
+    Intent = Intent
+    Side = Side
+    Stage = Stage
+    InquiryType = InquiryType
+    FirstContactMode = FirstContactMode
+
+    # Who
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254, blank=True, help_text="Stored lower-case.")
+    phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +14135550123")
+
+    # What they told us
+    source = models.CharField(max_length=20, choices=Source.choices)
+    timeline = models.CharField(max_length=20, choices=Timeline.choices, default=Timeline.UNKNOWN)
+    side = models.CharField(max_length=10, choices=Side.choices, default=Side.UNKNOWN)
+    property_address = models.CharField(max_length=255, blank=True)
+    neighbourhood = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=12, blank=True)
+    bedrooms = models.PositiveSmallIntegerField(null=True, blank=True)
+    bathrooms = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    open_house = models.CharField(max_length=200, blank=True, help_text="Which open house.")
+    inquiry_type = models.CharField(max_length=20, choices=InquiryType.choices, blank=True)
+    message = models.TextField(max_length=2000, blank=True)
+    asked_for_showing = models.BooleanField(default=False)
+
+    # What we decided (segmentation and routing)
+    intent = models.CharField(max_length=12, choices=Intent.choices, default=Intent.UNKNOWN)
+    intent_reason = models.CharField(max_length=200, blank=True)
+    routing_rule = models.ForeignKey(
+        RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    nurture_track = models.ForeignKey(
+        "sequences.Track", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    first_contact_mode = models.CharField(
+        max_length=20, choices=FirstContactMode.choices, blank=True
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.NEW)
+    stage_changed_at = models.DateTimeField(null=True, blank=True)
+
+    # When (speed to lead is derived from these; personal contact from the timeline's events)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_inquiry_at = models.DateTimeField(default=timezone.now)
+    inquiry_count = models.PositiveIntegerField(default=1)
+    first_automated_contact_at = models.DateTimeField(null=True, blank=True)
+    alert_acknowledged_at = models.DateTimeField(null=True, blank=True)
+    first_personal_contact_at = models.DateTimeField(null=True, blank=True)
+    last_personal_contact_at = models.DateTimeField(null=True, blank=True)
+
+    # Consent and opt-outs. No consent timestamp means no SMS, ever.
+    sms_consent_at = models.DateTimeField(null=True, blank=True)
+    sms_consent_version = models.CharField(max_length=40, blank=True)
+    sms_opted_out_at = models.DateTimeField(null=True, blank=True)
+    email_opted_out_at = models.DateTimeField(null=True, blank=True)
+
+    # Attribution: the ad platform and campaign sit on top of the source.
+    utm_source = models.CharField(max_length=200, blank=True)
+    utm_medium = models.CharField(max_length=200, blank=True)
+    utm_campaign = models.CharField(max_length=200, blank=True)
+    utm_content = models.CharField(max_length=200, blank=True)
+    utm_term = models.CharField(max_length=200, blank=True)
+
+    # The first submission exactly as received (every later one is a Submission row too).
+    raw_submission = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Same person, same lead: dedupe is enforced by the database, so racing submissions
+            # cannot create two leads.
+            models.UniqueConstraint(
+                fields=["email"], condition=~Q(email=""), name="lead_unique_email"
+            ),
+            models.UniqueConstraint(
+                fields=["phone"], condition=~Q(phone=""), name="lead_unique_phone"
+            ),
+            models.CheckConstraint(condition=Q(source__in=Source.values), name="lead_source_valid"),
+            models.CheckConstraint(condition=Q(intent__in=Intent.values), name="lead_intent_valid"),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="lead_stage_valid"),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at"], name="lead_created"),
+            models.Index(fields=["owner", "-created_at"], name="lead_owner_created"),
+            models.Index(fields=["source", "intent"], name="lead_segment"),
+            models.Index(fields=["stage"], name="lead_stage"),
+            models.Index(
+                fields=["intent", "first_personal_contact_at"], name="lead_intent_contact"
+            ),
+            models.Index(fields=["last_personal_contact_at"], name="lead_last_contact"),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email or self.phone or f"Lead #{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def can_text(self) -> bool:
+        """SMS only with recorded consent, never after an opt-out."""
+        return bool(self.phone and self.sms_consent_at and not self.sms_opted_out_at)
+
+    @property
+    def can_email(self) -> bool:
+        return bool(self.email and not self.email_opted_out_at)
+
+
+class LeadEvent(models.Model):
+    """One fact on a lead's timeline. Derived dates (last personal contact, speed to lead) come
+    from these, so reports rest on facts rather than on fields someone remembered to update."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Lead created"
+        REINQUIRY = "reinquiry", "Re-inquiry"
+        ASSIGNED = "assigned", "Assigned"
+        REASSIGNED = "reassigned", "Reassigned"
+        INTENT_CHANGED = "intent_changed", "Intent changed"
+        TIMELINE_CHANGED = "timeline_changed", "Timeline changed"
+        SIDE_CHANGED = "side_changed", "Side changed"
+        STAGE_CHANGED = "stage_changed", "Stage changed"
+        TRACK_CHANGED = "track_changed", "Nurture track changed"
+        PERSONAL_CONTACT = "personal_contact", "Personal contact"
+        NOTE = "note", "Note"
+        MESSAGE_SENT = "message_sent", "Automated message sent"
+        MESSAGE_FAILED = "message_failed", "Message failed"
+        REPLY = "reply", "Reply from lead"
+        CONSENT_GIVEN = "consent_given", "Consent given"
+        OPTED_OUT = "opted_out", "Opted out"
+        OPTED_IN = "opted_in", "Opted back in"
+        ALERT = "alert", "Agent alerted"
+        ALERT_ACKNOWLEDGED = "alert_acknowledged", "Alert acknowledged"
+        AUTOMATION_PAUSED = "automation_paused", "Automation paused"
+        AUTOMATION_RESUMED = "automation_resumed", "Automation resumed"
+
+    class Channel(models.TextChoices):
+        CALL = "call", "Call"
+        SMS = "sms", "Text"
+        EMAIL = "email", "Email"
+        IN_PERSON = "in_person", "In person"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The person who did it; empty for the system or the prospect.",
+    )
+    summary = models.CharField(max_length=255, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "-occurred_at"], name="leadevent_timeline"),
+            models.Index(fields=["kind", "occurred_at"], name="leadevent_kind_time"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} · {self.summary}"
+            if self.summary
+            else self.get_kind_display()
+        )
+
+
+class Submission(models.Model):
+    """Every intake POST that passed validation (or was caught as spam), stored before anything
+    else happens, so nothing a prospect sent is lost even if processing fails."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        ACCEPTED = "accepted", "Accepted"
+        SPAM = "spam", "Quarantined as spam"
+        FAILED = "failed", "Processing failed"
+
+    source = models.CharField(max_length=20, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    spam_reason = models.CharField(max_length=100, blank=True)
+    data = models.JSONField(default=dict, help_text="The POSTed fields as received.")
+    query = models.JSONField(default=dict, help_text="The page's query string (utm_*, listing…).")
+    form_url = models.CharField(max_length=1000, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="submission_status")]
+
+    def __str__(self):
+        return f"{self.get_source_display()} submission #{self.pk} ({self.get_status_display()})"
+
+
+class ConsentRecord(models.Model):
+    """Evidence of an SMS consent: the exact wording shown, when, from where."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consents")
+    submission = models.ForeignKey(
+        Submission, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=10, default="sms")
+    wording_version = models.CharField(max_length=40)
+    wording = models.TextField()
+    form_url = models.CharField(max_length=1000, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.channel} consent {self.wording_version} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,127 @@
+"""Public pages: the hosted intake forms, their thank-you pages, the privacy notice."""
+
+from django.conf import settings
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.decorators import ratelimit
+
+from realtycrm.http import client_ip
+
+from .forms import INTAKE_FORMS
+from .intake import (
+    RequestInfo,
+    raw_fields,
+    submission_process,
+    submission_quarantine,
+    submission_receive,
+)
+
+MAX_QUERY_KEYS, MAX_QUERY_VALUE = 20, 300
+
+
+def _intake_rate(group, request):
+    return settings.INTAKE_RATE_LIMIT
+
+
+def _page_query(request) -> dict[str, str]:
+    """The page's query string (utm_*, listing, event), capped, as plain strings."""
+    items = list(request.GET.items())[:MAX_QUERY_KEYS]
+    return {key[:50]: value.replace("\x00", "")[:MAX_QUERY_VALUE] for key, value in items}
+
+
+def _is_embed(request) -> bool:
+    return request.GET.get("embed") == "1"
+
+
+def _frame_policy(request, response):
+    """?embed=1 pages may be framed by the brokerage's own site, and only those pages."""
+    if _is_embed(request):
+        ancestors = " ".join(["'self'", *settings.INTAKE_FRAME_ANCESTORS])
+        response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+        response.xframe_options_exempt = True  # the CSP above decides who may frame it
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=_intake_rate, method="POST", block=True, group="intake")
+def intake(request, slug):
+    form_class = INTAKE_FORMS.get(slug)
+    if form_class is None:
+        raise Http404("No such form")
+    query = _page_query(request)
+    if request.method == "POST":
+        form = form_class(request.POST, query=query)
+        info = RequestInfo(
+            ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", ""),
+            form_url=request.build_absolute_uri(),
+            query=query,
+        )
+        spam_reason = form.spam_reason()
+        if spam_reason:
+            # Answer a bot as if it had succeeded; keep what it sent where a broker can look.
+            submission_quarantine(form_class.source, raw_fields(request.POST), info, spam_reason)
+            return _redirect_thanks(request, slug)
+        if form.is_valid():
+            submission = submission_receive(form_class.source, raw_fields(request.POST), info)
+            submission_process(
+                submission, form.lead_fields(), sms_consent=form.cleaned_data["sms_consent"]
+            )
+            return _redirect_thanks(request, slug)
+    else:
+        form = form_class(query=query)
+    response = render(
+        request,
+        "leads/intake_form.html",
+        {"form": form, "embed": _is_embed(request)},
+    )
+    return _frame_policy(request, response)
+
+
+def _redirect_thanks(request, slug):
+    url = reverse("leads:intake-thanks", args=[slug])
+    return redirect(f"{url}?embed=1" if _is_embed(request) else url)
+
+
+THANKS = {
+    "valuation": "We are pulling recent sales near your home. Your valuation is on its way by "
+    "email, and a local agent may reach out to walk you through it.",
+    "listing-ad": "We have your request. You will get the details of this home shortly, and an "
+    "agent will contact you about it.",
+    "giveaway": "You are entered. We will let you know if you win, and send you the odd bit of "
+    "local news worth having, nothing more.",
+    "open-house": "Thanks for visiting. We will send you the details of this home and of others "
+    "like it.",
+    "website": "Thanks for your question. You will hear back from us shortly.",
+    "reactivation": "Thanks for updating us. We will be in touch soon.",
+}
+
+
+@require_GET
+def intake_thanks(request, slug):
+    if slug not in INTAKE_FORMS:
+        raise Http404("No such form")
+    response = render(
+        request,
+        "leads/intake_thanks.html",
+        {
+            "message": THANKS[slug],
+            "embed": _is_embed(request),
+            "form_title": INTAKE_FORMS[slug].title,
+        },
+    )
+    return _frame_policy(request, response)
+
+
+@require_GET
+def privacy(request):
+    return render(request, "leads/privacy.html")
+
+
+def ratelimited(request, exception):
+    """django-ratelimit's view: a clear 429 instead of a bare 403."""
+    response = render(request, "429.html", status=429)
+    response["Retry-After"] = "600"
+    return response

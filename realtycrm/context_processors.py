@@ -1,0 +1,13 @@
+from django.conf import settings
+
+
+def brokerage(request):
+    """The brokerage's name and contact details, for page chrome and footers."""
+    return {
+        "brokerage": {
+            "name": settings.BROKERAGE_NAME,
+            "address": settings.BROKERAGE_ADDRESS,
+            "phone": settings.BROKERAGE_PHONE,
+            "email": settings.BROKERAGE_EMAIL,
+        }
+    }

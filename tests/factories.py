@@ -1,0 +1,103 @@
+"""One factory per model. `.build()` when no database is needed."""
+
+import factory
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from leads.models import Agent, ConsentRecord, Lead, LeadEvent, RoutingRule, Submission
+from sequences.models import Track
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@agents.example")
+    password = factory.django.Password(PASSWORD)
+
+
+class AgentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Agent
+
+    user = factory.SubFactory(UserFactory)
+    role = Agent.Role.AGENT
+    phone = factory.Sequence(lambda n: f"+1413555{n % 10000:04d}")
+
+    class Params:
+        broker = factory.Trait(role=Agent.Role.BROKER)
+        on_vacation = factory.Trait(paused=True, paused_reason="Vacation")
+
+
+class TrackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Track
+        django_get_or_create = ("key",)
+
+    key = "long_term_local"
+    name = factory.LazyAttribute(lambda track: track.key.replace("_", " ").title())
+
+
+class RoutingRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RoutingRule
+
+    track = factory.SubFactory(TrackFactory)
+    alert = False
+    first_contact_mode = Lead.FirstContactMode.AUTOMATED
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"lead{n}@example.com")
+    phone = factory.Sequence(lambda n: f"+1617555{n % 10000:04d}")
+    source = Lead.Source.VALUATION
+    timeline = Lead.Timeline.MONTHS_6_TO_18
+    intent = Lead.Intent.WARM
+    side = Lead.Side.SELLER
+    property_address = factory.Faker("street_address")
+    created_at = factory.LazyFunction(timezone.now)
+    last_inquiry_at = factory.SelfAttribute("created_at")
+
+    class Params:
+        hot = factory.Trait(timeline=Lead.Timeline.WITHIN_3_MONTHS, intent=Lead.Intent.HOT)
+        long_term = factory.Trait(timeline=Lead.Timeline.JUST_CURIOUS, intent=Lead.Intent.LONG_TERM)
+        texting = factory.Trait(
+            sms_consent_at=factory.LazyFunction(timezone.now), sms_consent_version="sms-2026-11-v1"
+        )
+
+
+class LeadEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LeadEvent
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = LeadEvent.Kind.NOTE
+    summary = factory.Faker("sentence")
+
+
+class SubmissionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Submission
+
+    source = Lead.Source.VALUATION
+    data = factory.LazyFunction(lambda: {"first_name": "Ada", "email": "ada@example.com"})
+
+
+class ConsentRecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ConsentRecord
+
+    lead = factory.SubFactory(LeadFactory)
+    wording_version = "sms-2026-11-v1"
+    wording = "Yes, text me."

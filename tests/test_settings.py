@@ -1,0 +1,54 @@
+"""Production settings: refuse to start half-configured, and pass `check --deploy` cleanly."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "realtycrm.settings.production",
+    "SECRET_KEY": "x7#Qm2!pZr9@Lw4$Tv6^Ny8&Kb1*Hc3(Jd5)Fg0-Se+Ua=Ro_Ie{Wo}Pq[Ys]Xt",
+    "ALLOWED_HOSTS": "crm.harborandmain.example",
+    "DATABASE_URL": "postgres://crm@db.internal:5432/realtycrm",
+    "REDIS_URL": "redis://127.0.0.1:6379/1",
+    "SITE_URL": "https://crm.harborandmain.example",
+}
+
+
+def manage(*args, **env):
+    base = {key: value for key, value in os.environ.items() if key not in PRODUCTION_ENV}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_passes_check_deploy_with_no_warnings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues (0 silenced)" in result.stdout or "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SECRET_KEY"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in result.stderr
+
+
+def test_production_refuses_a_process_local_rate_limit_cache():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "REDIS_URL"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "REDIS_URL" in result.stderr
+
+
+def test_development_needs_no_configuration():
+    result = manage("check", DJANGO_SETTINGS_MODULE="realtycrm.settings.dev")
+    assert result.returncode == 0, result.stderr
