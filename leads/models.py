@@ -47,6 +47,8 @@ class Side(models.TextChoices):
 class Stage(models.TextChoices):
     """The conversion funnel, in order, plus lost from any stage."""
 
+    # (The order of the members below is the funnel's order.)
+
     NEW = "new", "New"
     CONTACTED = "contacted", "Contacted"
     ENGAGED = "engaged", "Engaged"
@@ -204,6 +206,12 @@ class Lead(models.Model):
     )
     stage = models.CharField(max_length=12, choices=Stage.choices, default=Stage.NEW)
     stage_changed_at = models.DateTimeField(null=True, blank=True)
+    # When the lead first reached each funnel milestone (kept even if it is later lost), so
+    # conversion per segment is a count of non-empty dates. Set only by lead_change_stage.
+    engaged_at = models.DateTimeField(null=True, blank=True)
+    appointment_at = models.DateTimeField(null=True, blank=True)
+    client_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     # When (speed to lead is derived from these; personal contact from the timeline's events)
     created_at = models.DateTimeField(default=timezone.now)

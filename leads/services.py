@@ -65,15 +65,40 @@ def lead_log_contact(lead: Lead, *, channel: str, actor, note: str = "", occurre
     return event
 
 
+# Funnel milestones in order; reaching one implies having passed the ones before it.
+MILESTONES = (
+    (Lead.Stage.ENGAGED, "engaged_at"),
+    (Lead.Stage.APPOINTMENT, "appointment_at"),
+    (Lead.Stage.CLIENT, "client_at"),
+    (Lead.Stage.CLOSED, "closed_at"),
+)
+
+
 @transaction.atomic
-def lead_change_stage(lead: Lead, stage: str, *, actor=None, note: str = "") -> bool:
-    """Move the lead along the funnel. Returns False when it was already there."""
+def lead_change_stage(
+    lead: Lead, stage: str, *, actor=None, note: str = "", occurred_at=None
+) -> bool:
+    """Move the lead along the funnel. Returns False when it was already there.
+
+    Records the first time each milestone was reached (a lead moved straight to appointment has
+    also been engaged), so reports count conversion from dates, not from today's stage.
+    """
     if lead.stage == stage:
         return False
+    at = occurred_at or timezone.now()
     previous = lead.stage
     lead.stage = stage
-    lead.stage_changed_at = timezone.now()
-    lead.save(update_fields=["stage", "stage_changed_at", "updated_at"])
+    lead.stage_changed_at = at
+    changed = ["stage", "stage_changed_at", "updated_at"]
+    reached = [field for milestone, field in MILESTONES if milestone == stage]
+    if reached:
+        for _milestone, field in MILESTONES:
+            if getattr(lead, field) is None:
+                setattr(lead, field, at)
+                changed.append(field)
+            if field == reached[0]:
+                break
+    lead.save(update_fields=changed)
     lead_event_record(
         lead,
         LeadEvent.Kind.STAGE_CHANGED,
@@ -81,5 +106,6 @@ def lead_change_stage(lead: Lead, stage: str, *, actor=None, note: str = "") -> 
         summary=f"{Lead.Stage(previous).label} → {Lead.Stage(stage).label}"
         + (f": {note}" if note else ""),
         data={"from": previous, "to": stage},
+        occurred_at=at,
     )
     return True

@@ -16,7 +16,7 @@ from django.utils import timezone
 from leads.models import Agent, Lead, LeadEvent, Side, Source, Stage, Timeline
 from leads.routing import lead_answers, routing_rules
 from leads.segmentation import segment
-from leads.services import lead_event_record
+from leads.services import lead_change_stage, lead_event_record
 from sequences.models import Track
 
 DEMO_PASSWORD = "realtycrm-demo"  # noqa: S105 - printed for the demo logins, never used in production
@@ -232,16 +232,5 @@ class Command(BaseCommand):
             self.move(lead, stage, at, now)
 
     def move(self, lead: Lead, stage: str, at, now) -> None:
-        if at >= now:
-            return
-        previous = lead.stage
-        lead.stage, lead.stage_changed_at = stage, at
-        lead.save(update_fields=["stage", "stage_changed_at"])
-        lead_event_record(
-            lead,
-            LeadEvent.Kind.STAGE_CHANGED,
-            actor=lead.owner,
-            summary=f"{Stage(previous).label} → {Stage(stage).label}",
-            data={"from": previous, "to": stage},
-            occurred_at=at,
-        )
+        if at < now:
+            lead_change_stage(lead, stage, actor=lead.owner, occurred_at=at)
