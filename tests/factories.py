@@ -101,3 +101,31 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     wording_version = "sms-2026-11-v1"
     wording = "Yes, text me."
+
+
+# --- alerts ---------------------------------------------------------------------------------------
+from alerts.models import Alert, AssignmentRule  # noqa: E402
+
+
+class AssignmentRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssignmentRule
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    position = factory.Sequence(lambda n: n + 1)
+    policy = AssignmentRule.Policy.ROUND_ROBIN
+
+    @factory.post_generation
+    def members(rule, create, extracted, **kwargs):
+        if create and extracted:
+            rule.members.set(extracted)
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    lead = factory.SubFactory(LeadFactory)
+    agent = factory.SubFactory(UserFactory)
+    reason = Alert.Reason.HOT_LEAD
