@@ -164,7 +164,7 @@ class SmartList:
 DEFAULT_SMART_LISTS = (
     SmartList("Hot, never contacted", "intent=hot&never_contacted=on"),
     SmartList("Warm, no personal touch in 30 days", "intent=warm&no_contact_days=30"),
-    SmartList("Long-term, asked for valuation", "intent=long_term&source=valuation"),
+    SmartList("Long-term, asked for valuation", "source=valuation&intent=long_term"),
     SmartList("Appointments set", "stage=appointment"),
 )
 
