@@ -105,6 +105,23 @@ class LeadFilter(django_filters.FilterSet):
             del self.filters["owner"]
 
     @property
+    def form(self):
+        """The filter form with Bootstrap's classes on its widgets (rendered without crispy: the
+        list is the busiest page, and crispy costs more than the rest of it)."""
+        form = super().form
+        if not getattr(form, "styled", False):
+            for field in form.fields.values():
+                widget = field.widget
+                css = {
+                    forms.Select: "form-select",
+                    forms.CheckboxInput: "form-check-input",
+                }.get(type(widget), "form-control")
+                if not isinstance(widget, DateRangeWidget):
+                    widget.attrs["class"] = css
+            form.styled = True
+        return form
+
+    @property
     def sort_key(self) -> str:
         value = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else None
         return value if value in SORTS else DEFAULT_SORT

@@ -270,6 +270,9 @@ class Lead(models.Model):
                 condition=Q(intent="hot", first_personal_contact_at__isnull=True),
                 name="lead_hot_queue",
             ),
+            # The list filters by intent (and source) far more than by anything else, newest first.
+            models.Index(fields=["intent", "-created_at"], name="lead_intent_created"),
+            models.Index(fields=["source", "intent", "-created_at"], name="lead_segment_created"),
             models.Index(fields=["last_name", "first_name", "id"], name="lead_name"),
             models.Index(fields=["owner", "last_name", "first_name", "id"], name="lead_owner_name"),
             models.Index(

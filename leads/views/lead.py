@@ -61,7 +61,7 @@ def lead_timeline(request, pk):
     return render(request, "leads/lead/_timeline_items.html", {"lead": lead, "timeline": page})
 
 
-def _done(request, lead, notice: str):
+def action_done(request, lead, notice: str):
     """The answer to a successful action (see the module docstring)."""
     if request.htmx and request.htmx.target == "lead":
         response = render(
@@ -95,9 +95,9 @@ def lead_log(request, pk):
     kind, note = form.cleaned_data["kind"], form.cleaned_data["note"]
     if kind == NOTE:
         services.lead_add_note(lead, actor=request.user, text=note)
-        return _done(request, lead, "Note added.")
+        return action_done(request, lead, "Note added.")
     services.lead_log_contact(lead, channel=kind, actor=request.user, note=note)
-    return _done(request, lead, f"{dict(form.fields['kind'].choices)[kind]} logged.")
+    return action_done(request, lead, f"{dict(form.fields['kind'].choices)[kind]} logged.")
 
 
 @require_POST
@@ -110,9 +110,9 @@ def lead_classify(request, pk):
         return _invalid(request, lead, classify_form=form)
     changes = form.changes()
     if not changes:
-        return _done(request, lead, "Nothing changed.")
+        return action_done(request, lead, "Nothing changed.")
     lead_reclassify(lead, actor=request.user, **changes)
-    return _done(request, lead, "Classification updated.")
+    return action_done(request, lead, "Classification updated.")
 
 
 @require_POST
@@ -125,7 +125,7 @@ def lead_stage(request, pk):
     moved = services.lead_change_stage(
         lead, form.cleaned_data["stage"], actor=request.user, note=form.cleaned_data["note"]
     )
-    return _done(
+    return action_done(
         request, lead, f"Stage: {lead.get_stage_display()}." if moved else "Nothing changed."
     )
 
@@ -151,7 +151,9 @@ def lead_contact(request, pk):
             what = "email address" if duplicate.field == "email" else "phone number"
             form.add_error(duplicate.field, f"Another lead already has this {what}.")
         else:
-            return _done(request, lead, "Contact details saved." if changed else "Nothing changed.")
+            return action_done(
+                request, lead, "Contact details saved." if changed else "Nothing changed."
+            )
     return _invalid(request, lead, contact_form=form)
 
 
@@ -168,4 +170,4 @@ def lead_reassign(request, pk):
     owner = form.cleaned_data["owner"]
     moved = services.lead_reassign(lead, owner, actor=request.user)
     name = owner.get_full_name() or owner.get_username()
-    return _done(request, lead, f"Reassigned to {name}." if moved else "Nothing changed.")
+    return action_done(request, lead, f"Reassigned to {name}." if moved else "Nothing changed.")

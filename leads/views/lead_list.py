@@ -8,6 +8,7 @@ from django.http import QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 
 from ..dashboard_forms import SavedFilterForm
@@ -25,6 +26,19 @@ from ..services import saved_filter_create, saved_filter_delete, saved_filter_se
 from .base import dashboard_view, safe_next
 
 PAGE_SIZE = 25
+# Lists count at most this many matches ("5,000+ leads"): an exact count of a broad search over
+# 100,000 leads costs more than the page itself. Narrower filters, or the export, reach the rest.
+COUNT_CAP = 5_000
+
+
+class CappedPaginator(Paginator):
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 def _filtered(request) -> LeadFilter:
@@ -37,7 +51,7 @@ def _filtered(request) -> LeadFilter:
 @dashboard_view
 def lead_list(request):
     filterset = _filtered(request)
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = normalised_query(request.GET)
     saved = saved_filters_for(request.user)
     context = {
@@ -53,6 +67,7 @@ def lead_list(request):
         ],
         "save_form": SavedFilterForm(owner=request.user, initial={"query": query}),
         "neighbourhoods": neighbourhoods_visible_to(request.user),
+        "count_cap": COUNT_CAP,
     }
     sort = filterset.sort_key
     context.update(

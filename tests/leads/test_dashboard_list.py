@@ -254,3 +254,18 @@ def test_the_export_streams_many_rows_in_a_few_queries(client, django_assert_max
     with django_assert_max_num_queries(6):
         rows = _export(client)
     assert len(rows) == 61
+
+
+def test_a_very_long_list_says_more_than_instead_of_counting_everything(
+    client, agent, monkeypatch
+):
+    monkeypatch.setattr("leads.views.lead_list.COUNT_CAP", 3)
+    monkeypatch.setattr("leads.views.lead_list.PAGE_SIZE", 2)
+    for _ in range(6):
+        LeadFactory(owner=agent)
+    response = client.get(reverse("leads:lead-list"))
+    body = response.content.decode()
+    assert "More than 3 leads" in body
+    assert ">Last<" not in body and ">Next<" in body
+    second = client.get(reverse("leads:lead-list"), {"page": 2})
+    assert len(second.context["page"].object_list) == 2
