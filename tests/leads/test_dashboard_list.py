@@ -256,9 +256,7 @@ def test_the_export_streams_many_rows_in_a_few_queries(client, django_assert_max
     assert len(rows) == 61
 
 
-def test_a_very_long_list_says_more_than_instead_of_counting_everything(
-    client, agent, monkeypatch
-):
+def test_a_very_long_list_says_more_than_instead_of_counting_everything(client, agent, monkeypatch):
     monkeypatch.setattr("leads.views.lead_list.COUNT_CAP", 3)
     monkeypatch.setattr("leads.views.lead_list.PAGE_SIZE", 2)
     for _ in range(6):
