@@ -73,3 +73,10 @@ def phone(value: str) -> str:
 @lru_cache(maxsize=4096)
 def _phone_display(value: str, region: str) -> str:
     return phone_display(value)  # reads the region itself; it is in the key so a change shows
+
+
+@register.filter
+def as_list(values) -> list:
+    """Evaluate choices in one query: `{% for %}` (and list()) over a model field's choices asks
+    their length first, which costs a COUNT query of its own."""
+    return [value for value in values]
