@@ -33,5 +33,9 @@ pytest: $(VENV)/.installed
 
 test: lint pytest
 
+# Dashboard server times with 100,000 leads (PostgreSQL on 127.0.0.1; own database, see bench/).
+bench: $(VENV)/.installed
+	$(PY) bench/dashboard.py
+
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache

@@ -101,3 +101,17 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     wording_version = "sms-2026-11-v1"
     wording = "Yes, text me."
+
+
+# --- Agent dashboard (leads/views/, leads/filters.py) --------------------------------------------
+from leads.models import SavedFilter  # noqa: E402 - kept with its block, so blocks merge cleanly
+
+
+class SavedFilterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SavedFilter
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"My list {n}")
+    query = "intent=hot"
+    pinned = True
