@@ -1,4 +1,4 @@
-"""Shared test set-up: in-memory providers (settings.test), a clean cache for every test."""
+"""Shared test set-up: in-memory providers, a clean cache for every test."""
 
 import pytest
 from django.core.cache import cache
@@ -10,3 +10,24 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_providers(settings):
+    """No test reaches Twilio or SendGrid: texts and emails land in memory (pytest-django's
+    test environment would otherwise swap in Django's plain locmem email backend)."""
+    from sequences.backends import sms
+
+    settings.SMS_BACKEND = "sequences.backends.sms.LocmemBackend"
+    settings.EMAIL_BACKEND = "sequences.backends.email.LocmemEmailBackend"
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox():
+    """Texts handed to the SMS backend in this test, like pytest-django's `mailoutbox`."""
+    from sequences.backends import sms
+
+    return sms.outbox

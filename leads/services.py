@@ -99,6 +99,9 @@ def lead_change_stage(
             if field == reached[0]:
                 break
     lead.save(update_fields=changed)
+    from sequences.services import automation_on_stage_change  # sequences builds on leads
+
+    automation_on_stage_change(lead, stage, actor=actor)
     lead_event_record(
         lead,
         LeadEvent.Kind.STAGE_CHANGED,

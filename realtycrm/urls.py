@@ -9,5 +9,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("leads.urls")),
+    path("", include("sequences.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
 ]
