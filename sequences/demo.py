@@ -92,7 +92,7 @@ class _History:
                 step = steps[spec.id]
                 if spec.sends_message:
                     sent = self._message(lead, enrollment, step, values, at)
-                    if sent and first_sent is None:
+                    if sent and (first_sent is None or sent < first_sent):
                         first_sent = sent
                 elif spec.kind == Step.Kind.TASK:
                     self._task(lead, enrollment, step, values, at, end, stopped)

@@ -38,7 +38,7 @@ CUSTOM_ARG = "realtycrm_message"
 class EmailBackend(BaseEmailBackend):
     def __init__(self, fail_silently=False, *, api_key=None, api_url=None, timeout=None, **kw):
         super().__init__(fail_silently=fail_silently, **kw)
-        api_key = api_key or settings.SENDGRID_API_KEY
+        api_key = settings.SENDGRID_API_KEY if api_key is None else api_key
         if not api_key:
             raise ImproperlyConfigured("Set SENDGRID_API_KEY to send email through SendGrid.")
         self.client = SendGridAPIClient(api_key, host=(api_url or settings.SENDGRID_API_URL))

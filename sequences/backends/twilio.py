@@ -42,10 +42,13 @@ class TwilioBackend(BaseSmsBackend):
         api_url: str | None = None,
         timeout: float | None = None,
     ):
-        self.account_sid = account_sid or settings.TWILIO_ACCOUNT_SID
-        auth_token = auth_token or settings.TWILIO_AUTH_TOKEN
-        self.messaging_service_sid = messaging_service_sid or settings.TWILIO_MESSAGING_SERVICE_SID
-        self.from_number = from_number or settings.TWILIO_FROM_NUMBER
+        def setting(value, name):
+            return getattr(settings, name) if value is None else value
+
+        self.account_sid = setting(account_sid, "TWILIO_ACCOUNT_SID")
+        auth_token = setting(auth_token, "TWILIO_AUTH_TOKEN")
+        self.messaging_service_sid = setting(messaging_service_sid, "TWILIO_MESSAGING_SERVICE_SID")
+        self.from_number = setting(from_number, "TWILIO_FROM_NUMBER")
         if not (self.account_sid and auth_token):
             raise ImproperlyConfigured("Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
         if not (self.messaging_service_sid or self.from_number):
