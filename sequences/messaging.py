@@ -37,6 +37,7 @@ class Sender:
     def __init__(self):
         self._sms = None
         self._email = None
+        self._status_callback = None
 
     @property
     def sms(self):
@@ -63,13 +64,14 @@ class Sender:
         lookup = getattr(self.email, "lookup", None)
         return lookup(str(message.pk), since=since) if lookup else None
 
-    @staticmethod
-    def _sms_for(message: Message) -> OutgoingSms:
+    def _sms_for(self, message: Message) -> OutgoingSms:
+        if self._status_callback is None:
+            self._status_callback = status_callback_url()
         return OutgoingSms(
             to=message.to,
             body=message.body,
             reference=str(message.pk),
-            status_callback=status_callback_url(),
+            status_callback=self._status_callback,
         )
 
     def _send_email(self, message: Message) -> str:

@@ -22,7 +22,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -128,31 +128,38 @@ def message_dispatch_later(message_id: int) -> None:
 
 # --- Dispatch ------------------------------------------------------------------------------------
 
+# How many due messages one worker claims at a time. Each is still recorded the moment its
+# provider takes it, so a worker that dies leaves at most one message in doubt.
+CLAIM_BATCH = 50
 
-def message_dispatch(message_id: int, *, sender: Sender | None = None) -> str:
+
+def message_dispatch(message_id: int, *, sender: Sender | None = None) -> str | None:
     """Send one message if it is queued and due. Safe to call any number of times: only the
-    call that claims the row sends it. Returns what happened (for logs and tests)."""
-    claimed = _claim(Message.objects.filter(pk=message_id), timezone.now())
-    if not isinstance(claimed, Message):
-        return claimed
-    return _deliver(claimed, sender or Sender())
+    call that claims the row sends it. Returns what happened ("sent", "deferred",
+    "suppressed", "retry", "failed", …), or None when there was nothing to do."""
+    claimed, outcomes = _claim(Message.objects.filter(pk=message_id), timezone.now(), limit=1)
+    if not claimed:
+        return outcomes.get(message_id)
+    return _deliver(claimed[0], sender or Sender())
 
 
 def messages_dispatch_due(*, budget_seconds: float | None = None, requeue: bool = True) -> int:
     """Send due messages, oldest first, until none is left or the budget is spent; then, if
     some are still due, queue another drain so a backlog never waits for the next tick.
-    Returns how many were handled."""
+    Several drains run side by side, each claiming its own batch. Returns how many messages
+    it handled (sent, deferred, suppressed or failed)."""
     budget = settings.MESSAGE_DISPATCH_BUDGET_SECONDS if budget_seconds is None else budget_seconds
     deadline = time.monotonic() + budget
     sender = Sender()
     handled = 0
     while time.monotonic() < deadline:
-        claimed = _claim(Message.objects.all(), timezone.now())
-        if claimed is None:
+        claimed, outcomes = _claim(Message.objects.all(), timezone.now(), limit=CLAIM_BATCH)
+        if not claimed and not outcomes:
             return handled
-        handled += 1
-        if isinstance(claimed, Message):
-            _deliver(claimed, sender)
+        handled += len(outcomes)
+        for message in claimed:
+            _deliver(message, sender)
+            handled += 1
     if requeue and messages_due_count(limit=1):
         async_task("sequences.tasks.messages_dispatch_due", task_name="messages-drain")
     return handled
@@ -164,49 +171,64 @@ def messages_due_count(*, now=None, limit: int = 10_000) -> int:
     return len(due.values_list("pk", flat=True)[:limit])
 
 
-def _claim(queryset, now):
-    """Take the oldest due queued message in `queryset` for this worker.
+def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]:
+    """Take up to `limit` of the oldest due queued messages in `queryset` for this worker.
 
-    Returns the claimed Message (now `sending`, with a lease), None when nothing is due, or a
-    word saying what happened instead: "deferred" (quiet hours, cap), "suppressed", "taken"
-    (another worker won the row)."""
+    Returns the claimed messages (now `sending`, with a lease) and, for the others looked
+    at, what happened instead: "deferred" (quiet hours, cap) or "suppressed"."""
     with transaction.atomic():
-        message = (
-            queryset.select_for_update(skip_locked=True, of=("self",))
+        ids = list(
+            queryset.select_for_update(skip_locked=True)
             .filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
+            .order_by("scheduled_for", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return [], {}
+        messages = list(
+            Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED)
             .select_related("lead", "lead__owner", "enrollment")
             .order_by("scheduled_for", "id")
-            .first()
         )
-        if message is None:
-            return None
-        gate = _gate(message, now)
-        if gate.action == policy.SUPPRESS:
-            _suppress(message, gate.reason)
-            return "suppressed"
-        if gate.action == policy.DEFER:
-            Message.objects.filter(pk=message.pk).update(
-                scheduled_for=gate.until,
-                status_reason=f"{gate.reason}: held until {timezone.localtime(gate.until):%Y-%m-%d %H:%M %Z}",
-            )
-            return "deferred"
+        gates = _gates(messages, now)
+        outcomes, claim = {}, []
+        for message in messages:
+            gate = gates[message.pk]
+            if gate.action == policy.SUPPRESS:
+                _suppress(message, gate.reason)
+                outcomes[message.pk] = "suppressed"
+            elif gate.action == policy.DEFER:
+                held = f"{timezone.localtime(gate.until):%Y-%m-%d %H:%M %Z}"
+                Message.objects.filter(pk=message.pk).update(
+                    scheduled_for=gate.until, status_reason=f"{gate.reason}: held until {held}"
+                )
+                outcomes[message.pk] = "deferred"
+            else:
+                claim.append(message)
+        if not claim:
+            return [], outcomes
         token = uuid.uuid4()
         lease = now + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
-        won = Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
+        # Conditional: a row another worker took meanwhile is not ours (its status moved on).
+        won = Message.objects.filter(
+            pk__in=[m.pk for m in claim], status=Message.Status.QUEUED
+        ).update(
             status=Message.Status.SENDING,
             claim_token=token,
             claimed_at=now,
             lease_expires_at=lease,
             attempts=F("attempts") + 1,
         )
-        if not won:
-            return "taken"
-    # An attempt whose outcome is unknown is looked up at the provider from its own claim time.
-    message.previous_claimed_at = message.claimed_at or now
-    message.status, message.claimed_at = Message.Status.SENDING, now
-    message.claim_token, message.lease_expires_at = token, lease
-    message.attempts += 1
-    return message
+        if won != len(claim):
+            ours = set(Message.objects.filter(claim_token=token).values_list("pk", flat=True))
+            claim = [message for message in claim if message.pk in ours]
+    for message in claim:
+        # An attempt whose outcome is unknown is looked up at the provider from its own claim.
+        message.previous_claimed_at = message.claimed_at or now
+        message.status, message.claimed_at = Message.Status.SENDING, now
+        message.claim_token, message.lease_expires_at = token, lease
+        message.attempts += 1
+    return claim, outcomes
 
 
 def _deliver(message: Message, sender: Sender) -> str:
@@ -254,15 +276,47 @@ def lead_facts(lead: Lead) -> policy.LeadFacts:
     )
 
 
-def _gate(message: Message, now) -> policy.Gate:
-    suppression = (
-        Suppression.objects.filter(channel=message.channel, address=message.to.lower())
-        .values_list("reason", flat=True)
-        .first()
-    )
+CAP_PERIOD = timedelta(hours=24)
+
+
+def _gates(messages: list[Message], now) -> dict[int, policy.Gate]:
+    """May each message go now? The facts for a whole batch come from two queries."""
+    suppressed = {
+        (channel, address): reason
+        for channel, address, reason in Suppression.objects.filter(
+            address__in={m.to.lower() for m in messages}
+        ).values_list("channel", "address", "reason")
+    }
+    capped = {
+        m.pk: m.to
+        for m in messages
+        if m.audience == Message.Audience.LEAD
+        and m.channel == Message.Channel.SMS
+        and m.purpose in Message.AUTOMATED
+    }
+    recent: dict[str, list] = {}
+    if capped:
+        for to, at in Message.objects.filter(
+            channel=Message.Channel.SMS,
+            to__in=set(capped.values()),
+            audience=Message.Audience.LEAD,
+            purpose__in=Message.AUTOMATED,
+            status__in=[Message.Status.SENDING, Message.Status.SENT],
+            claimed_at__gt=now - CAP_PERIOD,
+        ).values_list("to", "claimed_at"):
+            recent.setdefault(to, []).append(at)
+    gates = {}
+    for message in messages:
+        gate = _gate(message, now, suppressed, recent)
+        gates[message.pk] = gate
+        if gate.action == policy.SEND and message.pk in capped:
+            recent.setdefault(message.to, []).append(now)  # counts for the rest of the batch
+    return gates
+
+
+def _gate(message: Message, now, suppressed: dict, recent: dict) -> policy.Gate:
+    suppression = suppressed.get((message.channel, message.to.lower()), "")
     is_lead = message.audience == Message.Audience.LEAD
-    automated = message.purpose in Message.AUTOMATED
-    sms = message.channel == Message.Channel.SMS
     enrollment = message.enrollment
     automation_note = ""
     if enrollment is not None and enrollment.status != Enrollment.Status.ACTIVE:
@@ -270,22 +324,14 @@ def _gate(message: Message, now) -> policy.Gate:
             f": {enrollment.status_reason}" if enrollment.status_reason else ""
         )
     allowed_from = cap_until = None
-    if is_lead and sms:
+    if is_lead and message.channel == Message.Channel.SMS:
         allowed_from = sms_allowed_from(message.to, now)
-        if automated:
-            period = timedelta(hours=24)
-            recent = list(
-                Message.objects.filter(
-                    channel=Message.Channel.SMS,
-                    to=message.to,
-                    audience=Message.Audience.LEAD,
-                    purpose__in=Message.AUTOMATED,
-                    status__in=[Message.Status.SENDING, Message.Status.SENT],
-                    claimed_at__gt=now - period,
-                ).values_list("claimed_at", flat=True)
-            )
+        if message.purpose in Message.AUTOMATED:
             cap_until = policy.cap_release(
-                recent, now=now, cap=settings.SMS_CAP_PER_NUMBER, period=period
+                recent.get(message.to, []),
+                now=now,
+                cap=settings.SMS_CAP_PER_NUMBER,
+                period=CAP_PERIOD,
             )
     return policy.decide(
         channel=message.channel,
@@ -318,6 +364,15 @@ def _mine(message: Message):
 
 @transaction.atomic
 def _record_sent(message: Message, provider_id: str, *, note: str = "") -> None:
+    """Mark the message sent, with what that means for its lead, in one transaction.
+
+    On PostgreSQL this commit does not wait for the disk (synchronous_commit off, for this
+    transaction only): if the database server itself crashed in the next fraction of a
+    second, the mark would be lost and the message would come back as `sending`, to be
+    recovered after its lease like a message whose worker died (the provider is asked
+    first). The claim before the send is always durable, so a lost mark can never make a
+    message look unsent. One disk flush per batch instead of one per message."""
+    _commit_without_waiting_for_disk()
     now = timezone.now()
     if not _mine(message).update(
         status=Message.Status.SENT,
@@ -337,13 +392,19 @@ def _record_sent(message: Message, provider_id: str, *, note: str = "") -> None:
     message_record_effects(message)
 
 
+def _commit_without_waiting_for_disk() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def message_record_effects(message: Message) -> None:
     """What a sent message means for its lead: the timeline, the first automated contact, and
     for a one-off written by a person, a personal contact that completes their open task."""
     if message.audience != Message.Audience.LEAD or not message.lead_id:
         return
     lead = message.lead
-    if message.purpose in Message.AUTOMATED:
+    if message.purpose in Message.AUTOMATED and lead.first_automated_contact_at is None:
         Lead.objects.filter(pk=lead.pk, first_automated_contact_at__isnull=True).update(
             first_automated_contact_at=message.sent_at
         )

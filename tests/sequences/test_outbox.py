@@ -207,7 +207,7 @@ def test_an_email_to_an_agent_is_internal(noon, mailoutbox):
 
 def test_a_worker_killed_between_claim_and_send_neither_loses_nor_duplicates(noon, sms_outbox):
     message = MessageFactory()
-    claimed = outbox._claim(Message.objects.filter(pk=message.pk), outbox.timezone.now())
+    (claimed,), _ = outbox._claim(Message.objects.filter(pk=message.pk), NOON, limit=1)
     assert claimed.status == "sending"  # …and then the worker process is killed
     assert message_dispatch(message.pk) is None  # nobody else may send it meanwhile
     noon.move_to(NOON + timedelta(minutes=4))
@@ -245,7 +245,7 @@ def test_a_message_whose_worker_keeps_dying_fails_visibly(noon, settings):
     message = MessageFactory()
     for minutes in (0, 10):
         noon.move_to(NOON + timedelta(minutes=minutes))
-        outbox._claim(Message.objects.filter(pk=message.pk), outbox.timezone.now())
+        outbox._claim(Message.objects.filter(pk=message.pk), outbox.timezone.now(), limit=1)
         noon.move_to(NOON + timedelta(minutes=minutes + 6))
         outbox.messages_recover()
     message.refresh_from_db()
