@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from leads.models import Lead, LeadEvent, Stage
+from leads.models import Intent, Lead, LeadEvent, Stage
 from leads.services import lead_change_stage, lead_event_record, lead_log_contact
 
 from . import outbox, replies, schedule
@@ -81,12 +81,16 @@ def enrollment_route(lead: Lead, *, is_new: bool, changed: bool, actor=None) -> 
     if not changed:
         return current
     track = lead.nurture_track
+    paused = current is not None and current.status == Enrollment.Status.PAUSED
     if current is not None:
         why = f"Moved to {track}" if track else "No track for the new intent"
         _enrollment_end(current, Enrollment.Status.STOPPED, why, cancel_tasks=True)
     if track is None:
         return None
-    return enrollment_start(lead, track, acknowledge=False)
+    enrollment = enrollment_start(lead, track, acknowledge=False)
+    if paused:  # they are talking to an agent: the new track waits for a resume too
+        _enrollment_pause(enrollment, current.status_reason)
+    return enrollment
 
 
 def enrollment_start(
@@ -95,10 +99,12 @@ def enrollment_start(
     """Enrol the lead and materialise the steps due at once (the acknowledgment, the first
     task). `acknowledge=False` when the lead arrives by a move: it was acknowledged already."""
     now = now or timezone.now()
+    intent = intent or lead.intent
     enrollment = Enrollment.objects.create(
         lead=lead,
         track=track,
-        intent=intent or lead.intent,
+        # A lead never segmented (an import) follows the gentlest column.
+        intent=Intent.LONG_TERM if intent == Intent.UNKNOWN else intent,
         acknowledge=acknowledge,
         started_at=now,
         clock_start=now,
@@ -301,10 +307,16 @@ def scheduler_tick() -> dict:
     return {"advanced": advanced, "recovered": recovered, "due": due, "drains": drains}
 
 
+# Used when the lead's current track has no acknowledgment of its own (the nurture cycle).
+DEFAULT_ACKNOWLEDGMENT = ((Step.Kind.SMS, "ack_sms"), (Step.Kind.EMAIL, "ack_email"))
+IN_A_PERSONS_HANDS = (Stage.APPOINTMENT, Stage.CLIENT, Stage.CLOSED)
+
+
 def acknowledgment_for_reinquiry(lead: Lead, *, source: str, submission_id=None) -> list[Message]:
-    """A re-inquiry is acknowledged like a first inquiry, matched to the form just used,
-    unless the lead got an acknowledgment within SEQUENCES_REACK_WINDOW_HOURS, or its
-    automation is paused or stopped (a person is talking to them)."""
+    """A re-inquiry is acknowledged like a first inquiry, matched to the form just used
+    (`source`), unless the lead got an acknowledgment within SEQUENCES_REACK_WINDOW_HOURS, its
+    automation is paused (they are talking to an agent), or it is an appointment, a client or
+    closed. A lead in the nurture cycle, or lost, that writes again is answered too."""
     window = timedelta(hours=settings.SEQUENCES_REACK_WINDOW_HOURS)
     recent = Message.objects.filter(
         lead=lead,
@@ -312,34 +324,39 @@ def acknowledgment_for_reinquiry(lead: Lead, *, source: str, submission_id=None)
         created_at__gte=timezone.now() - window,
         status__in=[Message.Status.QUEUED, Message.Status.SENDING, Message.Status.SENT],
     )
-    if recent.exists():
+    if lead.stage in IN_A_PERSONS_HANDS or recent.exists():
         return []
     enrollment = (
-        Enrollment.objects.filter(lead=lead, status=Enrollment.Status.ACTIVE)
+        Enrollment.objects.filter(lead=lead, status__in=Enrollment.OPEN)
         .select_related("track")
         .first()
     )
-    if enrollment is None:
+    if enrollment is not None and enrollment.status == Enrollment.Status.PAUSED:
         return []
-    specs, steps = track_steps(enrollment.track_id)
-    facts = schedule.Facts(intent=enrollment.intent, acknowledge=True)
+    plan = []
+    if enrollment is not None:
+        specs, steps = track_steps(enrollment.track_id)
+        facts = schedule.Facts(intent=enrollment.intent, acknowledge=True)
+        plan = [
+            (spec.kind, spec.template_key, steps[spec.id])
+            for spec in schedule.ordered(specs)
+            if spec.is_acknowledgment and schedule.applies(spec, facts)
+        ]
+    plan = plan or [(channel, key, None) for channel, key in DEFAULT_ACKNOWLEDGMENT]
     key = submission_id if submission_id is not None else uuid.uuid4().hex
     queued = []
-    for spec in schedule.ordered(specs):
-        if not (spec.is_acknowledgment and schedule.applies(spec, facts)):
-            continue
-        step = steps[spec.id]
-        to, usable = _address(lead, spec.kind)
-        rendered = render_for_lead(spec.template_key, lead, source=source)
+    for channel, template_key, step in plan:
+        to, usable = _address(lead, channel)
+        rendered = render_for_lead(template_key, lead, source=source)
         if not usable or rendered is None:
             continue
         queued.append(
             outbox.message_queue(
-                channel=spec.kind,
+                channel=channel,
                 to=to,
                 subject=rendered.subject,
                 body=rendered.body,
-                idempotency_key=f"reinquiry:{lead.pk}:{key}:step:{step.pk}:{spec.kind}",
+                idempotency_key=f"reinquiry:{lead.pk}:{key}:{channel}",
                 purpose=Message.Purpose.ACKNOWLEDGMENT,
                 audience=Message.Audience.LEAD,
                 lead=lead,
@@ -365,11 +382,7 @@ def automation_pause(lead: Lead, *, actor, reason: str = "") -> Enrollment | Non
     if enrollment is None or enrollment.status != Enrollment.Status.ACTIVE:
         return enrollment
     why = reason or f"Paused by {_who(actor)}"
-    enrollment.status = Enrollment.Status.PAUSED
-    enrollment.status_reason = why[:200]
-    enrollment.paused_at = timezone.now()
-    enrollment.save(update_fields=["status", "status_reason", "paused_at"])
-    _unsend_queued(enrollment, why)
+    _enrollment_pause(enrollment, why)
     lead_event_record(
         lead,
         LeadEvent.Kind.AUTOMATION_PAUSED,
@@ -412,6 +425,14 @@ def automation_resume(lead: Lead, *, actor) -> Enrollment | None:
         data={"enrollment": enrollment.pk},
     )
     return enrollment
+
+
+def _enrollment_pause(enrollment: Enrollment, why: str) -> None:
+    enrollment.status = Enrollment.Status.PAUSED
+    enrollment.status_reason = why[:200]
+    enrollment.paused_at = timezone.now()
+    enrollment.save(update_fields=["status", "status_reason", "paused_at"])
+    _unsend_queued(enrollment, why)
 
 
 def automation_stop(lead: Lead, *, reason: str, actor=None) -> Enrollment | None:

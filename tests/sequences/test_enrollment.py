@@ -292,3 +292,28 @@ def test_tasks_go_to_the_leads_owner(submit, clock):
     assert lead.owner == agent.user
     assert Task.objects.get().agent == agent.user
     assert "Call Ada Lovelace now: valuation request for 12 Elm Street" in Task.objects.get().title
+
+
+def test_a_lead_in_the_nurture_cycle_that_writes_again_is_acknowledged(submit, clock, mailoutbox):
+    lead = submit("giveaway", timeline="just_curious", sms_consent=None)
+    clock.move_to(AFTERNOON + timedelta(days=8))
+    scheduler_tick()
+    lead.refresh_from_db()
+    assert lead.nurture_track.key == "nurture_cycle"  # no acknowledgment step of its own
+    clock.move_to(AFTERNOON + timedelta(days=40))
+    submit("website", inquiry_type="selling", timeline="just_curious", sms_consent=None)
+    assert mailoutbox[-1].subject == "What homes near you have sold for"
+
+
+def test_a_lead_talking_to_an_agent_gets_no_automatic_acknowledgment_and_stays_paused(
+    submit, clock, sms_outbox
+):
+    lead = submit("valuation", timeline="6_to_18_months")
+    automation_pause(lead, actor=None, reason="They replied by text")
+    clock.move_to(AFTERNOON + timedelta(days=5))
+    submit("valuation", timeline="within_3_months")  # hotter: moves to the hot track
+    assert len(texts_to(sms_outbox)) == 1
+    lead.refresh_from_db()
+    current = lead.enrollments.get(status__in=["active", "paused"])
+    assert (current.track.key, current.status) == ("hot_seller", "paused")
+    assert lead.tasks.filter(kind="call", status="open").exists()  # the agent still sees it
