@@ -38,6 +38,18 @@ class StepInline(admin.TabularInline):
     )
     ordering = ("position",)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("track")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # One query for the track list, not one per step row.
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "move_to":
+            if not hasattr(request, "_sequences_track_choices"):
+                request._sequences_track_choices = list(field.choices)
+            field.choices = request._sequences_track_choices
+        return field
+
 
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin):
