@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # Web server and django-q2 worker side by side on SQLite; Ctrl-C stops both.
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py setup_schedules
 	$(PY) manage.py seed_demo
 	@echo "RealtyCRM: http://127.0.0.1:$(PORT)/  (admin: /admin/; Ctrl-C stops web and worker)"
 	@trap 'kill 0' INT TERM EXIT; \

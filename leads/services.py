@@ -50,7 +50,10 @@ def lead_sync_contact_dates(lead: Lead) -> None:
 
 @transaction.atomic
 def lead_log_contact(lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None):
-    """A human reached the lead (call, text, email, in person). Moves a new lead to contacted."""
+    """A human reached the lead (call, text, email, in person): the contact dates move, a new lead
+    becomes contacted, and the open tasks the contact answers are done."""
+    from sequences.services import tasks_complete_for_contact  # sequences builds on leads
+
     label = LeadEvent.Channel(channel).label
     event = lead_event_record(
         lead,
@@ -62,6 +65,7 @@ def lead_log_contact(lead: Lead, *, channel: str, actor, note: str = "", occurre
     )
     if lead.stage == Lead.Stage.NEW:
         lead_change_stage(lead, Lead.Stage.CONTACTED, actor=actor)
+    tasks_complete_for_contact(lead, actor=actor, at=event.occurred_at)
     return event
 
 
@@ -99,6 +103,9 @@ def lead_change_stage(
             if field == reached[0]:
                 break
     lead.save(update_fields=changed)
+    from sequences.services import automation_on_stage_change  # sequences builds on leads
+
+    automation_on_stage_change(lead, stage, actor=actor)
     lead_event_record(
         lead,
         LeadEvent.Kind.STAGE_CHANGED,

@@ -28,6 +28,14 @@ PUBLIC = {
     "leads:intake-thanks",
     "leads:privacy",
 }
+# No session: the request itself is signed (Twilio's and SendGrid's webhooks, our unsubscribe
+# links). tests/sequences/ checks that an unsigned or forged request is refused.
+SIGNED = {
+    "sequences:twilio-inbound",
+    "sequences:twilio-status",
+    "sequences:sendgrid-events",
+    "sequences:unsubscribe",
+}
 # The signed-in user's own account pages: no lead data.
 ACCOUNT = {"password_change", "password_change_done"}
 
@@ -72,6 +80,7 @@ def url_names(patterns=None, namespace="") -> set[str]:
 ALL_NAMES = sorted(url_names())
 CLASSIFIED = (
     PUBLIC
+    | SIGNED
     | ACCOUNT
     | set(LEAD_URLS)
     | set(LIST_URLS)
