@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 # Web server and django-q2 worker side by side on SQLite; Ctrl-C stops both.
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py setup_schedules
 	$(PY) manage.py seed_demo
 	@echo "RealtyCRM: http://127.0.0.1:$(PORT)/  (admin: /admin/; Ctrl-C stops web and worker)"
 	@trap 'kill 0' INT TERM EXIT; \
@@ -32,6 +33,10 @@ pytest: $(VENV)/.installed
 	$(VENV)/bin/pytest
 
 test: lint pytest
+
+# Dashboard server times with 100,000 leads (PostgreSQL on 127.0.0.1; own database, see bench/).
+bench: $(VENV)/.installed
+	$(PY) bench/dashboard.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache

@@ -1,7 +1,19 @@
-"""Shared test set-up: in-memory providers (settings.test), a clean cache for every test."""
+"""Shared test set-up: in-memory providers, a clean cache for every test."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` need row locks across connections; on SQLite they are skipped
+    before any database set-up runs."""
+    if "postgresql" in django_settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (this run is on SQLite)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(autouse=True)
@@ -10,3 +22,24 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _in_memory_providers(settings):
+    """No test reaches Twilio or SendGrid: texts and emails land in memory (pytest-django's
+    test environment would otherwise swap in Django's plain locmem email backend)."""
+    from sequences.backends import sms
+
+    settings.SMS_BACKEND = "sequences.backends.sms.LocmemBackend"
+    settings.EMAIL_BACKEND = "sequences.backends.email.LocmemEmailBackend"
+    sms.outbox.clear()
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture
+def sms_outbox():
+    """Texts handed to the SMS backend in this test, like pytest-django's `mailoutbox`."""
+    from sequences.backends import sms
+
+    return sms.outbox

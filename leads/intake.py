@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from sequences.services import acknowledgment_for_reinquiry
+
 from . import segmentation
 from .consent import SMS_CONSENT_VERSION, sms_consent_text
 from .models import ConsentRecord, Lead, LeadEvent, Submission
@@ -198,6 +200,8 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
     decision = lead_segment(lead)
     if segmentation.INTENT_RANK[decision.intent] > segmentation.INTENT_RANK[lead.intent]:
         lead_route(lead, decision, is_new=False)
+    # Answered like a first inquiry, matched to this form, unless acknowledged recently.
+    acknowledgment_for_reinquiry(lead, source=submission.source, submission_id=submission.pk)
     return lead
 
 

@@ -263,6 +263,21 @@ class Lead(models.Model):
                 fields=["intent", "first_personal_contact_at"], name="lead_intent_contact"
             ),
             models.Index(fields=["last_personal_contact_at"], name="lead_last_contact"),
+            # The dashboard's lists (leads/selectors.py). Today's hot queue is a handful of rows
+            # out of many thousands: a partial index holds exactly those, oldest first.
+            models.Index(
+                fields=["owner", "created_at"],
+                condition=Q(intent="hot", first_personal_contact_at__isnull=True),
+                name="lead_hot_queue",
+            ),
+            # The list filters by intent (and source) far more than by anything else, newest first.
+            models.Index(fields=["intent", "-created_at"], name="lead_intent_created"),
+            models.Index(fields=["source", "intent", "-created_at"], name="lead_segment_created"),
+            models.Index(fields=["last_name", "first_name", "id"], name="lead_name"),
+            models.Index(fields=["owner", "last_name", "first_name", "id"], name="lead_owner_name"),
+            models.Index(
+                fields=["owner", "last_personal_contact_at"], name="lead_owner_last_contact"
+            ),
         ]
 
     def __str__(self):
@@ -308,6 +323,7 @@ class LeadEvent(models.Model):
         ALERT_ACKNOWLEDGED = "alert_acknowledged", "Alert acknowledged"
         AUTOMATION_PAUSED = "automation_paused", "Automation paused"
         AUTOMATION_RESUMED = "automation_resumed", "Automation resumed"
+        CONTACT_UPDATED = "contact_updated", "Contact details updated"
 
     class Channel(models.TextChoices):
         CALL = "call", "Call"
@@ -397,3 +413,28 @@ class ConsentRecord(models.Model):
 
     def __str__(self):
         return f"{self.channel} consent {self.wording_version} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SavedFilter(models.Model):
+    """A smart list: a leads-list query an agent named and may pin to the top of the list.
+
+    `query` is the list's query string, normalised (known filter keys only, no page number), so
+    a saved list opens exactly as it was saved and visibility is still decided per request.
+    """
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters"
+    )
+    name = models.CharField(max_length=60)
+    query = models.CharField(max_length=1000, blank=True)
+    pinned = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-pinned", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="savedfilter_unique_name")
+        ]
+
+    def __str__(self):
+        return self.name

@@ -1,9 +1,11 @@
 """Routing: act on a segmentation decision. One entry point, `lead_route`.
 
-    decision ─▶ owner (who works it) ─▶ intent / track on the lead ─▶ events on the timeline
+    decision ─▶ owner (who works it) ─▶ intent / track on the lead ─▶ enrolment in the track
+             ─▶ events on the timeline
 
 Intake calls it for a new lead and for a re-inquiry that raises intent; agents' edits call it
-through `lead_reclassify`. Nothing else writes a lead's intent or track.
+through `lead_reclassify`. Nothing else writes a lead's intent or decides its track (a track's
+own "move" step, e.g. to the nurture cycle after day 7, is part of that track: sequences).
 """
 
 from django.db import transaction
@@ -58,6 +60,7 @@ def default_owner():
 def lead_route(lead: Lead, decision: Decision, *, is_new: bool, actor=None) -> Lead:
     """Apply a decision to a lead: its owner, intent, routing rule and nurture track."""
     from sequences.models import Track
+    from sequences.services import enrollment_route
 
     if is_new and lead.owner_id is None:
         owner = default_owner()
@@ -80,6 +83,14 @@ def lead_route(lead: Lead, decision: Decision, *, is_new: bool, actor=None) -> L
     lead.first_contact_mode = decision.first_contact_mode
     lead.nurture_track = track
     lead.save()
+    # Enrol in the track, or move the enrolment when intent or track changed, in this same
+    # transaction: a new lead's acknowledgment is in the outbox when intake commits.
+    enrollment_route(
+        lead,
+        is_new=is_new,
+        changed=previous_track != track or previous_intent != decision.intent,
+        actor=actor,
+    )
 
     if not is_new and previous_intent != decision.intent:
         lead_event_record(

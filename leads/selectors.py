@@ -1,8 +1,17 @@
 """Reads. Who may see which lead is decided here, once, for every view, export and endpoint."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
 
-from .models import Agent, Lead
+import phonenumbers
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models import Func, QuerySet, TextField
+from django.shortcuts import get_object_or_404
+
+from .models import Agent, Lead, LeadEvent, SavedFilter
+
+User = get_user_model()
 
 
 def user_is_broker(user) -> bool:
@@ -22,3 +31,146 @@ def lead_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     if user_is_broker(user):
         return queryset
     return queryset.filter(owner=user)
+
+
+# --- The agent dashboard's reads (leads/views/) -------------------------------------------------
+
+
+class LeadSearchText(Func):
+    """One upper-cased text per lead: name, email, phone (E.164) and address.
+
+    On PostgreSQL, migration leads/0005 indexes exactly this expression with pg_trgm, so
+    `LIKE '%WORD%'` over 100,000 leads is an index lookup; keep the two in step.
+    """
+
+    template = "UPPER(%(expressions)s)"
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+    def __init__(self):
+        super().__init__(*SEARCH_COLUMNS)
+
+
+SEARCH_COLUMNS = ("first_name", "last_name", "email", "phone", "property_address")
+PHONE_CHARACTERS = frozenset("0123456789+-(). ")
+MAX_SEARCH_TERMS = 6
+
+
+def search_terms(text: str, region: str) -> list[str]:
+    """What a search box entry must all match, upper-cased.
+
+    A phone number typed in any format ("(413) 555-0187", "413.555.0187", "+1 413 555 0187")
+    becomes the digits of its E.164 form; a partial one ("555-0187") its digits. Anything else is
+    split into words, each of which must appear somewhere (name, email, phone or address).
+    """
+    text = " ".join(text.split())[:200]
+    if not text:
+        return []
+    digits = "".join(char for char in text if char.isdigit())
+    if set(text) <= PHONE_CHARACTERS and len(digits) >= 3:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is not None and phonenumbers.is_valid_number(number):
+            return [phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]]
+        return [digits]
+    return [word.upper() for word in text.split(" ")[:MAX_SEARCH_TERMS]]
+
+
+def lead_search(queryset: QuerySet, text: str) -> QuerySet:
+    terms = search_terms(text, settings.PHONE_DEFAULT_REGION)
+    if not terms:
+        return queryset
+    queryset = queryset.alias(search_text=LeadSearchText())
+    for term in terms:
+        queryset = queryset.filter(search_text__contains=term)
+    return queryset
+
+
+def lead_list_queryset(user) -> QuerySet:
+    """The leads a user may see, with what every list row shows, newest first."""
+    return lead_visible_to(user, Lead.objects.select_related("owner", "nurture_track"))
+
+
+def hot_queue(user, *, limit: int = 25) -> tuple[list[Lead], int]:
+    """Hot leads nobody has personally contacted yet, oldest first, and how many there are.
+
+    Lost and closed leads have left the funnel and leave the queue with it.
+    """
+    queryset = lead_visible_to(
+        user,
+        Lead.objects.filter(intent=Lead.Intent.HOT, first_personal_contact_at__isnull=True).exclude(
+            stage__in=[Lead.Stage.LOST, Lead.Stage.CLOSED]
+        ),
+    )
+    rows = list(queryset.select_related("owner").order_by("created_at", "id")[:limit])
+    total = len(rows) if len(rows) < limit else queryset.count()
+    return rows, total
+
+
+def lead_timeline(lead: Lead, *, limit: int = 50) -> tuple[list[LeadEvent], bool]:
+    """The lead's latest events, newest first, and whether there are older ones."""
+    events = list(lead.events.select_related("actor").order_by("-occurred_at", "-id")[: limit + 1])
+    return events[:limit], len(events) > limit
+
+
+def lead_for_dashboard(user, pk: int) -> Lead:
+    """One lead the user may see, or 404: the same answer whether it exists or is someone else's."""
+    return get_object_or_404(
+        lead_visible_to(
+            user, Lead.objects.select_related("owner", "nurture_track", "routing_rule__track")
+        ),
+        pk=pk,
+    )
+
+
+def assignable_users() -> QuerySet:
+    """Who a broker can hand a lead to: active agents and brokers with an active login."""
+    return (
+        User.objects.filter(agent__active=True, is_active=True)
+        .select_related("agent")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def neighbourhoods_visible_to(user) -> list[str]:
+    """The neighbourhoods of the leads a user sees, for the filter's suggestions (cached)."""
+    key = f"leads:neighbourhoods:{user.pk}:{int(user_is_broker(user))}"
+    names = cache.get(key)
+    if names is None:
+        names = list(
+            lead_visible_to(user)
+            .exclude(neighbourhood="")
+            .order_by("neighbourhood")
+            .values_list("neighbourhood", flat=True)
+            .distinct()[:200]
+        )
+        cache.set(key, names, NEIGHBOURHOOD_CACHE_SECONDS)
+    return names
+
+
+NEIGHBOURHOOD_CACHE_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class SmartList:
+    """A list every agent is offered; pinning one saves it as the agent's own."""
+
+    name: str
+    query: str
+
+
+DEFAULT_SMART_LISTS = (
+    SmartList("Hot, never contacted", "intent=hot&never_contacted=on"),
+    SmartList("Warm, no personal touch in 30 days", "intent=warm&no_contact_days=30"),
+    SmartList("Long-term, asked for valuation", "source=valuation&intent=long_term"),
+    SmartList("Appointments set", "stage=appointment"),
+)
+
+
+def saved_filters_for(user) -> list[SavedFilter]:
+    return list(SavedFilter.objects.filter(owner=user)[:MAX_SAVED_FILTERS])
+
+
+MAX_SAVED_FILTERS = 30

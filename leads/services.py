@@ -4,11 +4,11 @@ Intake (leads/intake.py) creates leads; everything that changes one afterwards c
 so the timeline records every change and derived dates stay true.
 """
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import timezone
 
-from .models import Lead, LeadEvent
+from .models import Lead, LeadEvent, SavedFilter
 
 
 def lead_event_record(
@@ -50,7 +50,10 @@ def lead_sync_contact_dates(lead: Lead) -> None:
 
 @transaction.atomic
 def lead_log_contact(lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None):
-    """A human reached the lead (call, text, email, in person). Moves a new lead to contacted."""
+    """A human reached the lead (call, text, email, in person): the contact dates move, a new lead
+    becomes contacted, and the open tasks the contact answers are done."""
+    from sequences.services import tasks_complete_for_contact  # sequences builds on leads
+
     label = LeadEvent.Channel(channel).label
     event = lead_event_record(
         lead,
@@ -62,6 +65,7 @@ def lead_log_contact(lead: Lead, *, channel: str, actor, note: str = "", occurre
     )
     if lead.stage == Lead.Stage.NEW:
         lead_change_stage(lead, Lead.Stage.CONTACTED, actor=actor)
+    tasks_complete_for_contact(lead, actor=actor, at=event.occurred_at)
     return event
 
 
@@ -99,6 +103,9 @@ def lead_change_stage(
             if field == reached[0]:
                 break
     lead.save(update_fields=changed)
+    from sequences.services import automation_on_stage_change  # sequences builds on leads
+
+    automation_on_stage_change(lead, stage, actor=actor)
     lead_event_record(
         lead,
         LeadEvent.Kind.STAGE_CHANGED,
@@ -109,3 +116,118 @@ def lead_change_stage(
         occurred_at=at,
     )
     return True
+
+
+# --- The agent dashboard's writes (leads/views/) ------------------------------------------------
+
+
+def lead_add_note(lead: Lead, *, actor, text: str) -> LeadEvent:
+    """A note on the timeline. Not a contact: the last-contact date does not move."""
+    return lead_event_record(lead, LeadEvent.Kind.NOTE, actor=actor, summary=text)
+
+
+@transaction.atomic
+def lead_reassign(lead: Lead, owner, *, actor) -> bool:
+    """Give the lead to another agent. Returns False when they already own it."""
+    if lead.owner_id == owner.pk:
+        return False
+    previous = lead.owner
+    lead.owner = owner
+    lead.save(update_fields=["owner", "updated_at"])
+
+    def name(user):
+        return (user.get_full_name() or user.get_username()) if user else "nobody"
+
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.REASSIGNED,
+        actor=actor,
+        summary=f"{name(previous)} → {name(owner)}",
+        data={"from": previous.pk if previous else None, "to": owner.pk},
+    )
+    return True
+
+
+# Contact details an agent may correct, in the order the timeline lists a change.
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "property_address",
+    "neighbourhood",
+    "postal_code",
+)
+
+
+class DuplicateContact(Exception):
+    """Another lead already has this email or phone (leads are unique by each)."""
+
+    def __init__(self, field: str):
+        super().__init__(field)
+        self.field = field
+
+
+@transaction.atomic
+def lead_update_contact(lead: Lead, *, actor, **values) -> list[str]:
+    """Correct a lead's contact details; returns the names of the fields that changed.
+
+    The SMS consent was given for a phone number: a new number has none, so changing the phone
+    withdraws it (the lead can consent again on a form). Raises DuplicateContact when another lead
+    already has the email or phone.
+    """
+    unknown = set(values) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not contact fields: {', '.join(sorted(unknown))}")
+    if values.get("email"):
+        values["email"] = values["email"].strip().lower()
+    changed = [
+        field
+        for field in CONTACT_FIELDS
+        if field in values and values[field] != getattr(lead, field)
+    ]
+    if not changed:
+        return []
+    for field in ("email", "phone"):
+        if field in changed and values[field]:
+            others = Lead.objects.filter(**{field: values[field]}).exclude(pk=lead.pk)
+            if others.exists():
+                raise DuplicateContact(field)
+    before = {field: getattr(lead, field) for field in changed}
+    for field in changed:
+        setattr(lead, field, values[field])
+    update_fields = [*changed, "updated_at"]
+    consent_withdrawn = "phone" in changed and lead.sms_consent_at is not None
+    if consent_withdrawn:
+        lead.sms_consent_at = None
+        lead.sms_consent_version = ""
+        update_fields += ["sms_consent_at", "sms_consent_version"]
+    try:
+        with transaction.atomic():
+            lead.save(update_fields=update_fields)
+    except IntegrityError as error:  # a racing edit or intake took the email or phone first
+        raise DuplicateContact("email" if "email" in str(error) else "phone") from error
+    labels = ", ".join(Lead._meta.get_field(field).verbose_name for field in changed)
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.CONTACT_UPDATED,
+        actor=actor,
+        summary=f"Changed {labels}"
+        + ("; SMS consent withdrawn with the old number" if consent_withdrawn else ""),
+        data={"changed": {field: [before[field], values[field]] for field in changed}},
+    )
+    return changed
+
+
+def saved_filter_create(*, owner, name: str, query: str, pinned: bool = True) -> SavedFilter:
+    """Save a leads-list query as the owner's smart list."""
+    return SavedFilter.objects.create(owner=owner, name=name, query=query, pinned=pinned)
+
+
+def saved_filter_set_pinned(saved_filter: SavedFilter, *, pinned: bool) -> None:
+    saved_filter.pinned = pinned
+    saved_filter.save(update_fields=["pinned"])
+
+
+def saved_filter_delete(saved_filter: SavedFilter) -> None:
+    saved_filter.delete()

@@ -1,10 +1,30 @@
 from django.urls import path
 
-from . import views
+from .views import lead, lead_list, public, today
 
 app_name = "leads"
 urlpatterns = [
-    path("intake/<slug:slug>/", views.intake, name="intake"),
-    path("intake/<slug:slug>/thanks/", views.intake_thanks, name="intake-thanks"),
-    path("privacy/", views.privacy, name="privacy"),
+    # Public: the hosted intake forms (no sign-in).
+    path("intake/<slug:slug>/", public.intake, name="intake"),
+    path("intake/<slug:slug>/thanks/", public.intake_thanks, name="intake-thanks"),
+    path("privacy/", public.privacy, name="privacy"),
+    # The agent dashboard (signed in; an agent reaches only their own leads).
+    path("", today.today, name="today"),
+    path("today/<slug:key>/", today.today_section, name="today-section"),
+    path("leads/", lead_list.lead_list, name="lead-list"),
+    path("leads/export.csv", lead_list.lead_export, name="lead-export"),
+    path("leads/lists/", lead_list.saved_filter_create_view, name="saved-filter-create"),
+    path("leads/lists/<int:pk>/pin/", lead_list.saved_filter_pin, name="saved-filter-pin"),
+    path(
+        "leads/lists/<int:pk>/delete/",
+        lead_list.saved_filter_delete_view,
+        name="saved-filter-delete",
+    ),
+    path("leads/<int:pk>/", lead.lead_detail, name="lead-detail"),
+    path("leads/<int:pk>/timeline/", lead.lead_timeline, name="lead-timeline"),
+    path("leads/<int:pk>/log/", lead.lead_log, name="lead-log"),
+    path("leads/<int:pk>/classify/", lead.lead_classify, name="lead-classify"),
+    path("leads/<int:pk>/stage/", lead.lead_stage, name="lead-stage"),
+    path("leads/<int:pk>/contact/", lead.lead_contact, name="lead-contact"),
+    path("leads/<int:pk>/reassign/", lead.lead_reassign, name="lead-reassign"),
 ]

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from . import views
 
@@ -9,5 +8,5 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("leads.urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("", include("sequences.urls")),
 ]

@@ -1,9 +1,298 @@
-from django.contrib import admin
+"""Brokers edit tracks, steps and copy here, preview any template for a real lead, and see every
+message with its status. django-q2's own admin (Django Q) shows the queue and schedules."""
 
-from .models import Track
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from leads.selectors import lead_visible_to, user_is_broker
+
+from .models import Enrollment, Message, Step, Suppression, Task, Template, Track, WebhookEvent
+from .placeholders import PLACEHOLDERS, sms_segments
+from .rendering import lead_values, render
+
+PREVIEW_LEADS = 20
+
+
+class StepInline(admin.TabularInline):
+    model = Step
+    fk_name = "track"
+    extra = 0
+    fields = (
+        "position",
+        "delay",
+        "delay_unit",
+        "kind",
+        "for_intent",
+        "condition",
+        "is_acknowledgment",
+        "template_key",
+        "task_kind",
+        "task_due_minutes",
+        "move_to",
+        "move_intent",
+    )
+    ordering = ("position",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("track")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # One query for the track list, not one per step row.
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "move_to":
+            if not hasattr(request, "_sequences_track_choices"):
+                request._sequences_track_choices = list(field.choices)
+            field.choices = request._sequences_track_choices
+        return field
 
 
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin):
-    list_display = ("name", "key")
+    list_display = ("name", "key", "step_count", "active_enrollments")
     search_fields = ("name", "key")
+    inlines = [StepInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                _steps=Count("steps", distinct=True),
+                _active=Count("enrollments", filter=Q(enrollments__status="active"), distinct=True),
+            )
+        )
+
+    @admin.display(description="Steps", ordering="_steps")
+    def step_count(self, track):
+        return track._steps
+
+    @admin.display(description="Active enrolments", ordering="_active")
+    def active_enrollments(self, track):
+        return track._active
+
+
+def _placeholder_help() -> str:
+    names = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+    return (
+        f"Placeholders: {names}. Anything else in braces is refused. Texts: the first one to a "
+        "number gets “Reply STOP to opt out.”; emails get the postal address and an "
+        "unsubscribe link."
+    )
+
+
+@admin.register(Template)
+class TemplateAdmin(admin.ModelAdmin):
+    list_display = ("key", "variant", "channel", "description", "length", "preview_link")
+    list_filter = ("channel", "key", "variant")
+    search_fields = ("key", "subject", "body", "description")
+    readonly_fields = ("updated_at",)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.base_fields["body"].help_text = _placeholder_help()
+        return form
+
+    @admin.display(description="Length")
+    def length(self, template):
+        if template.channel != Template.Channel.SMS:
+            return "—"
+        encoding, characters, segments = sms_segments(template.body)
+        return f"{characters} chars · {segments} segment{'s' if segments != 1 else ''} ({encoding})"
+
+    @admin.display(description="Preview")
+    def preview_link(self, template):
+        url = reverse("admin:sequences_template_preview", args=[template.pk])
+        return format_html('<a href="{}">Preview for a lead</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="sequences_template_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, pk):
+        """The template filled for a lead the broker picks (by name, email or phone)."""
+        template = get_object_or_404(Template, pk=pk)
+        if not self.has_view_permission(request, template):
+            return self._get_obj_does_not_exist_redirect(request, self.opts, str(pk))
+        visible = lead_visible_to(request.user).select_related("owner", "owner__agent")
+        query = request.GET.get("q", "").strip()[:100]
+        candidates = visible
+        if query:
+            candidates = visible.filter(
+                Q(first_name__icontains=query)
+                | Q(last_name__icontains=query)
+                | Q(email__icontains=query)
+                | Q(phone__icontains=query)
+            )
+        lead = None
+        if request.GET.get("lead", "").isdigit():
+            lead = visible.filter(pk=int(request.GET["lead"])).first()
+        rendered = segments = None
+        if lead is not None:
+            rendered = render(template, lead_values(lead))
+            if template.channel == Template.Channel.SMS:
+                segments = sms_segments(rendered.body)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Preview: {template}",
+            "template_obj": template,
+            "query": query,
+            "candidates": candidates.order_by("-created_at")[:PREVIEW_LEADS],
+            "lead": lead,
+            "rendered": rendered,
+            "segments": segments,
+        }
+        return TemplateResponse(request, "sequences/admin/template_preview.html", context)
+
+
+class VisibleLeadsMixin:
+    """Agents with admin access see only their own leads' rows; brokers see all."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if user_is_broker(request.user):
+            return queryset
+        return queryset.filter(lead__in=lead_visible_to(request.user))
+
+
+@admin.register(Message)
+class MessageAdmin(VisibleLeadsMixin, admin.ModelAdmin):
+    list_display = (
+        "created_at",
+        "channel",
+        "purpose",
+        "audience",
+        "to",
+        "lead_link",
+        "status",
+        "status_reason",
+        "scheduled_for",
+        "sent_at",
+        "delivery_status",
+        "attempts",
+    )
+    list_filter = ("status", "channel", "purpose", "audience", "delivery_status")
+    list_select_related = ("lead",)
+    search_fields = (
+        "to",
+        "subject",
+        "idempotency_key",
+        "provider_id",
+        "lead__first_name",
+        "lead__last_name",
+        "lead__email",
+    )
+    date_hierarchy = "created_at"
+    raw_id_fields = ("lead", "agent", "enrollment", "step", "created_by")
+    readonly_fields = [field.name for field in Message._meta.fields]
+    actions = ["send_again"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # "Messages for this lead": the link in the lead column filters on it.
+        return lookup == "lead__id__exact" or super().lookup_allowed(lookup, value, request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Lead", ordering="lead")
+    def lead_link(self, message):
+        if not message.lead_id:
+            return "—"
+        return format_html(
+            '<a href="?lead__id__exact={}" title="Only this lead\'s messages">{}</a>',
+            message.lead_id,
+            message.lead,
+        )
+
+    @admin.action(description="Send failed messages again")
+    def send_again(self, request, queryset):
+        from .outbox import message_dispatch_later
+
+        failed = list(queryset.filter(status=Message.Status.FAILED).values_list("pk", flat=True))
+        Message.objects.filter(pk__in=failed, status=Message.Status.FAILED).update(
+            status=Message.Status.QUEUED,
+            attempts=0,
+            scheduled_for=timezone.now(),
+            status_reason=f"Sent again by {request.user.get_username()}",
+            outcome_unknown=False,
+        )
+        for pk in failed:
+            message_dispatch_later(pk)
+        self.message_user(request, f"Queued {len(failed)} message(s) again.", messages.SUCCESS)
+
+
+@admin.register(Task)
+class TaskAdmin(VisibleLeadsMixin, admin.ModelAdmin):
+    list_display = ("title", "kind", "lead", "agent", "due_at", "status", "done_at")
+    list_filter = ("status", "kind", "agent")
+    list_select_related = ("lead", "agent")
+    search_fields = ("title", "lead__first_name", "lead__last_name", "lead__email")
+    date_hierarchy = "due_at"
+    raw_id_fields = ("lead", "agent", "done_by", "enrollment", "step")
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(VisibleLeadsMixin, admin.ModelAdmin):
+    list_display = (
+        "lead",
+        "track",
+        "intent",
+        "status",
+        "status_reason",
+        "started_at",
+        "next_due_at",
+    )
+    list_filter = ("status", "track", "intent")
+    list_select_related = ("lead", "track")
+    search_fields = ("lead__first_name", "lead__last_name", "lead__email")
+    raw_id_fields = ("lead",)
+    readonly_fields = [field.name for field in Enrollment._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    list_display = ("address", "channel", "reason", "detail", "created_at")
+    list_filter = ("channel", "reason")
+    search_fields = ("address",)
+    readonly_fields = ("channel", "address", "reason", "detail", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # An opt-out is the recipient's decision; only a bounce may be lifted (a fixed inbox).
+        return bool(
+            obj and obj.reason == Suppression.Reason.BOUNCE
+        ) and super().has_delete_permission(request, obj)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("received_at", "provider", "kind", "event_id", "message", "processed_at")
+    list_filter = ("provider", "kind")
+    search_fields = ("event_id",)
+    readonly_fields = [field.name for field in WebhookEvent._meta.fields]
+    raw_id_fields = ("message",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,24 @@
-"""Nurture tracks. The sequences issue gives each track its ordered steps."""
+"""Nurture tracks, their steps and copy, enrolments, the outbox and agents' tasks.
 
+    Track ─< Step ──(template_key)──> Template (one per variant: default, per source, …)
+    Lead ─< Enrollment (which track, where in it)      ─▶ Message (the outbox) ─▶ provider
+                                                       ─▶ Task (a personal touch for the agent)
+
+Models hold fields, choices and constraints; what happens to them is in services.py (enrolment,
+replies, tasks) and outbox.py (queue and dispatch). docs/sequences.md explains the choices.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from leads.models import InquiryType, Intent, Source
+
+from .placeholders import validate_template_text
 
 
 class Track(models.Model):
@@ -15,3 +33,467 @@ class Track(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def _variant_choices():
+    sources = [(value, label) for value, label in Source.choices]
+    website = [
+        (f"{Source.WEBSITE}:{value}", f"Website inquiry: {label.lower()}")
+        for value, label in InquiryType.choices
+        if value != InquiryType.NEIGHBOUR
+    ]
+    return [("", "Default (any source)"), *sources, *website]
+
+
+class Template(models.Model):
+    """Broker-editable copy. Text with a fixed set of {placeholders}, filled by plain string
+    substitution (never the Django template engine). Templates sharing a key are variants of
+    one piece of copy: the most specific variant for the lead is used, else the default.
+    For a task, the subject is the task's title and the body its notes."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "Text message"
+        EMAIL = "email", "Email"
+        TASK = "task", "Agent task"
+
+    VARIANT_CHOICES = _variant_choices()
+
+    key = models.SlugField(max_length=60, help_text="Steps name this key, e.g. ack_sms.")
+    variant = models.CharField(
+        max_length=40,
+        blank=True,
+        choices=VARIANT_CHOICES,
+        help_text="Which leads this wording is for; the default covers everyone else.",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    description = models.CharField(max_length=200, blank=True, help_text="What this copy is for.")
+    subject = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[validate_template_text],
+        help_text="Email subject, or the task's title.",
+    )
+    body = models.TextField(max_length=5000, validators=[validate_template_text])
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key", "variant"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "variant"], name="template_one_per_variant")
+        ]
+
+    def __str__(self):
+        return f"{self.key} · {self.get_variant_display()}"
+
+    def clean(self):
+        if self.channel in (self.Channel.EMAIL, self.Channel.TASK) and not self.subject.strip():
+            what = "subject" if self.channel == self.Channel.EMAIL else "task title"
+            raise ValidationError({"subject": f"Write a {what}."})
+        other = Template.objects.filter(key=self.key).exclude(pk=self.pk).first()
+        if other and other.channel != self.channel:
+            raise ValidationError(
+                {"channel": f"Other variants of {self.key} are {other.get_channel_display()}."}
+            )
+
+
+class TaskKind(models.TextChoices):
+    CALL = "call", "Call"
+    TEXT = "text", "Personal text"
+    CHECK_IN = "check_in", "Check in"
+    REVIEW = "review", "Review and plan outreach"
+    RE_ENGAGE = "re_engage", "Re-engage"
+    REPLY = "reply", "Answer a reply"
+
+
+class Step(models.Model):
+    """One step of a track: at an offset from enrolment, send a text or an email, give the
+    agent a task, or move the lead to another track. Steps at the same offset run in order."""
+
+    class Kind(models.TextChoices):
+        SMS = "sms", "Automated text"
+        EMAIL = "email", "Automated email"
+        TASK = "task", "Agent task"
+        MOVE = "move", "Move to another track"
+
+    class Unit(models.TextChoices):
+        MINUTES = "minutes", "minutes"
+        HOURS = "hours", "hours"
+        DAYS = "days", "days"
+
+    class Condition(models.TextChoices):
+        ALWAYS = "", "Always"
+        NO_CONVERSATION = "no_conversation", "Only if no conversation yet"
+        CONVERSATION = "conversation", "Only after a conversation"
+
+    UNIT_MINUTES = {Unit.MINUTES: 1, Unit.HOURS: 60, Unit.DAYS: 60 * 24}
+
+    track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(help_text="Order among steps at the same time.")
+    delay = models.PositiveIntegerField(default=0, help_text="How long after enrolment.")
+    delay_unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.DAYS)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    for_intent = models.CharField(
+        max_length=12,
+        blank=True,
+        choices=[c for c in Intent.choices if c[0] != Intent.UNKNOWN],
+        help_text="Only for leads followed at this intent (blank: every lead on the track).",
+    )
+    condition = models.CharField(max_length=20, blank=True, choices=Condition.choices)
+    is_acknowledgment = models.BooleanField(
+        default=False,
+        help_text="The source-matched acknowledgment: sent on first enrolment, never on a move.",
+    )
+    template_key = models.SlugField(
+        max_length=60, blank=True, help_text="The copy to use (texts, emails and tasks)."
+    )
+    task_kind = models.CharField(max_length=12, blank=True, choices=TaskKind.choices)
+    task_due_minutes = models.PositiveIntegerField(
+        default=60 * 24, help_text="Tasks: how long the agent has, in minutes."
+    )
+    move_to = models.ForeignKey(
+        Track, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    move_intent = models.CharField(
+        max_length=12,
+        blank=True,
+        choices=[c for c in Intent.choices if c[0] != Intent.UNKNOWN],
+        help_text="Moves: follow the new track at this intent (blank: keep the current one).",
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["track", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["track", "position"], name="step_unique_position")
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.track.key} #{self.position}: {self.get_kind_display()} at {self.offset_label}"
+        )
+
+    @property
+    def offset_minutes(self) -> int:
+        return self.delay * self.UNIT_MINUTES[self.delay_unit]
+
+    @property
+    def offset(self) -> timedelta:
+        return timedelta(minutes=self.offset_minutes)
+
+    @property
+    def offset_label(self) -> str:
+        return f"+{self.delay} {self.get_delay_unit_display()}"
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.MOVE:
+            if not self.move_to_id:
+                errors["move_to"] = "Choose the track to move the lead to."
+        else:
+            expected = self.kind if self.kind != self.Kind.TASK else Template.Channel.TASK
+            template = Template.objects.filter(key=self.template_key, variant="").first()
+            if not self.template_key:
+                errors["template_key"] = "Choose the copy this step uses."
+            elif template is None:
+                errors["template_key"] = f"There is no default template {self.template_key!r}."
+            elif template.channel != expected:
+                errors["template_key"] = (
+                    f"{self.template_key} is a {template.get_channel_display().lower()} template."
+                )
+        if self.kind == self.Kind.TASK and not self.task_kind:
+            errors["task_kind"] = "Choose the kind of task."
+        if self.is_acknowledgment and self.kind not in (self.Kind.SMS, self.Kind.EMAIL):
+            errors["is_acknowledgment"] = "Only a text or an email can be the acknowledgment."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Enrollment(models.Model):
+    """A lead following a track. At most one open (active or paused) enrolment per lead.
+
+    `clock_start` is when the track's offsets count from: the start, pushed later by the time
+    spent paused. Steps up to `done_through_minutes` have been materialised; `next_due_at` is
+    when the next one is, so the scheduler finds due work with one indexed query."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        COMPLETED = "completed", "Completed"
+        STOPPED = "stopped", "Stopped"
+
+    OPEN = (Status.ACTIVE, Status.PAUSED)
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="enrollments")
+    track = models.ForeignKey(Track, on_delete=models.PROTECT, related_name="enrollments")
+    intent = models.CharField(
+        max_length=12, choices=Intent.choices, help_text="Which of the track's columns it follows."
+    )
+    acknowledge = models.BooleanField(
+        default=True, help_text="Whether the track's acknowledgment is sent (not after a move)."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    status_reason = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    clock_start = models.DateTimeField(default=timezone.now)
+    done_through_minutes = models.IntegerField(default=-1)
+    next_due_at = models.DateTimeField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=Q(status__in=["active", "paused"]),
+                name="enrollment_one_open_per_lead",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_due_at"], condition=Q(status="active"), name="enrollment_due"
+            ),
+            models.Index(fields=["lead", "-started_at"], name="enrollment_lead"),
+        ]
+
+    def __str__(self):
+        return f"{self.lead} on {self.track} ({self.get_status_display()})"
+
+
+class Message(models.Model):
+    """One SMS or email the system sends to anyone: the outbox row and the record of it.
+
+    Written in the caller's transaction and dispatched after commit (sequences.outbox). The
+    unique idempotency key makes queueing idempotent; the status machine
+    queued → sending → sent / failed / suppressed, claimed atomically, makes sending happen once.
+    Messages to agents (audience agent) are internal: no lead consent, lead quiet hours or
+    per-number cap applies to them.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "Text"
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SUPPRESSED = "suppressed", "Suppressed"
+
+    class Audience(models.TextChoices):
+        LEAD = "lead", "Lead"
+        AGENT = "agent", "Agent"
+
+    class Purpose(models.TextChoices):
+        ACKNOWLEDGMENT = "acknowledgment", "Acknowledgment"
+        NURTURE = "nurture", "Nurture touch"
+        ALERT = "alert", "Alert to an agent"
+        ONE_OFF = "one_off", "One-off from an agent"
+        SERVICE = "service", "Service reply (HELP)"
+
+    AUTOMATED = (Purpose.ACKNOWLEDGMENT, Purpose.NURTURE)
+
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+    )
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_received",
+        help_text="The agent an agent-audience message goes to.",
+    )
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_sent",
+        help_text="The person who wrote a one-off; empty for automation.",
+    )
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    audience = models.CharField(max_length=5, choices=Audience.choices, default=Audience.LEAD)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    to = models.CharField(max_length=254, help_text="E.164 number or email address.")
+    subject = models.CharField(max_length=255, blank=True)
+    body = models.TextField()
+    idempotency_key = models.CharField(max_length=200, unique=True)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status_reason = models.CharField(
+        max_length=255, blank=True, help_text="Why it was deferred, suppressed or failed."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    scheduled_for = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # The lease: a claimed message belongs to one worker until it expires; then the scheduler
+    # recovers it, asking the provider first where that can be known (outcome_unknown).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    outcome_unknown = models.BooleanField(
+        default=False, help_text="A previous attempt may have reached the provider."
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_id = models.CharField(max_length=100, blank=True)
+    delivery_status = models.CharField(max_length=20, blank=True)
+    delivery_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "sending", "sent", "failed", "suppressed"]),
+                name="message_status_valid",
+            ),
+        ]
+        indexes = [
+            # The dispatcher: the oldest due queued message first.
+            models.Index(
+                fields=["scheduled_for", "id"], condition=Q(status="queued"), name="message_due"
+            ),
+            # Lease recovery.
+            models.Index(
+                fields=["lease_expires_at"], condition=Q(status="sending"), name="message_leased"
+            ),
+            # The per-number cap and "is this the first text to this number?".
+            models.Index(fields=["to", "channel", "created_at"], name="message_to"),
+            models.Index(fields=["lead", "-created_at"], name="message_lead"),
+            models.Index(
+                fields=["provider_id"], condition=~Q(provider_id=""), name="message_provider_id"
+            ),
+            models.Index(fields=["status", "-created_at"], name="message_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.to} ({self.get_status_display()})"
+
+
+class Task(models.Model):
+    """A personal touch the track (or a reply) asks of the lead's agent, due at a time."""
+
+    Kind = TaskKind
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="tasks")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+        help_text="Who should do it (the lead's owner when it was created).",
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True, help_text="When it was done or dropped.")
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    outcome = models.CharField(max_length=200, blank=True)
+    snooze_count = models.PositiveSmallIntegerField(default=0)
+    enrollment = models.ForeignKey(
+        Enrollment, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    step = models.ForeignKey(
+        Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    idempotency_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="task_status_due"),
+            models.Index(fields=["agent", "status", "due_at"], name="task_agent_due"),
+            models.Index(fields=["lead", "status"], name="task_lead"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.OPEN and self.due_at < timezone.now()
+
+
+class Suppression(models.Model):
+    """An address nothing more may be sent to: a texted STOP, a bounce, a spam report, an
+    unsubscribe. Checked for every message, whoever it is for."""
+
+    class Reason(models.TextChoices):
+        SMS_STOP = "sms_stop", "Replied STOP"
+        CARRIER_OPT_OUT = "carrier_opt_out", "Opted out at the carrier (Twilio 21610)"
+        BOUNCE = "bounce", "Email bounced"
+        SPAM_REPORT = "spam_report", "Marked as spam"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+
+    channel = models.CharField(max_length=5, choices=Message.Channel.choices)
+    address = models.CharField(max_length=254)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    detail = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address"], name="suppression_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.address} ({self.get_reason_display()})"
+
+
+class WebhookEvent(models.Model):
+    """A provider's webhook call, stored as received (deduplicated on the provider's id)."""
+
+    class Provider(models.TextChoices):
+        TWILIO_INBOUND = "twilio_inbound", "Twilio inbound SMS"
+        TWILIO_STATUS = "twilio_status", "Twilio delivery status"
+        SENDGRID = "sendgrid", "SendGrid event"
+
+    provider = models.CharField(max_length=20, choices=Provider.choices)
+    event_id = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40, blank=True)
+    payload = models.JSONField(default=dict)
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="webhookevent_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["received_at"],
+                condition=Q(processed_at__isnull=True),
+                name="webhookevent_unprocessed",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_provider_display()} {self.kind} {self.event_id}"

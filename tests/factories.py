@@ -103,6 +103,94 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
     wording = "Yes, text me."
 
 
+# --- Agent dashboard (leads/views/, leads/filters.py) --------------------------------------------
+from leads.models import SavedFilter  # noqa: E402 - kept with its block, so blocks merge cleanly
+
+
+class SavedFilterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SavedFilter
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"My list {n}")
+    query = "intent=hot"
+    pinned = True
+
+
+# --- sequences -----------------------------------------------------------------------------------
+from sequences.models import Enrollment, Message, Step, Task, Template  # noqa: E402
+
+
+class TemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Template
+        django_get_or_create = ("key", "variant")
+
+    key = factory.Sequence(lambda n: f"test_template_{n}")
+    variant = ""
+    channel = Template.Channel.SMS
+    body = "Hi {first_name}, this is {agent_name} at {brokerage}."
+
+
+class StepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Step
+
+    track = factory.SubFactory(TrackFactory, key=factory.Sequence(lambda n: f"test_track_{n}"))
+    position = factory.Sequence(lambda n: n + 1)
+    delay = 0
+    delay_unit = Step.Unit.MINUTES
+    kind = Step.Kind.SMS
+    template_key = factory.LazyAttribute(lambda step: TemplateFactory(channel=step.kind).key)
+
+
+class EnrollmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Enrollment
+
+    lead = factory.SubFactory(LeadFactory)
+    track = factory.SubFactory(TrackFactory)
+    intent = factory.SelfAttribute("lead.intent")
+    started_at = factory.LazyFunction(timezone.now)
+    clock_start = factory.SelfAttribute("started_at")
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    lead = factory.SubFactory(LeadFactory, texting=True)
+    channel = Message.Channel.SMS
+    audience = Message.Audience.LEAD
+    purpose = Message.Purpose.NURTURE
+    to = factory.LazyAttribute(
+        lambda m: m.lead.phone if m.channel == Message.Channel.SMS else m.lead.email
+    )
+    body = "Hello from the outbox."
+    idempotency_key = factory.Sequence(lambda n: f"test-message-{n}")
+    scheduled_for = factory.LazyFunction(timezone.now)
+
+    class Params:
+        email = factory.Trait(channel=Message.Channel.EMAIL, subject="A subject")
+        to_agent = factory.Trait(
+            audience=Message.Audience.AGENT,
+            purpose=Message.Purpose.ALERT,
+            lead=None,
+            to="+14135550199",
+        )
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Task
+
+    lead = factory.SubFactory(LeadFactory)
+    agent = factory.SelfAttribute("lead.owner")
+    kind = Task.Kind.CALL
+    title = factory.LazyAttribute(lambda task: f"Call {task.lead}")
+    due_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(hours=1))
+
+
 # --- alerts ---------------------------------------------------------------------------------------
 from alerts.models import Alert, AssignmentRule  # noqa: E402
 

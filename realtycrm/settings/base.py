@@ -162,6 +162,38 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{BROKERAGE_NAME} <{BROKERAGE_EMAIL}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Messaging providers and sequences (docs/sequences.md) --------------------------------------
+# SMS mirrors EMAIL_BACKEND: console by default (never touches the network), Twilio in production
+# (sequences.backends.twilio.TwilioBackend); email through SendGrid with
+# EMAIL_BACKEND=sequences.backends.sendgrid.EmailBackend.
+SMS_BACKEND = env_str("SMS_BACKEND", "sequences.backends.sms.ConsoleBackend")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com")
+SENDGRID_API_KEY = env_str("SENDGRID_API_KEY", "")
+SENDGRID_API_URL = env_str("SENDGRID_API_URL", "https://api.sendgrid.com")
+# The signed event webhook's verification key (SendGrid → Mail Settings → Event Webhook).
+SENDGRID_WEBHOOK_PUBLIC_KEY = env_str("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
+PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
+# Texts to leads arrive only in these hours of the recipient's local time; stricter windows per
+# state (the region phonenumbers' geocoder names, e.g. "Florida=08:00-20:00,Oklahoma=...").
+SMS_SENDING_HOURS = env_str("SMS_SENDING_HOURS", "08:00-21:00")
+SMS_SENDING_HOURS_BY_STATE = env_str(
+    "SMS_SENDING_HOURS_BY_STATE",
+    "Florida=08:00-20:00,Oklahoma=08:00-20:00,Maryland=08:00-20:00",
+)
+# Automated texts per destination number per 24 hours (a bot cannot pump paid texts).
+SMS_CAP_PER_NUMBER = env_int("SMS_CAP_PER_NUMBER", 3)
+# A re-inquiry within this many hours of the last acknowledgment gets no second one.
+SEQUENCES_REACK_WINDOW_HOURS = env_int("SEQUENCES_REACK_WINDOW_HOURS", 72)
+# A claimed message belongs to its worker this long; then the scheduler recovers it.
+MESSAGE_LEASE_SECONDS = env_int("MESSAGE_LEASE_SECONDS", 300)
+MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5)
+# How long one drain task sends before handing over to a fresh one (below Q_CLUSTER timeout).
+MESSAGE_DISPATCH_BUDGET_SECONDS = env_int("MESSAGE_DISPATCH_BUDGET_SECONDS", 40)
+
 # --- Background work (django-q2 on the ORM broker: keeps receipts, nothing else to run) ----------
 Q_CLUSTER = {
     "name": "realtycrm",

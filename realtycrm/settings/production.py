@@ -7,7 +7,17 @@ Providers: SMS_BACKEND / EMAIL_BACKEND and their credentials (see docs/deploymen
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL
+from .base import (
+    DATABASES,
+    EMAIL_BACKEND,
+    REDIS_URL,
+    SENDGRID_API_KEY,
+    SMS_BACKEND,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    TWILIO_FROM_NUMBER,
+    TWILIO_MESSAGING_SERVICE_SID,
+)
 from .env import env_bool, env_int, env_list, env_str
 
 DEBUG = False
@@ -25,6 +35,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" and not env_bo
     "ALLOW_SQLITE_IN_PRODUCTION", False
 ):
     raise ImproperlyConfigured("Set DATABASE_URL to a PostgreSQL database.")
+
+# A provider chosen without its credentials fails here, at start-up, not at the first send.
+if SMS_BACKEND == "sequences.backends.twilio.TwilioBackend" and not (
+    TWILIO_ACCOUNT_SID
+    and TWILIO_AUTH_TOKEN
+    and (TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER)
+):
+    raise ImproperlyConfigured(
+        "SMS_BACKEND is Twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+        "TWILIO_MESSAGING_SERVICE_SID (or TWILIO_FROM_NUMBER)."
+    )
+if EMAIL_BACKEND == "sequences.backends.sendgrid.EmailBackend" and not SENDGRID_API_KEY:
+    raise ImproperlyConfigured("EMAIL_BACKEND is SendGrid: set SENDGRID_API_KEY.")
 
 # Django's own RedisCache increments atomically (INCR); django-ratelimit just does not list it yet.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]

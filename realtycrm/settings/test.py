@@ -1,12 +1,20 @@
 """Tests: in-memory providers, synchronous tasks, fast hashing. Never touches the network."""
 
 from .base import *  # noqa: F403
-from .base import Q_CLUSTER
+from .base import LOGGING, Q_CLUSTER
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-anything-else-0123456789"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_BACKEND = "sequences.backends.email.LocmemEmailBackend"
+SMS_BACKEND = "sequences.backends.sms.LocmemBackend"
+# Webhook tests sign their requests with this token; no test reaches Twilio or SendGrid.
+TWILIO_AUTH_TOKEN = "test-twilio-auth-token"  # noqa: S105 - signs test webhooks only
+TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000"
+TWILIO_MESSAGING_SERVICE_SID = "MG00000000000000000000000000000000"
+TWILIO_API_URL = "http://127.0.0.1:9"  # unroutable: a test that forgets its fake server fails
+SENDGRID_API_URL = "http://127.0.0.1:9"
+SENDGRID_WEBHOOK_PUBLIC_KEY = ""
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
@@ -17,3 +25,6 @@ SITE_URL = "http://testserver"
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# django-q2 logs every task at INFO; in tests that is noise around the failures that matter.
+LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "django-q": {"level": "WARNING"}}}

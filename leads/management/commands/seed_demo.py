@@ -17,6 +17,7 @@ from leads.models import Agent, Lead, LeadEvent, Side, Source, Stage, Timeline
 from leads.routing import lead_answers, routing_rules
 from leads.segmentation import segment
 from leads.services import lead_change_stage, lead_event_record
+from sequences.demo import seed_demo_data
 from sequences.models import Track
 
 DEMO_PASSWORD = "realtycrm-demo"  # noqa: S105 - printed for the demo logins, never used in production
@@ -104,6 +105,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 users = self.create_users()
                 self.create_leads(users, count=leads, rng=random.Random(seed))
+                seed_demo_data(rng=random.Random(seed))  # tracks, sent messages, tasks
             self.stdout.write(self.style.SUCCESS(f"Created {leads} demo leads."))
         self.stdout.write(f"Demo logins (password for each: {DEMO_PASSWORD}):")
         for username, first, last, role, _ in DEMO_USERS:

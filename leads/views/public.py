@@ -9,8 +9,8 @@ from django_ratelimit.decorators import ratelimit
 
 from realtycrm.http import client_ip
 
-from .forms import INTAKE_FORMS
-from .intake import (
+from ..forms import INTAKE_FORMS
+from ..intake import (
     RequestInfo,
     raw_fields,
     submission_process,

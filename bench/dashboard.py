@@ -1,0 +1,365 @@
+"""Server time of the dashboard's pages with 100,000 leads on PostgreSQL: p50 / p95, printed.
+
+    make bench                      # or: .venv/bin/python bench/dashboard.py [--leads N] [--runs N]
+
+Uses its own database (BENCH_DATABASE_URL, default realtycrm_dash_bench on 127.0.0.1), created,
+migrated and filled once (bulk inserts; a later run reuses it). Each page is requested in-process
+through Django's test client, so the time is the server's: URL routing, middleware, queries and
+template rendering, without a network or a browser. The target is p95 < 150 ms.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/realtycrm_dash_bench"
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "realtycrm.settings.test")
+
+import django  # noqa: E402
+import psycopg  # noqa: E402
+
+SOURCES = ["valuation", "listing_ad", "giveaway", "open_house", "website", "reactivation"]
+TIMELINES = ["within_3_months", "3_to_6_months", "6_to_18_months", "just_curious"]
+INTENT = {
+    "within_3_months": "hot",
+    "3_to_6_months": "hot",
+    "6_to_18_months": "warm",
+    "just_curious": "long_term",
+}
+# Names and streets varied enough that no search matches a fifth of the table (real address books
+# are more varied still: the commonest US surname is about 1% of people).
+FIRST = [
+    "Olivia",
+    "Liam",
+    "Emma",
+    "Noah",
+    "Ava",
+    "Mateo",
+    "Sophia",
+    "Lucas",
+    "Mia",
+    "Amara",
+    "Ethan",
+    "Zoe",
+    "Aarav",
+    "Chloe",
+    "Kenji",
+    "Fatima",
+    "Diego",
+    "Ingrid",
+    "Kwame",
+    "Grace",
+    "Hannah",
+    "Omar",
+    "Priya",
+    "Jonas",
+    "Leila",
+    "Marco",
+    "Nina",
+    "Felix",
+    "Aisha",
+    "Tomas",
+    "Yuki",
+    "Elena",
+    "Samir",
+    "Clara",
+    "Owen",
+    "Ruth",
+    "Arjun",
+    "Ines",
+    "Malik",
+    "Freya",
+    "Hugo",
+    "Sana",
+    "Victor",
+    "Maeve",
+    "Idris",
+    "Lena",
+    "Rafael",
+    "Alma",
+    "Theo",
+    "Rosa",
+]
+LAST = [
+    "Smith",
+    "Garcia",
+    "Nguyen",
+    "OBrien",
+    "Kowalski",
+    "Johnson",
+    "Okafor",
+    "Muller",
+    "Rossi",
+    "Patel",
+    "Lefebvre",
+    "Kim",
+    "Haddad",
+    "Brown",
+    "Novak",
+    "Silva",
+    "Cohen",
+    "Ivanova",
+    "Walsh",
+    "Tanaka",
+    "Moreau",
+    "Berg",
+    "Costa",
+    "Reyes",
+    "Schmidt",
+    "Ali",
+    "Jensen",
+    "Hughes",
+    "Park",
+    "Murphy",
+    "Dubois",
+    "Lopez",
+    "Fischer",
+    "Khan",
+    "Sato",
+    "Romano",
+    "Nowak",
+    "Popescu",
+    "Larsen",
+    "Ortiz",
+    "Adams",
+    "Bauer",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Ferrari",
+    "Gill",
+    "Horvat",
+    "Ito",
+    "Jovanovic",
+    "Keller",
+    "Lindqvist",
+    "Mendes",
+    "Nagy",
+    "Olsen",
+    "Petrov",
+    "Quinn",
+    "Rahman",
+    "Santos",
+    "Torres",
+    "Usman",
+    "Vargas",
+    "Weber",
+    "Yilmaz",
+    "Zimmerman",
+    "Ahmed",
+    "Baker",
+    "Castro",
+    "Das",
+    "Edwards",
+]
+STREET_NAMES = [
+    "Elm",
+    "Maple",
+    "Harbor",
+    "Chestnut",
+    "Summit",
+    "Oak",
+    "Pine",
+    "Cedar",
+    "Birch",
+    "Willow",
+    "Walnut",
+    "Spruce",
+    "Orchard",
+    "Mill",
+    "Pond",
+    "River",
+    "Forest",
+    "Park",
+    "Lake",
+    "Hill",
+    "Meadow",
+    "Spring",
+    "Church",
+    "School",
+    "Union",
+    "Water",
+    "Bridge",
+    "Prospect",
+    "Highland",
+    "Sunset",
+    "Ridge",
+    "Cherry",
+    "Laurel",
+    "Holly",
+    "Ash",
+    "Beech",
+    "Sycamore",
+    "Hawthorn",
+    "Magnolia",
+    "Juniper",
+]
+STREET_KINDS = ["Street", "Avenue", "Road", "Lane", "Drive", "Way", "Court", "Place"]
+HOODS = ["Forest Park", "Sixteen Acres", "East Forest Park", "Old Hill", "McKnight"]
+AGENTS = 20
+
+
+def ensure_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def fill(count: int) -> None:
+    from django.contrib.auth.models import User
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from leads.models import Agent, Lead, LeadEvent
+
+    if Lead.objects.count() >= count:
+        return
+    print(f"Creating {count:,} leads (once)...", flush=True)
+    started = time.perf_counter()
+    rng = random.Random(2026)
+    now = timezone.now()
+    with transaction.atomic():
+        Lead.objects.all().delete()
+        broker, _ = User.objects.get_or_create(
+            username="bench-broker", defaults={"first_name": "Morgan"}
+        )
+        Agent.objects.get_or_create(user=broker, defaults={"role": Agent.Role.BROKER})
+        agents = []
+        for index in range(AGENTS):
+            user, _ = User.objects.get_or_create(
+                username=f"bench-agent-{index}", defaults={"first_name": f"Agent{index}"}
+            )
+            Agent.objects.get_or_create(user=user)
+            agents.append(user)
+        batch = []
+        for index in range(count):
+            timeline = rng.choice(TIMELINES)
+            created = now - timedelta(minutes=rng.uniform(1, 60 * 24 * 720))
+            # Most leads get a personal touch; a few hot ones still wait (the hot queue).
+            contacted = rng.random() < (0.97 if INTENT[timeline] == "hot" else 0.6)
+            contact_at = (
+                created + timedelta(minutes=rng.uniform(5, 60 * 24 * 30)) if contacted else None
+            )
+            contact_at = min(contact_at, now) if contact_at else None
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            batch.append(
+                Lead(
+                    first_name=first,
+                    last_name=last,
+                    email=f"{first.lower()}.{last.lower()}.{index}@example.com",
+                    phone=f"+1{rng.choice(['413', '617', '508', '781'])}{index:07d}",
+                    source=rng.choice(SOURCES),
+                    timeline=timeline,
+                    intent=INTENT[timeline],
+                    side=rng.choice(["seller", "buyer", "both", "unknown"]),
+                    property_address=(
+                        f"{rng.randint(1, 999)} {rng.choice(STREET_NAMES)} {rng.choice(STREET_KINDS)}"
+                    ),
+                    neighbourhood=rng.choice(HOODS),
+                    owner=agents[index % AGENTS],
+                    stage="contacted" if contacted else "new",
+                    created_at=created,
+                    last_inquiry_at=created,
+                    first_personal_contact_at=contact_at,
+                    last_personal_contact_at=contact_at,
+                )
+            )
+            if len(batch) == 5000:
+                Lead.objects.bulk_create(batch)
+                batch = []
+        Lead.objects.bulk_create(batch)
+        events = []
+        for lead_id, created in Lead.objects.values_list("id", "created_at").iterator(
+            chunk_size=5000
+        ):
+            events.append(
+                LeadEvent(lead_id=lead_id, kind="created", summary="Bench", occurred_at=created)
+            )
+            if len(events) == 10000:
+                LeadEvent.objects.bulk_create(events)
+                events = []
+        LeadEvent.objects.bulk_create(events)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE leads_lead")
+        cursor.execute("VACUUM ANALYZE leads_leadevent")
+    print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def measure(client, urls: list[str], runs: int) -> dict[str, list[float]]:
+    """Requests the pages in turn (not one page's runs in a row), so a burst of other work on
+    the machine slows every page alike instead of ruining one page's numbers."""
+    for url in urls:  # warm caches (templates, the database's buffers)
+        for _ in range(5):
+            client.get(url)
+    timings = {url: [] for url in urls}
+    for _ in range(runs):
+        for url in urls:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings[url].append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=100)
+    args = parser.parse_args()
+
+    ensure_database(os.environ["DATABASE_URL"])
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.test import Client
+
+    from leads.models import Lead
+
+    call_command("migrate", verbosity=0)
+    fill(args.leads)
+    pages = [
+        ("Today", "/"),
+        ("list, first page", "/leads/"),
+        ("list, filtered", "/leads/?intent=warm&source=valuation&side=seller&no_contact_days=30"),
+        ("list, sorted by name, page 40", "/leads/?sort=name&page=40"),
+        ("list, search a name", "/leads/?q=grace+okafor"),
+        ("list, search a surname", "/leads/?q=smith"),
+        ("list, search a street", "/leads/?q=harbor+lane"),
+        ("list, search a phone", "/leads/?q=(413)+000-1234"),
+    ]
+    total = Lead.objects.count()
+    load = os.getloadavg()[0]
+    print(f"\n{total:,} leads, {args.runs} requests per page, server time in ms (target p95 < 150)")
+    print(
+        f"load average before: {load:.2f} on {os.cpu_count()} cores (other work on the machine inflates the times)"
+    )
+    print(f"{'user':<8} {'page':<32} {'p50':>7} {'p95':>7} {'max':>7}")
+    worst = 0.0
+    for who in ("bench-broker", "bench-agent-3"):
+        client = Client()
+        client.force_login(User.objects.get(username=who))
+        role = "broker" if who == "bench-broker" else "agent"
+        measured = measure(client, [url for _label, url in pages], args.runs)
+        for label, url in pages:
+            timings = sorted(measured[url])
+            p50 = statistics.median(timings)
+            p95 = timings[int(len(timings) * 0.95) - 1]
+            worst = max(worst, p95)
+            print(f"{role:<8} {label:<32} {p50:7.1f} {p95:7.1f} {timings[-1]:7.1f}", flush=True)
+    print(f"\nworst p95: {worst:.1f} ms ({'OK' if worst < 150 else 'over the 150 ms target'})")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

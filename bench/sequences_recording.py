@@ -1,0 +1,36 @@
+"""Backends for the benchmarks: hand-off is "written to a file with the time", nothing else.
+
+Used by bench/sequences_ack_latency.py through SMS_BACKEND / EMAIL_BACKEND. Each hand-off
+appends one JSON line to $BENCH_HANDOFF_FILE (a single short write, so the web process and the
+worker processes never interleave lines).
+"""
+
+import json
+import os
+import time
+
+from django.core.mail.backends.base import BaseEmailBackend
+
+from sequences.backends.email import REFERENCE_HEADER
+from sequences.backends.sms import BaseSmsBackend
+
+
+def _record(channel: str, to: str, reference: str) -> str:
+    line = json.dumps({"channel": channel, "to": to, "ref": reference, "at": time.time()})
+    with open(os.environ["BENCH_HANDOFF_FILE"], "a", encoding="utf-8") as handoffs:
+        handoffs.write(line + "\n")
+    return f"bench-{channel}-{reference}"
+
+
+class RecordingSmsBackend(BaseSmsBackend):
+    def send(self, sms) -> str:
+        return _record("sms", sms.to, sms.reference)
+
+
+class RecordingEmailBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        for message in email_messages:
+            message.provider_id = _record(
+                "email", message.to[0], message.extra_headers.get(REFERENCE_HEADER, "")
+            )
+        return len(email_messages)

@@ -1,0 +1,150 @@
+"""Forms of the agent dashboard: parse and validate what an agent typed, nothing more.
+
+Each form's view calls one service with the cleaned data (leads/services.py, leads/routing.py).
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .forms import PhoneField, TextField
+from .models import Intent, Lead, LeadEvent, SavedFilter, Side, Stage, Timeline
+from .selectors import MAX_SAVED_FILTERS, assignable_users
+
+NOTE = "note"
+LOG_KINDS = [*LeadEvent.Channel.choices, (NOTE, "Note")]
+NOTE_MAX = 240  # a timeline entry's summary holds 255 characters, with the channel's label
+
+
+class LogForm(forms.Form):
+    """A personal contact (call, text, email, in person) or a note, from the lead page or Today."""
+
+    kind = forms.ChoiceField(
+        choices=LOG_KINDS, error_messages={"invalid_choice": "Choose call, text, email or note."}
+    )
+    note = TextField(
+        required=False,
+        multiline=True,
+        max_length=NOTE_MAX,
+        label="Note",
+        error_messages={"max_length": f"Keep it under {NOTE_MAX} characters."},
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == NOTE and not cleaned.get("note"):
+            self.add_error("note", "Write the note first.")
+        return cleaned
+
+
+class ClassifyForm(forms.Form):
+    """Correct what the lead told us, or override the intent; routing re-segments the lead."""
+
+    timeline = forms.ChoiceField(choices=Timeline.choices, label="Timeline")
+    side = forms.ChoiceField(choices=Side.choices, label="Side")
+    intent = forms.ChoiceField(choices=Intent.choices, label="Intent")
+
+    def __init__(self, *args, lead: Lead, **kwargs):
+        kwargs.setdefault(
+            "initial", {"timeline": lead.timeline, "side": lead.side, "intent": lead.intent}
+        )
+        super().__init__(*args, **kwargs)
+        self.lead = lead
+
+    def changes(self) -> dict:
+        """Only what the agent changed. An unchanged intent follows the new answers; a changed
+        one is the agent's call and overrides them."""
+        return {
+            field: value
+            for field, value in self.cleaned_data.items()
+            if value != getattr(self.lead, field)
+        }
+
+
+class StageForm(forms.Form):
+    stage = forms.ChoiceField(choices=Stage.choices, label="Stage")
+    note = TextField(
+        required=False, max_length=100, label="Why (optional)", help_text="e.g. Chose another agent"
+    )
+
+    def __init__(self, *args, lead: Lead, **kwargs):
+        kwargs.setdefault("initial", {"stage": lead.stage})
+        super().__init__(*args, **kwargs)
+
+
+class ContactForm(forms.Form):
+    """The lead's contact details; the phone is read in any format and stored E.164."""
+
+    first_name = TextField(max_length=100, required=False, label="First name")
+    last_name = TextField(max_length=100, required=False, label="Last name")
+    email = forms.EmailField(
+        max_length=254,
+        required=False,
+        error_messages={"invalid": "Please enter a valid email address, like name@example.com."},
+    )
+    phone = PhoneField(required=False, label="Phone")
+    property_address = TextField(max_length=255, required=False, label="Property address")
+    neighbourhood = TextField(max_length=100, required=False, label="Neighbourhood")
+    postal_code = TextField(max_length=12, required=False, label="ZIP / postal code")
+
+    def __init__(self, *args, lead: Lead, **kwargs):
+        kwargs.setdefault("initial", {name: getattr(lead, name) for name in self.base_fields})
+        super().__init__(*args, **kwargs)
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            not self.has_error("email")
+            and not self.has_error("phone")
+            and not cleaned.get("email")
+            and not cleaned.get("phone")
+        ):
+            raise ValidationError("Keep an email address or a phone number to reach them.")
+        return cleaned
+
+
+class ReassignForm(forms.Form):
+    owner = forms.ModelChoiceField(
+        queryset=assignable_users(),
+        label="Owner",
+        empty_label=None,
+        error_messages={"invalid_choice": "Choose an active agent."},
+    )
+
+    def __init__(self, *args, lead: Lead, **kwargs):
+        kwargs.setdefault("initial", {"owner": lead.owner_id})
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].label_from_instance = lambda user: (
+            user.get_full_name() or user.get_username()
+        )
+
+
+class SavedFilterForm(forms.Form):
+    name = TextField(
+        max_length=60,
+        label="Name this list",
+        error_messages={"required": "Give the list a name."},
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Hot sellers, Forest Park"}),
+    )
+    query = forms.CharField(required=False, max_length=1000, widget=forms.HiddenInput)
+    pinned = forms.BooleanField(required=False, initial=True, label="Pin it")
+
+    def __init__(self, *args, owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if SavedFilter.objects.filter(owner=self.owner, name__iexact=name).exists():
+            raise ValidationError(f"You already have a list called “{name}”.")
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        if SavedFilter.objects.filter(owner=self.owner).count() >= MAX_SAVED_FILTERS:
+            raise ValidationError(
+                f"You have {MAX_SAVED_FILTERS} lists already; delete one to save another."
+            )
+        return cleaned

@@ -1,0 +1,84 @@
+"""The leads list as CSV rows, safe to open in a spreadsheet.
+
+A cell a spreadsheet would read as a formula (=, +, -, @, or a leading tab or carriage return) is
+prefixed with an apostrophe, as OWASP advises against CSV injection: a lead who typed
+`=HYPERLINK(...)` as their name stays text. Phones are exported in the national format an agent
+dials ((413) 555-0187); international ones keep their + behind the apostrophe.
+"""
+
+from collections.abc import Iterable, Iterator
+
+from django.utils import timezone
+
+from .models import Lead
+from .templatetags.leads_tags import phone_display
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+LEAD_CSV_HEADER = (
+    "id",
+    "created",
+    "first name",
+    "last name",
+    "email",
+    "phone",
+    "source",
+    "intent",
+    "timeline",
+    "side",
+    "stage",
+    "track",
+    "owner",
+    "property address",
+    "neighbourhood",
+    "postal code",
+    "first personal contact",
+    "last personal contact",
+    "utm source",
+    "utm campaign",
+)
+CHUNK = 2000
+
+
+def csv_safe(value) -> str:
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _when(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def lead_csv_row(lead: Lead) -> list[str]:
+    owner = lead.owner
+    return [
+        csv_safe(value)
+        for value in (
+            lead.pk,
+            _when(lead.created_at),
+            lead.first_name,
+            lead.last_name,
+            lead.email,
+            phone_display(lead.phone),
+            lead.get_source_display(),
+            lead.get_intent_display(),
+            lead.get_timeline_display(),
+            lead.get_side_display(),
+            lead.get_stage_display(),
+            lead.nurture_track.name if lead.nurture_track else "",
+            (owner.get_full_name() or owner.get_username()) if owner else "",
+            lead.property_address,
+            lead.neighbourhood,
+            lead.postal_code,
+            _when(lead.first_personal_contact_at),
+            _when(lead.last_personal_contact_at),
+            lead.utm_source,
+            lead.utm_campaign,
+        )
+    ]
+
+
+def lead_csv_rows(leads, *, header: Iterable[str]) -> Iterator[list[str]]:
+    """The header, then one row per lead, read from the database in chunks (never all at once)."""
+    yield list(header)
+    for lead in leads.iterator(chunk_size=CHUNK):
+        yield lead_csv_row(lead)

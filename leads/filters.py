@@ -1,0 +1,176 @@
+"""The leads list's filters (django-filter), its sort orders, and saved-filter query strings.
+
+The view hands in a queryset already narrowed by `lead_visible_to`; nothing here widens it.
+"""
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.db.models import F, Q
+from django.http import QueryDict
+from django.utils import timezone
+from django_filters.fields import ModelChoiceField
+from django_filters.widgets import DateRangeWidget
+
+from sequences.models import Track
+
+from .models import Intent, Lead, Side, Source, Stage, Timeline
+from .selectors import assignable_users, lead_search, user_is_broker
+
+# ?sort= value → ORDER BY. Every order ends on the primary key so pages never overlap.
+SORTS = {
+    "-created": (F("created_at").desc(), F("id").desc()),
+    "created": (F("created_at").asc(), F("id").asc()),
+    "name": (F("last_name").asc(), F("first_name").asc(), F("id").asc()),
+    "-name": (F("last_name").desc(), F("first_name").desc(), F("id").desc()),
+    # "Longest without a personal touch" first: never contacted comes before anything dated.
+    "last_contact": (F("last_personal_contact_at").asc(nulls_first=True), F("id").asc()),
+    "-last_contact": (F("last_personal_contact_at").desc(nulls_last=True), F("id").desc()),
+}
+DEFAULT_SORT = "-created"
+SORT_CHOICES = [
+    ("-created", "Newest first"),
+    ("created", "Oldest first"),
+    ("name", "Name A–Z"),
+    ("-name", "Name Z–A"),
+    ("last_contact", "Longest without contact"),
+    ("-last_contact", "Most recently contacted"),
+]
+
+
+def _choices(choices):
+    return [(value, label) for value, label in choices]
+
+
+class UserChoiceField(ModelChoiceField):
+    def label_from_instance(self, user):
+        return user.get_full_name() or user.get_username()
+
+
+class OwnerFilter(django_filters.ModelChoiceFilter):
+    field_class = UserChoiceField
+
+
+class LeadFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Name, email, phone or address"}
+        ),
+    )
+    source = django_filters.ChoiceFilter(choices=_choices(Source.choices), empty_label="Any")
+    intent = django_filters.ChoiceFilter(choices=_choices(Intent.choices), empty_label="Any")
+    timeline = django_filters.ChoiceFilter(choices=_choices(Timeline.choices), empty_label="Any")
+    side = django_filters.ChoiceFilter(choices=_choices(Side.choices), empty_label="Any")
+    stage = django_filters.ChoiceFilter(choices=_choices(Stage.choices), empty_label="Any")
+    track = django_filters.ModelChoiceFilter(
+        field_name="nurture_track", queryset=Track.objects.all(), empty_label="Any"
+    )
+    owner = OwnerFilter(queryset=assignable_users(), empty_label="Anyone", null_label="Unassigned")
+    neighbourhood = django_filters.CharFilter(
+        lookup_expr="iexact", max_length=100, widget=forms.TextInput(attrs={"list": "hoods"})
+    )
+    no_contact_days = django_filters.NumberFilter(
+        method="filter_no_contact_days",
+        label="No personal contact in (days)",
+        min_value=1,
+        max_value=3650,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 3650, "placeholder": "e.g. 30"}),
+    )
+    never_contacted = django_filters.BooleanFilter(
+        method="filter_never_contacted",
+        label="Never personally contacted",
+        widget=forms.CheckboxInput,
+    )
+    created = django_filters.DateFromToRangeFilter(
+        field_name="created_at",
+        label="Created between",
+        widget=DateRangeWidget(attrs={"type": "date"}),
+    )
+    sort = django_filters.ChoiceFilter(
+        method="filter_sort", choices=SORT_CHOICES, empty_label=None, label="Sort"
+    )
+
+    class Meta:
+        model = Lead
+        fields = []
+
+    def __init__(self, data=None, *args, request=None, **kwargs):
+        super().__init__(data, *args, request=request, **kwargs)
+        if request is None or not user_is_broker(request.user):
+            # An agent sees only their own leads: filtering by owner would mean nothing.
+            del self.filters["owner"]
+
+    @property
+    def form(self):
+        """The filter form with Bootstrap's classes on its widgets (rendered without crispy: the
+        list is the busiest page, and crispy costs more than the rest of it)."""
+        form = super().form
+        if not getattr(form, "styled", False):
+            for field in form.fields.values():
+                widget = field.widget
+                css = {
+                    forms.Select: "form-select",
+                    forms.CheckboxInput: "form-check-input",
+                }.get(type(widget), "form-control")
+                if not isinstance(widget, DateRangeWidget):
+                    widget.attrs["class"] = css
+            form.styled = True
+        return form
+
+    @property
+    def sort_key(self) -> str:
+        value = self.form.cleaned_data.get("sort") if self.is_bound and self.is_valid() else None
+        return value if value in SORTS else DEFAULT_SORT
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return queryset.order_by(*SORTS[self.sort_key])
+
+    def filter_search(self, queryset, name, value):
+        return lead_search(queryset, value)
+
+    def filter_no_contact_days(self, queryset, name, value):
+        since = timezone.now() - timedelta(days=int(value))
+        return queryset.filter(
+            Q(last_personal_contact_at__isnull=True) | Q(last_personal_contact_at__lt=since)
+        )
+
+    def filter_never_contacted(self, queryset, name, value):
+        return queryset.filter(first_personal_contact_at__isnull=True) if value else queryset
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset
+
+
+# Keys a saved filter keeps: the filters themselves and the sort, never the page number.
+SAVED_KEYS = (
+    "q",
+    "source",
+    "intent",
+    "timeline",
+    "side",
+    "stage",
+    "track",
+    "owner",
+    "neighbourhood",
+    "no_contact_days",
+    "never_contacted",
+    "created_after",
+    "created_before",
+    "sort",
+)
+
+
+def normalised_query(params: QueryDict) -> str:
+    """The list's query string as a saved filter keeps it: known keys, non-empty, in one order."""
+    kept = QueryDict(mutable=True)
+    for key in SAVED_KEYS:
+        for value in params.getlist(key):
+            value = value.strip()[:200]
+            if value:
+                kept.appendlist(key, value)
+    return kept.urlencode()

@@ -1,0 +1,82 @@
+"""Small helpers for the dashboard's templates."""
+
+from datetime import timedelta
+from functools import lru_cache
+
+from django import template
+from django.conf import settings
+from django.utils import timezone
+
+from .leads_tags import phone_display
+
+register = template.Library()
+
+
+def waited_text(delta: timedelta) -> str:
+    """How long someone has waited, short enough for a phone: 4 min, 2 h 5 min, 3 d 4 h."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
+@register.filter
+def waited(since, now=None) -> str:
+    return waited_text((now or timezone.now()) - since) if since else ""
+
+
+@register.filter
+def waited_minutes(since, now=None) -> int:
+    return int(((now or timezone.now()) - since).total_seconds() // 60) if since else 0
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes) -> str:
+    """The current query string with some parameters replaced (None removes one) and the page
+    number dropped unless given: for sort headers and pagination links."""
+    params = context["request"].GET.copy()
+    params.pop("page", None)
+    for key, value in changes.items():
+        params.pop(key, None)
+        if value not in (None, ""):
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def user_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+@register.simple_tag
+def brokerage_name() -> str:
+    """For templates rendered without a request (emails): the brokerage's name."""
+    return settings.BROKERAGE_NAME
+
+
+@register.filter
+def phone(value: str) -> str:
+    """phone_display, remembered: a list shows the same few formats over and over, and parsing
+    a number is the slowest thing on a row."""
+    return _phone_display(value or "", settings.PHONE_DEFAULT_REGION)
+
+
+@lru_cache(maxsize=4096)
+def _phone_display(value: str, region: str) -> str:
+    return phone_display(value)  # reads the region itself; it is in the key so a change shows
+
+
+@register.filter
+def as_list(values) -> list:
+    """Evaluate choices in one query: `{% for %}` (and list()) over a model field's choices asks
+    their length first, which costs a COUNT query of its own."""
+    return [value for value in values]

@@ -1,0 +1,173 @@
+"""One lead: its tags and why, contact details, timeline, and the actions an agent takes on it.
+
+Every action is a small POST. From the lead page (htmx, target #lead) it answers with the lead
+re-rendered; from elsewhere (Today's quick log) with 204 and the `lead-changed` event, so the
+sections showing the lead refresh themselves; without JavaScript, with a redirect back.
+Invalid input answers 422 with the form and its message, never a 500.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from .. import services
+from ..dashboard_forms import NOTE, ClassifyForm, ContactForm, LogForm, ReassignForm, StageForm
+from ..routing import lead_reclassify
+from ..selectors import lead_for_dashboard, user_is_broker
+from .base import LEAD_CHANGED, dashboard_view, safe_next
+
+TIMELINE_PAGE = 30
+
+
+def _timeline_page(lead, number=1):
+    events = lead.events.select_related("actor").order_by("-occurred_at", "-id")
+    return Paginator(events, TIMELINE_PAGE).get_page(number)
+
+
+def _lead_context(request, lead, **forms) -> dict:
+    is_broker = user_is_broker(request.user)
+    context = {
+        "lead": lead,
+        "is_broker": is_broker,
+        "timeline": _timeline_page(lead),
+        "log_form": LogForm(),
+        "classify_form": ClassifyForm(lead=lead),
+        "stage_form": StageForm(lead=lead),
+        "reassign_form": ReassignForm(lead=lead) if is_broker else None,
+        "contact_form": None,  # the card shows the details; Edit swaps the form in
+    }
+    context.update(forms)
+    return context
+
+
+@require_GET
+@dashboard_view
+def lead_detail(request, pk):
+    lead = lead_for_dashboard(request.user, pk)
+    return render(request, "leads/lead.html", _lead_context(request, lead))
+
+
+@require_GET
+@dashboard_view
+def lead_timeline(request, pk):
+    """Older timeline entries, one page at a time ("Show older")."""
+    lead = lead_for_dashboard(request.user, pk)
+    page = _timeline_page(lead, request.GET.get("page"))
+    return render(request, "leads/lead/_timeline_items.html", {"lead": lead, "timeline": page})
+
+
+def action_done(request, lead, notice: str):
+    """The answer to a successful action (see the module docstring)."""
+    if request.htmx and request.htmx.target == "lead":
+        response = render(
+            request, "leads/lead/_lead.html", {**_lead_context(request, lead), "notice": notice}
+        )
+    elif request.htmx:
+        response = HttpResponse(status=204)
+    else:
+        messages.success(request, notice)
+        return redirect(safe_next(request, reverse("leads:lead-detail", args=[lead.pk])))
+    return trigger_client_event(response, LEAD_CHANGED, {"lead": lead.pk})
+
+
+def _invalid(request, lead, **forms):
+    """The lead page again with the form that failed and its message (422)."""
+    if request.htmx and request.htmx.target != "lead":
+        errors = [str(e) for form in forms.values() for e in form.errors.values()]
+        return HttpResponse(" ".join(errors) or "Invalid input.", status=422)
+    template = "leads/lead/_lead.html" if request.htmx else "leads/lead.html"
+    return render(request, template, _lead_context(request, lead, **forms), status=422)
+
+
+@require_POST
+@dashboard_view
+def lead_log(request, pk):
+    """Log a call, text, email or in-person contact, or write a note."""
+    lead = lead_for_dashboard(request.user, pk)
+    form = LogForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, lead, log_form=form)
+    kind, note = form.cleaned_data["kind"], form.cleaned_data["note"]
+    if kind == NOTE:
+        services.lead_add_note(lead, actor=request.user, text=note)
+        return action_done(request, lead, "Note added.")
+    services.lead_log_contact(lead, channel=kind, actor=request.user, note=note)
+    return action_done(request, lead, f"{dict(form.fields['kind'].choices)[kind]} logged.")
+
+
+@require_POST
+@dashboard_view
+def lead_classify(request, pk):
+    """Change timeline, side or intent: routing re-segments the lead and moves its track."""
+    lead = lead_for_dashboard(request.user, pk)
+    form = ClassifyForm(request.POST, lead=lead)
+    if not form.is_valid():
+        return _invalid(request, lead, classify_form=form)
+    changes = form.changes()
+    if not changes:
+        return action_done(request, lead, "Nothing changed.")
+    lead_reclassify(lead, actor=request.user, **changes)
+    return action_done(request, lead, "Classification updated.")
+
+
+@require_POST
+@dashboard_view
+def lead_stage(request, pk):
+    lead = lead_for_dashboard(request.user, pk)
+    form = StageForm(request.POST, lead=lead)
+    if not form.is_valid():
+        return _invalid(request, lead, stage_form=form)
+    moved = services.lead_change_stage(
+        lead, form.cleaned_data["stage"], actor=request.user, note=form.cleaned_data["note"]
+    )
+    return action_done(
+        request, lead, f"Stage: {lead.get_stage_display()}." if moved else "Nothing changed."
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@dashboard_view
+def lead_contact(request, pk):
+    """GET: the contact card as a form (htmx swaps it in). POST: save it."""
+    lead = lead_for_dashboard(request.user, pk)
+    if request.method == "GET":
+        form = ContactForm(lead=lead)
+        if request.htmx:
+            return render(
+                request, "leads/lead/_contact_card.html", {"lead": lead, "contact_form": form}
+            )
+        return render(request, "leads/lead.html", _lead_context(request, lead, contact_form=form))
+    form = ContactForm(request.POST, lead=lead)
+    if form.is_valid():
+        try:
+            changed = services.lead_update_contact(lead, actor=request.user, **form.cleaned_data)
+        except services.DuplicateContact as duplicate:
+            lead.refresh_from_db()
+            what = "email address" if duplicate.field == "email" else "phone number"
+            form.add_error(duplicate.field, f"Another lead already has this {what}.")
+        else:
+            return action_done(
+                request, lead, "Contact details saved." if changed else "Nothing changed."
+            )
+    return _invalid(request, lead, contact_form=form)
+
+
+@require_POST
+@dashboard_view
+def lead_reassign(request, pk):
+    """Brokers only. An agent can open their own lead but not give it away (403)."""
+    lead = lead_for_dashboard(request.user, pk)
+    if not user_is_broker(request.user):
+        raise PermissionDenied("Only a broker can reassign a lead.")
+    form = ReassignForm(request.POST, lead=lead)
+    if not form.is_valid():
+        return _invalid(request, lead, reassign_form=form)
+    owner = form.cleaned_data["owner"]
+    moved = services.lead_reassign(lead, owner, actor=request.user)
+    name = owner.get_full_name() or owner.get_username()
+    return action_done(request, lead, f"Reassigned to {name}." if moved else "Nothing changed.")

@@ -1,0 +1,104 @@
+"""Email through SendGrid's v3 API (the `sendgrid` SDK), as a Django email backend.
+
+Sets `message.provider_id` (SendGrid's X-Message-Id) on each message it sends and raises
+sequences.backends.ProviderError when SendGrid does not take one. Our message id travels as a
+custom arg, so event webhooks name the message they are about.
+"""
+
+import socket
+from email.utils import parseaddr
+from urllib.error import URLError
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail.backends.base import BaseEmailBackend
+from python_http_client.exceptions import HTTPError
+from sendgrid import SendGridAPIClient
+from sendgrid.helpers.mail import (
+    ClickTracking,
+    CustomArg,
+    Email,
+    Header,
+    HtmlContent,
+    Mail,
+    OpenTracking,
+    PlainTextContent,
+    ReplyTo,
+    SubscriptionTracking,
+    To,
+    TrackingSettings,
+)
+
+from . import OutcomeUnknownError, PermanentError, TransientError
+from .email import REFERENCE_HEADER
+
+CUSTOM_ARG = "realtycrm_message"
+
+
+class EmailBackend(BaseEmailBackend):
+    def __init__(self, fail_silently=False, *, api_key=None, api_url=None, timeout=None, **kw):
+        super().__init__(fail_silently=fail_silently, **kw)
+        api_key = settings.SENDGRID_API_KEY if api_key is None else api_key
+        if not api_key:
+            raise ImproperlyConfigured("Set SENDGRID_API_KEY to send email through SendGrid.")
+        self.client = SendGridAPIClient(api_key, host=(api_url or settings.SENDGRID_API_URL))
+        self.client.client.timeout = timeout or settings.PROVIDER_TIMEOUT_SECONDS
+
+    def send_messages(self, email_messages):
+        sent = 0
+        for message in email_messages:
+            try:
+                message.provider_id = self._send(message)
+            except Exception:
+                if not self.fail_silently:
+                    raise
+            else:
+                sent += 1
+        return sent
+
+    def _send(self, message) -> str:
+        try:
+            response = self.client.send(self.mail_for(message))
+        except HTTPError as exc:
+            text = f"SendGrid {exc.status_code}: {exc.body[:500]!r}"
+            if exc.status_code == 429 or exc.status_code >= 500:
+                raise TransientError(text, code=exc.status_code) from exc
+            raise PermanentError(text, code=exc.status_code) from exc
+        except TimeoutError as exc:
+            raise OutcomeUnknownError(f"No answer from SendGrid: {exc}") from exc
+        except URLError as exc:
+            if isinstance(exc.reason, TimeoutError | socket.timeout):
+                raise OutcomeUnknownError(f"No answer from SendGrid: {exc}") from exc
+            raise TransientError(f"Could not reach SendGrid: {exc.reason}") from exc
+        return response.headers.get("X-Message-Id", "") or ""
+
+    @staticmethod
+    def mail_for(message) -> Mail:
+        """The v3 mail/send request for one django EmailMessage."""
+        from_name, from_address = parseaddr(message.from_email)
+        mail = Mail(
+            from_email=Email(from_address, from_name or None),
+            to_emails=[To(address) for address in message.to],
+            subject=message.subject,
+            plain_text_content=PlainTextContent(message.body),
+        )
+        for content, mimetype in getattr(message, "alternatives", []):
+            if mimetype == "text/html":
+                mail.content = HtmlContent(content)
+        if message.reply_to:
+            name, address = parseaddr(message.reply_to[0])
+            mail.reply_to = ReplyTo(address, name or None)
+        for name, value in message.extra_headers.items():
+            if name.lower() in ("message-id", "date", "from", "to", "subject", "reply-to"):
+                continue
+            if name == REFERENCE_HEADER:
+                mail.custom_arg = CustomArg(CUSTOM_ARG, str(value))
+            mail.header = Header(name, str(value))
+        # Our own one-click unsubscribe link and List-Unsubscribe header do the job; SendGrid's
+        # link rewriting would break the signed link and its footer would duplicate ours.
+        mail.tracking_settings = TrackingSettings(
+            click_tracking=ClickTracking(False, False),
+            open_tracking=OpenTracking(False),
+            subscription_tracking=SubscriptionTracking(False),
+        )
+        return mail

@@ -1,0 +1,99 @@
+"""SMS through Twilio's REST API (the `twilio` SDK), from a Messaging Service or a number."""
+
+import logging
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from . import OutcomeUnknownError, PermanentError, RecipientOptedOutError, TransientError
+from .sms import BaseSmsBackend, OutgoingSms
+
+logger = logging.getLogger(__name__)
+
+# Twilio error codes that mean "this recipient has opted out": suppress, never retry.
+OPTED_OUT_CODES = {21610}
+# Codes worth another try even though the HTTP status is 4xx (rate limits, queue full).
+TRANSIENT_CODES = {20429, 30001, 14107}
+
+
+def error_from(exc: TwilioRestException):
+    """Turn Twilio's exception into ours: transient, permanent or opted out."""
+    text = f"Twilio {exc.status} error {exc.code}: {exc.msg}"
+    if exc.code in OPTED_OUT_CODES:
+        return RecipientOptedOutError(text, code=exc.code)
+    if exc.status == 429 or exc.status >= 500 or exc.code in TRANSIENT_CODES:
+        return TransientError(text, code=exc.code)
+    return PermanentError(text, code=exc.code)
+
+
+class TwilioBackend(BaseSmsBackend):
+    def __init__(
+        self,
+        *,
+        account_sid: str | None = None,
+        auth_token: str | None = None,
+        messaging_service_sid: str | None = None,
+        from_number: str | None = None,
+        api_url: str | None = None,
+        timeout: float | None = None,
+    ):
+        def setting(value, name):
+            return getattr(settings, name) if value is None else value
+
+        self.account_sid = setting(account_sid, "TWILIO_ACCOUNT_SID")
+        auth_token = setting(auth_token, "TWILIO_AUTH_TOKEN")
+        self.messaging_service_sid = setting(messaging_service_sid, "TWILIO_MESSAGING_SERVICE_SID")
+        self.from_number = setting(from_number, "TWILIO_FROM_NUMBER")
+        if not (self.account_sid and auth_token):
+            raise ImproperlyConfigured("Set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+        if not (self.messaging_service_sid or self.from_number):
+            raise ImproperlyConfigured(
+                "Set TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER to send texts."
+            )
+        http_client = TwilioHttpClient(
+            timeout=timeout or settings.PROVIDER_TIMEOUT_SECONDS, max_retries=0
+        )
+        self.client = Client(self.account_sid, auth_token, http_client=http_client)
+        # Only a test double lives anywhere but api.twilio.com.
+        self.client.api.base_url = (api_url or settings.TWILIO_API_URL).rstrip("/")
+
+    def send(self, sms: OutgoingSms) -> str:
+        params = {"to": sms.to, "body": sms.body}
+        if self.messaging_service_sid:
+            params["messaging_service_sid"] = self.messaging_service_sid
+        else:
+            params["from_"] = self.from_number
+        if sms.status_callback:
+            params["status_callback"] = sms.status_callback
+        try:
+            message = self.client.messages.create(**params)
+        except TwilioRestException as exc:
+            raise error_from(exc) from exc
+        except requests.exceptions.ConnectTimeout as exc:
+            raise TransientError(f"Could not reach Twilio: {exc}") from exc
+        except requests.exceptions.RequestException as exc:
+            # The request may have arrived: ask Twilio before sending it again.
+            raise OutcomeUnknownError(f"No answer from Twilio: {exc}") from exc
+        return message.sid
+
+    def lookup(self, sms: OutgoingSms, *, since: datetime) -> str | None:
+        """Find a text to this number with this body created since the earlier attempt."""
+        try:
+            recent = self.client.messages.list(to=sms.to, limit=20)
+        except (TwilioRestException, requests.exceptions.RequestException):
+            logger.warning("Could not ask Twilio about an earlier attempt to %s", sms.to)
+            return None
+        for message in recent:
+            created = message.date_created
+            if (
+                message.body == sms.body
+                and created is not None
+                and created >= since - timedelta(minutes=1)
+            ):
+                return message.sid
+        return ""

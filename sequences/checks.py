@@ -1,0 +1,32 @@
+"""System checks: sequences settings that would only fail at the first send fail at start-up."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+from django.utils.module_loading import import_string
+
+from .policy import parse_state_windows, parse_window
+
+
+@register()
+def sequences_settings(app_configs, **kwargs):
+    errors = []
+    try:
+        parse_window(settings.SMS_SENDING_HOURS)
+        parse_state_windows(settings.SMS_SENDING_HOURS_BY_STATE)
+    except ValueError as exc:
+        errors.append(Error(f"SMS sending hours: {exc}", id="sequences.E001"))
+    try:
+        import_string(settings.SMS_BACKEND)
+    except ImportError as exc:
+        errors.append(Error(f"SMS_BACKEND cannot be imported: {exc}", id="sequences.E002"))
+    if settings.SMS_CAP_PER_NUMBER < 1:
+        errors.append(Error("SMS_CAP_PER_NUMBER must be at least 1.", id="sequences.E003"))
+    if settings.MESSAGE_LEASE_SECONDS <= settings.PROVIDER_TIMEOUT_SECONDS * 2:
+        errors.append(
+            Error(
+                "MESSAGE_LEASE_SECONDS must be well above PROVIDER_TIMEOUT_SECONDS, or a slow "
+                "send could be recovered and sent again.",
+                id="sequences.E004",
+            )
+        )
+    return errors

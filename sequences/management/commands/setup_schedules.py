@@ -1,0 +1,30 @@
+"""Register the django-q2 schedules, idempotently. `make run` and every deployment call it."""
+
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+from django_q.models import Schedule
+
+# The one place schedules are declared: name → (function, minutes between runs).
+SCHEDULES = {
+    "sequences: due steps, recoveries, dispatch": ("sequences.tasks.sequences_tick", 1),
+}
+
+
+class Command(BaseCommand):
+    help = "Create or update the background schedules (safe to run any number of times)."
+
+    def handle(self, *args, **options):
+        for name, (func, minutes) in SCHEDULES.items():
+            schedule, created = Schedule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "func": func,
+                    "schedule_type": Schedule.MINUTES,
+                    "minutes": minutes,
+                    "repeats": -1,
+                },
+            )
+            if created or schedule.next_run is None:
+                schedule.next_run = timezone.now()
+                schedule.save(update_fields=["next_run"])
+            self.stdout.write(f"{'Created' if created else 'Updated'} schedule: {name}")

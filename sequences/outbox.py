@@ -1,0 +1,557 @@
+"""The outbox: write a message in the caller's transaction, send it after commit, once.
+
+    message_queue            write the row (idempotent on its key); after commit, dispatch it
+                             when it is due now
+    message_dispatch         one message: claim → may it go? → hand to the provider → record
+    messages_dispatch_due    the scheduler's drain: claim and send due messages until none are
+                             left or the time budget is spent (several workers drain side by side)
+    messages_recover         messages whose worker died mid-send (lease expired) go back to the
+                             queue, marked "outcome unknown": the provider is asked first
+
+Claiming is atomic: SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL (workers never wait on each
+other's rows) and, on every database, a conditional UPDATE … WHERE status = 'queued' that only
+one worker can win. Nothing past `queued` is ever sent. docs/sequences.md says what "exactly
+once" can and cannot promise.
+"""
+
+import logging
+import re
+import time
+import uuid
+from datetime import timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from leads.models import Lead, LeadEvent
+from leads.services import lead_event_record, lead_log_contact
+
+from . import policy
+from .backends import ProviderError
+from .messaging import Sender
+from .models import Enrollment, Message, Suppression, WebhookEvent
+from .unsubscribe import email_footer
+
+logger = logging.getLogger(__name__)
+
+OPT_OUT_LINE = "Reply STOP to opt out."
+_SAYS_STOP = re.compile(r"\bSTOP\b")
+
+
+# --- Queue ---------------------------------------------------------------------------------------
+
+
+def message_queue(
+    *,
+    channel: str,
+    to: str,
+    body: str,
+    subject: str = "",
+    idempotency_key: str,
+    purpose: str,
+    audience: str,
+    lead: Lead | None = None,
+    agent=None,
+    scheduled_for=None,
+    enrollment: Enrollment | None = None,
+    step=None,
+    created_by=None,
+) -> Message:
+    """Put one message in the outbox and return it.
+
+    Idempotent on `idempotency_key`: a second call with the same key returns the existing row
+    and never makes a second message. The row is written in the caller's transaction; after
+    that transaction commits, a message due now is handed to a worker (django-q2). Later ones
+    are picked up by the scheduler when due.
+
+    Messages to a lead get what the law and good manners require, here, so no caller can
+    forget: an email ends with the brokerage's postal address and a one-click unsubscribe link;
+    the first text to a number says how to opt out. Messages to agents (audience agent) are
+    internal: no lead consent, quiet hours or cap apply.
+    """
+    existing = Message.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    if audience == Message.Audience.LEAD and channel == Message.Channel.EMAIL:
+        body = body.rstrip() + email_footer(to)
+    if (
+        audience == Message.Audience.LEAD
+        and channel == Message.Channel.SMS
+        and purpose != Message.Purpose.SERVICE
+        and not _has_been_texted(to)
+        and not _SAYS_STOP.search(body)
+    ):
+        body = f"{body.rstrip()} {OPT_OUT_LINE}"
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                channel=channel,
+                to=to,
+                body=body,
+                subject=subject[:255],
+                idempotency_key=idempotency_key,
+                purpose=purpose,
+                audience=audience,
+                lead=lead,
+                agent=agent,
+                enrollment=enrollment,
+                step=step,
+                created_by=created_by,
+                created_at=now,
+                scheduled_for=scheduled_for or now,
+            )
+    except IntegrityError:
+        # The same key was queued by a racing caller a moment ago: that row is the message.
+        return Message.objects.get(idempotency_key=idempotency_key)
+    if message.scheduled_for <= now:
+        transaction.on_commit(lambda: message_dispatch_later(message.pk), robust=True)
+    return message
+
+
+def _has_been_texted(to: str) -> bool:
+    return (
+        Message.objects.filter(channel=Message.Channel.SMS, to=to, audience=Message.Audience.LEAD)
+        .exclude(status__in=[Message.Status.SUPPRESSED, Message.Status.FAILED])
+        .exists()
+    )
+
+
+def message_dispatch_later(message_id: int) -> None:
+    """Hand one message to a django-q2 worker (immediately, in tests: sync mode)."""
+    async_task("sequences.tasks.message_dispatch", message_id, task_name=f"message-{message_id}")
+
+
+# --- Dispatch ------------------------------------------------------------------------------------
+
+# How many due messages one worker claims at a time. Each is still recorded the moment its
+# provider takes it, so a worker that dies leaves at most one message in doubt.
+CLAIM_BATCH = 50
+
+
+def message_dispatch(message_id: int, *, sender: Sender | None = None) -> str | None:
+    """Send one message if it is queued and due. Safe to call any number of times: only the
+    call that claims the row sends it. Returns what happened ("sent", "deferred",
+    "suppressed", "retry", "failed", …), or None when there was nothing to do."""
+    claimed, outcomes = _claim(Message.objects.filter(pk=message_id), timezone.now(), limit=1)
+    if not claimed:
+        return outcomes.get(message_id)
+    return _deliver(claimed[0], sender or Sender())
+
+
+def messages_dispatch_due(*, budget_seconds: float | None = None, requeue: bool = True) -> int:
+    """Send due messages, oldest first, until none is left or the budget is spent; then, if
+    some are still due, queue another drain so a backlog never waits for the next tick.
+    Several drains run side by side, each claiming its own batch. Returns how many messages
+    it handled (sent, deferred, suppressed or failed)."""
+    budget = settings.MESSAGE_DISPATCH_BUDGET_SECONDS if budget_seconds is None else budget_seconds
+    deadline = time.monotonic() + budget
+    sender = Sender()
+    handled = 0
+    while time.monotonic() < deadline:
+        claimed, outcomes = _claim(Message.objects.all(), timezone.now(), limit=CLAIM_BATCH)
+        if not claimed and not outcomes:
+            return handled
+        handled += len(outcomes)
+        for message in claimed:
+            _deliver(message, sender)
+            handled += 1
+    if requeue and messages_due_count(limit=1):
+        async_task("sequences.tasks.messages_dispatch_due", task_name="messages-drain")
+    return handled
+
+
+def messages_due_count(*, now=None, limit: int = 10_000) -> int:
+    now = now or timezone.now()
+    due = Message.objects.filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
+    return len(due.values_list("pk", flat=True)[:limit])
+
+
+def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]:
+    """Take up to `limit` of the oldest due queued messages in `queryset` for this worker.
+
+    Returns the claimed messages (now `sending`, with a lease) and, for the others looked
+    at, what happened instead: "deferred" (quiet hours, cap) or "suppressed"."""
+    with transaction.atomic():
+        ids = list(
+            queryset.select_for_update(skip_locked=True)
+            .filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
+            .order_by("scheduled_for", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return [], {}
+        messages = list(
+            Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED)
+            .select_related("lead", "lead__owner", "enrollment")
+            .order_by("scheduled_for", "id")
+        )
+        gates = _gates(messages, now)
+        outcomes, claim = {}, []
+        for message in messages:
+            gate = gates[message.pk]
+            if gate.action == policy.SUPPRESS:
+                _suppress(message, gate.reason)
+                outcomes[message.pk] = "suppressed"
+            elif gate.action == policy.DEFER:
+                held = f"{timezone.localtime(gate.until):%Y-%m-%d %H:%M %Z}"
+                Message.objects.filter(pk=message.pk).update(
+                    scheduled_for=gate.until, status_reason=f"{gate.reason}: held until {held}"
+                )
+                outcomes[message.pk] = "deferred"
+            else:
+                claim.append(message)
+        if not claim:
+            return [], outcomes
+        token = uuid.uuid4()
+        lease = now + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+        # Conditional: a row another worker took meanwhile is not ours (its status moved on).
+        won = Message.objects.filter(
+            pk__in=[m.pk for m in claim], status=Message.Status.QUEUED
+        ).update(
+            status=Message.Status.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            lease_expires_at=lease,
+            attempts=F("attempts") + 1,
+        )
+        if won != len(claim):
+            ours = set(Message.objects.filter(claim_token=token).values_list("pk", flat=True))
+            claim = [message for message in claim if message.pk in ours]
+    for message in claim:
+        # An attempt whose outcome is unknown is looked up at the provider from its own claim.
+        message.previous_claimed_at = message.claimed_at or now
+        message.status, message.claimed_at = Message.Status.SENDING, now
+        message.claim_token, message.lease_expires_at = token, lease
+        message.attempts += 1
+    return claim, outcomes
+
+
+def _deliver(message: Message, sender: Sender) -> str:
+    if message.outcome_unknown:
+        found = sender.lookup(message, since=message.previous_claimed_at)
+        if found:
+            _record_sent(message, found, note="An earlier attempt had reached the provider.")
+            return "sent (found at the provider)"
+    try:
+        provider_id = sender.send(message)
+    except ProviderError as exc:
+        return _record_failure(message, exc)
+    except Exception as exc:
+        # A bug or a misconfiguration, not the provider's answer: keep the message, try later,
+        # and ask the provider first in case the request went out.
+        logger.exception("Sending message %s failed unexpectedly", message.pk)
+        error = ProviderError(f"{type(exc).__name__}: {exc}")
+        error.transient, error.outcome_unknown = True, True
+        return _record_failure(message, error)
+    _record_sent(message, provider_id)
+    return "sent"
+
+
+@lru_cache(maxsize=8)
+def _windows(default: str, by_state: str):
+    return policy.parse_window(default), policy.parse_state_windows(by_state)
+
+
+def sms_allowed_from(phone: str, now):
+    """The first moment a text may reach this number (now, outside its quiet hours)."""
+    default, by_state = _windows(settings.SMS_SENDING_HOURS, settings.SMS_SENDING_HOURS_BY_STATE)
+    window = policy.recipient_window(phone, default, by_state)
+    zones = policy.recipient_zones(phone, settings.TIME_ZONE)
+    return policy.next_allowed(now, zones, window)
+
+
+def lead_facts(lead: Lead) -> policy.LeadFacts:
+    return policy.LeadFacts(
+        first_name=lead.first_name,
+        phone=lead.phone,
+        email=lead.email,
+        sms_consent=lead.sms_consent_at is not None,
+        sms_opted_out_at=lead.sms_opted_out_at,
+        email_opted_out_at=lead.email_opted_out_at,
+    )
+
+
+CAP_PERIOD = timedelta(hours=24)
+
+
+def _gates(messages: list[Message], now) -> dict[int, policy.Gate]:
+    """May each message go now? The facts for a whole batch come from two queries."""
+    suppressed = {
+        (channel, address): reason
+        for channel, address, reason in Suppression.objects.filter(
+            address__in={m.to.lower() for m in messages}
+        ).values_list("channel", "address", "reason")
+    }
+    capped = {
+        m.pk: m.to
+        for m in messages
+        if m.audience == Message.Audience.LEAD
+        and m.channel == Message.Channel.SMS
+        and m.purpose in Message.AUTOMATED
+    }
+    recent: dict[str, list] = {}
+    if capped:
+        for to, at in Message.objects.filter(
+            channel=Message.Channel.SMS,
+            to__in=set(capped.values()),
+            audience=Message.Audience.LEAD,
+            purpose__in=Message.AUTOMATED,
+            status__in=[Message.Status.SENDING, Message.Status.SENT],
+            claimed_at__gt=now - CAP_PERIOD,
+        ).values_list("to", "claimed_at"):
+            recent.setdefault(to, []).append(at)
+    gates = {}
+    for message in messages:
+        gate = _gate(message, now, suppressed, recent)
+        gates[message.pk] = gate
+        if gate.action == policy.SEND and message.pk in capped:
+            recent.setdefault(message.to, []).append(now)  # counts for the rest of the batch
+    return gates
+
+
+def _gate(message: Message, now, suppressed: dict, recent: dict) -> policy.Gate:
+    suppression = suppressed.get((message.channel, message.to.lower()), "")
+    is_lead = message.audience == Message.Audience.LEAD
+    enrollment = message.enrollment
+    automation_note = ""
+    if enrollment is not None and enrollment.status != Enrollment.Status.ACTIVE:
+        automation_note = f"Automation {enrollment.get_status_display().lower()}" + (
+            f": {enrollment.status_reason}" if enrollment.status_reason else ""
+        )
+    allowed_from = cap_until = None
+    if is_lead and message.channel == Message.Channel.SMS:
+        allowed_from = sms_allowed_from(message.to, now)
+        if message.purpose in Message.AUTOMATED:
+            cap_until = policy.cap_release(
+                recent.get(message.to, []),
+                now=now,
+                cap=settings.SMS_CAP_PER_NUMBER,
+                period=CAP_PERIOD,
+            )
+    return policy.decide(
+        channel=message.channel,
+        audience=message.audience,
+        purpose=message.purpose,
+        now=now,
+        suppression=Suppression.Reason(suppression).label if suppression else "",
+        lead=lead_facts(message.lead) if is_lead and message.lead_id else None,
+        automation_note=automation_note,
+        allowed_from=allowed_from,
+        cap_until=cap_until,
+    )
+
+
+def _suppress(message: Message, reason: str) -> None:
+    Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
+        status=Message.Status.SUPPRESSED, status_reason=reason[:255]
+    )
+
+
+# --- Recording the outcome -------------------------------------------------------------------
+
+
+def _mine(message: Message):
+    """The row, only while this worker still holds it (its lease was not recovered)."""
+    return Message.objects.filter(
+        pk=message.pk, status=Message.Status.SENDING, claim_token=message.claim_token
+    )
+
+
+@transaction.atomic
+def _record_sent(message: Message, provider_id: str, *, note: str = "") -> None:
+    """Mark the message sent, with what that means for its lead, in one transaction.
+
+    On PostgreSQL this commit does not wait for the disk (synchronous_commit off, for this
+    transaction only): if the database server itself crashed in the next fraction of a
+    second, the mark would be lost and the message would come back as `sending`, to be
+    recovered after its lease like a message whose worker died (the provider is asked
+    first). The claim before the send is always durable, so a lost mark can never make a
+    message look unsent. One disk flush per batch instead of one per message."""
+    _commit_without_waiting_for_disk()
+    now = timezone.now()
+    if not _mine(message).update(
+        status=Message.Status.SENT,
+        sent_at=now,
+        provider_id=provider_id[:100],
+        lease_expires_at=None,
+        outcome_unknown=False,
+        status_reason=note,
+    ):
+        logger.error(
+            "Message %s was handed to the provider after its lease expired and another worker "
+            "took it back; it may have been sent twice.",
+            message.pk,
+        )
+        return
+    message.status, message.sent_at, message.provider_id = Message.Status.SENT, now, provider_id
+    message_record_effects(message)
+
+
+def _commit_without_waiting_for_disk() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def message_record_effects(message: Message) -> None:
+    """What a sent message means for its lead: the timeline, the first automated contact, and
+    for a one-off written by a person, a personal contact that completes their open task."""
+    if message.audience != Message.Audience.LEAD or not message.lead_id:
+        return
+    lead = message.lead
+    if message.purpose in Message.AUTOMATED and lead.first_automated_contact_at is None:
+        Lead.objects.filter(pk=lead.pk, first_automated_contact_at__isnull=True).update(
+            first_automated_contact_at=message.sent_at
+        )
+    if message.purpose == Message.Purpose.ONE_OFF:
+        lead_log_contact(
+            lead,
+            channel=message.channel,
+            actor=message.created_by,
+            note=_excerpt(message),
+            occurred_at=message.sent_at,
+        )
+        return
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.MESSAGE_SENT,
+        channel=message.channel,
+        summary=f"{Message.Purpose(message.purpose).label}: {_excerpt(message)}",
+        data={"message": message.pk},
+        occurred_at=message.sent_at,
+    )
+
+
+def _excerpt(message: Message) -> str:
+    text = message.subject or message.body
+    text = " ".join(text.split())
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1, 2, 4, 8 … minutes after each transient failure, at most 30."""
+    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 30 * 60))
+
+
+@transaction.atomic
+def _record_failure(message: Message, exc: ProviderError) -> str:
+    now = timezone.now()
+    error = str(exc)[:2000]
+    mine = _mine(message)
+    if exc.recipient_opted_out:
+        if mine.update(
+            status=Message.Status.SUPPRESSED,
+            status_reason="The recipient has opted out with the carrier",
+            last_error=error,
+            lease_expires_at=None,
+        ):
+            from .services import address_suppress
+
+            address_suppress(
+                message.channel,
+                message.to,
+                reason=Suppression.Reason.CARRIER_OPT_OUT,
+                detail=error,
+            )
+        return "suppressed"
+    if exc.transient and message.attempts < settings.MESSAGE_MAX_ATTEMPTS:
+        retry_at = now + retry_delay(message.attempts)
+        mine.update(
+            status=Message.Status.QUEUED,
+            scheduled_for=retry_at,
+            last_error=error,
+            outcome_unknown=exc.outcome_unknown,
+            lease_expires_at=None,
+            claim_token=None,
+            status_reason=f"Attempt {message.attempts} failed; trying again",
+        )
+        return "retry"
+    reason = (
+        f"Gave up after {message.attempts} attempts"
+        if exc.transient
+        else "The provider rejected it"
+    )
+    if mine.update(
+        status=Message.Status.FAILED,
+        status_reason=reason,
+        last_error=error,
+        lease_expires_at=None,
+    ):
+        _record_failed_on_timeline(message, reason, error)
+    return "failed"
+
+
+def _record_failed_on_timeline(message: Message, reason: str, error: str) -> None:
+    if message.audience == Message.Audience.LEAD and message.lead_id:
+        lead_event_record(
+            message.lead,
+            LeadEvent.Kind.MESSAGE_FAILED,
+            channel=message.channel,
+            summary=f"{Message.Channel(message.channel).label} to {message.to} failed: {reason}",
+            data={"message": message.pk, "error": error[:500]},
+        )
+
+
+# --- Lease recovery ------------------------------------------------------------------------------
+
+# SendGrid events that prove SendGrid has the message (whatever became of it afterwards).
+DELIVERED_EVIDENCE = ("processed", "delivered", "deferred", "dropped", "bounce", "open", "click")
+
+
+def messages_recover(*, now=None, limit: int = 500) -> int:
+    """Give back messages whose worker stopped between claim and record (lease expired).
+
+    Where the provider has already told us it has the message (a SendGrid event naming it),
+    it is recorded as sent. Otherwise it goes back to the queue marked outcome unknown, and the
+    next attempt asks the provider (Twilio's message list; SendGrid cannot be asked) before
+    sending again. After MESSAGE_MAX_ATTEMPTS it fails, visibly."""
+    now = now or timezone.now()
+    stuck = list(
+        Message.objects.filter(status=Message.Status.SENDING, lease_expires_at__lt=now).values_list(
+            "pk", flat=True
+        )[:limit]
+    )
+    for pk in stuck:
+        _recover_one(pk, now)
+    return len(stuck)
+
+
+@transaction.atomic
+def _recover_one(pk: int, now) -> None:
+    message = (
+        Message.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(pk=pk, status=Message.Status.SENDING, lease_expires_at__lt=now)
+        .select_related("lead", "lead__owner")
+        .first()
+    )
+    if message is None:
+        return
+    evidence = (
+        WebhookEvent.objects.filter(message=message, kind__in=DELIVERED_EVIDENCE)
+        .values_list("payload", flat=True)
+        .first()
+    )
+    if evidence is not None:
+        provider_id = str(evidence.get("sg_message_id", "")).split(".")[0]
+        _record_sent(message, provider_id, note="Recovered: the provider reported it")
+        return
+    if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
+        reason = f"Gave up after {message.attempts} attempts (the worker stopped mid-send)"
+        Message.objects.filter(pk=pk).update(
+            status=Message.Status.FAILED, status_reason=reason, lease_expires_at=None
+        )
+        _record_failed_on_timeline(message, reason, "lease expired")
+        return
+    Message.objects.filter(pk=pk).update(
+        status=Message.Status.QUEUED,
+        scheduled_for=now,
+        outcome_unknown=True,
+        claim_token=None,
+        lease_expires_at=None,
+        last_error="The worker stopped while sending; the provider is asked before trying again.",
+    )

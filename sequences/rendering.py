@@ -1,0 +1,151 @@
+"""A template filled for one lead: which variant, which values, which fallbacks.
+
+template_for(key, source, inquiry_type)   the most specific variant: website:buying →
+                                          website → default
+lead_values(lead, source)                 every placeholder's value, or its fallback phrase
+render(template, values)                  (subject, body), by plain substitution
+"""
+
+from dataclasses import dataclass
+
+import phonenumbers
+from django.conf import settings
+
+from leads.models import InquiryType, Lead, Source
+
+from .models import Template
+from .placeholders import clean_value, fill
+
+# What a placeholder says when the lead did not give us the value (or gave a link-like one).
+FALLBACKS = {
+    "first_name": "there",
+    "lead_name": "this lead",
+    "agent_name": "our team",
+    "neighbourhood": "your area",
+    "open_house": "the open house",
+    "inquiry": "your question",
+}
+PROPERTY_FALLBACK = {
+    Source.VALUATION: "your home",
+    Source.REACTIVATION: "your home",
+}
+INQUIRY_PHRASES = {
+    InquiryType.BUYING: "buying a home",
+    InquiryType.SELLING: "selling your home",
+    InquiryType.NEIGHBOURHOOD: "the neighbourhood",
+    InquiryType.MARKET_QUESTION: "the local market",
+    InquiryType.NEIGHBOUR: "the neighbourhood",
+}
+
+
+def national(phone: str) -> str:
+    """+14135550100 → (413) 555-0100 for readers in the same country."""
+    try:
+        number = phonenumbers.parse(phone, settings.PHONE_DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return phone
+    same_country = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if same_country
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
+def variants_for(source: str, inquiry_type: str = "") -> list[str]:
+    """Template variants to try, most specific first."""
+    variants = [source, ""]
+    if source == Source.WEBSITE and inquiry_type:
+        variants.insert(0, f"{source}:{inquiry_type}")
+    return variants
+
+
+def template_for(key: str, *, source: str, inquiry_type: str = "") -> Template | None:
+    candidates = variants_for(source, inquiry_type)
+    found = {t.variant: t for t in Template.objects.filter(key=key, variant__in=candidates)}
+    return next((found[v] for v in candidates if v in found), None)
+
+
+def lead_values(lead: Lead, *, source: str | None = None) -> dict[str, str]:
+    """Every placeholder for this lead. `source` is the form they just used (a re-inquiry may
+    come from another form than the first one)."""
+    source = source or lead.source
+    owner = lead.owner
+    agent = getattr(owner, "agent", None) if owner else None
+    first_name = clean_value(lead.first_name, max_length=40)
+    full_name = clean_value(lead.full_name, max_length=80)
+    address = clean_value(lead.property_address, max_length=120)
+    open_house = clean_value(lead.open_house, max_length=120)
+    inquiry = INQUIRY_PHRASES.get(lead.inquiry_type, "")
+    values = {
+        "first_name": first_name or FALLBACKS["first_name"],
+        "lead_name": full_name or lead.email or lead.phone or FALLBACKS["lead_name"],
+        "agent_name": (owner.get_full_name() or owner.get_username())
+        if owner
+        else FALLBACKS["agent_name"],
+        "agent_phone": national(agent.phone if agent and agent.phone else settings.BROKERAGE_PHONE),
+        "agent_email": (owner.email if owner and owner.email else settings.BROKERAGE_EMAIL),
+        "property_address": address or PROPERTY_FALLBACK.get(source, "the home you asked about"),
+        "neighbourhood": clean_value(lead.neighbourhood, max_length=60)
+        or FALLBACKS["neighbourhood"],
+        "open_house": open_house or FALLBACKS["open_house"],
+        "inquiry": inquiry or FALLBACKS["inquiry"],
+        "brokerage": settings.BROKERAGE_NAME,
+        "brokerage_phone": national(settings.BROKERAGE_PHONE),
+        "brokerage_email": settings.BROKERAGE_EMAIL,
+    }
+    values["submission"] = _submission(source, lead, address, open_house, inquiry)
+    return values
+
+
+def brokerage_values() -> dict[str, str]:
+    """Placeholder values when there is no lead (a HELP from an unknown number)."""
+    return {
+        **FALLBACKS,
+        "lead_name": FALLBACKS["lead_name"],
+        "agent_phone": national(settings.BROKERAGE_PHONE),
+        "agent_email": settings.BROKERAGE_EMAIL,
+        "property_address": "the home you asked about",
+        "submission": "a message",
+        "brokerage": settings.BROKERAGE_NAME,
+        "brokerage_phone": national(settings.BROKERAGE_PHONE),
+        "brokerage_email": settings.BROKERAGE_EMAIL,
+    }
+
+
+def _submission(source, lead, address, open_house, inquiry) -> str:
+    """Agent-facing: what this lead sent us, in a few words (task titles)."""
+    if source == Source.VALUATION:
+        return f"valuation request for {address}" if address else "valuation request"
+    if source == Source.LISTING_AD:
+        what = "asked for a showing" if lead.asked_for_showing else "listing inquiry"
+        return f"{what}: {address}" if address else what
+    if source == Source.OPEN_HOUSE:
+        return f"open house sign-in: {open_house}" if open_house else "open house sign-in"
+    if source == Source.WEBSITE:
+        return f"website question about {inquiry}" if inquiry else "website question"
+    if source == Source.REACTIVATION:
+        return "answered our reactivation campaign"
+    return "giveaway entry"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def render(template: Template, values: dict[str, str]) -> Rendered:
+    return Rendered(
+        subject=" ".join(fill(template.subject, values).split()), body=fill(template.body, values)
+    )
+
+
+def render_for_lead(key: str, lead: Lead, *, source: str | None = None) -> Rendered | None:
+    """The copy `key` for this lead, or None when no such template exists."""
+    source = source or lead.source
+    template = template_for(key, source=source, inquiry_type=lead.inquiry_type)
+    if template is None:
+        return None
+    return render(template, lead_values(lead, source=source))

@@ -1,0 +1,152 @@
+"""Provider webhooks. CSRF-exempt, POST only, the sender verified before anything is read.
+
+    /webhooks/twilio/sms/        inbound texts: X-Twilio-Signature checked against the public
+                                 URL (SITE_URL + path), 403 otherwise; handled at once, because
+                                 a STOP must win against the next queued text
+    /webhooks/twilio/status/     delivery receipts: stored, applied by a worker
+    /webhooks/sendgrid/events/   SendGrid's signed event webhook (ECDSA over timestamp + raw
+                                 body) when SENDGRID_WEBHOOK_PUBLIC_KEY is set; stored,
+                                 deduplicated on sg_event_id, applied by a worker
+
+Answers: 403 for a bad signature, 400 for a body that is not what the provider sends, 200
+otherwise (a 5xx only if the database fails, so the provider retries).
+"""
+
+import hashlib
+import json
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from django_q.tasks import async_task
+from sendgrid.helpers.eventwebhook import EventWebhook
+from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
+from twilio.request_validator import RequestValidator
+
+from .models import WebhookEvent
+from .services import reply_receive
+
+logger = logging.getLogger(__name__)
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+MAX_SENDGRID_EVENTS = 5000
+
+
+def twilio_signature_valid(request) -> bool:
+    """The signature Twilio computed over the URL it called (our public one) and the form."""
+    token = settings.TWILIO_AUTH_TOKEN
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    url = f"{settings.SITE_URL}{request.get_full_path()}"
+    return RequestValidator(token).validate(url, request.POST, signature)
+
+
+def _process_later() -> None:
+    transaction.on_commit(
+        lambda: async_task("sequences.tasks.webhook_events_process", task_name="webhook-events"),
+        robust=True,
+    )
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request):
+    if not twilio_signature_valid(request):
+        return HttpResponseForbidden("Invalid signature")
+    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid")
+    sender = request.POST.get("From", "")
+    if not sid or not sender:
+        return HttpResponseBadRequest("Not a Twilio message")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                WebhookEvent.objects.create(
+                    provider=WebhookEvent.Provider.TWILIO_INBOUND,
+                    event_id=sid,
+                    kind="inbound",
+                    payload=request.POST.dict(),
+                    processed_at=timezone.now(),
+                )
+        except IntegrityError:
+            logger.info("Inbound text %s was already handled", sid)
+        else:
+            reply_receive(
+                from_number=sender,
+                body=request.POST.get("Body", ""),
+                to_number=request.POST.get("To", ""),
+                provider_id=sid,
+            )
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request):
+    if not twilio_signature_valid(request):
+        return HttpResponseForbidden("Invalid signature")
+    sid = request.POST.get("MessageSid", "")
+    status = request.POST.get("MessageStatus", "")
+    if not sid or not status:
+        return HttpResponseBadRequest("Not a Twilio status callback")
+    WebhookEvent.objects.bulk_create(
+        [
+            WebhookEvent(
+                provider=WebhookEvent.Provider.TWILIO_STATUS,
+                event_id=f"{sid}:{status}",
+                kind=status[:40],
+                payload=request.POST.dict(),
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    _process_later()
+    return HttpResponse(status=204)
+
+
+def sendgrid_signature_valid(request) -> bool:
+    key = settings.SENDGRID_WEBHOOK_PUBLIC_KEY
+    if not key:
+        return True  # not configured: see docs/sequences.md
+    signature = request.headers.get(EventWebhookHeader.SIGNATURE, "")
+    timestamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "")
+    if not signature or not timestamp:
+        return False
+    try:
+        payload = request.body.decode("utf-8")
+        return EventWebhook(key).verify_signature(payload, signature, timestamp)
+    except (ValueError, UnicodeDecodeError):
+        return False
+
+
+@csrf_exempt
+@require_POST
+def sendgrid_events(request):
+    if not sendgrid_signature_valid(request):
+        return HttpResponseForbidden("Invalid signature")
+    try:
+        events = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return HttpResponseBadRequest("Not JSON")
+    if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
+        return HttpResponseBadRequest("Expected a list of events")
+    rows = [
+        WebhookEvent(
+            provider=WebhookEvent.Provider.SENDGRID,
+            event_id=str(event.get("sg_event_id") or _digest(event))[:200],
+            kind=str(event.get("event", ""))[:40],
+            payload=event,
+        )
+        for event in events[:MAX_SENDGRID_EVENTS]
+    ]
+    WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
+    _process_later()
+    return HttpResponse(status=200)
+
+
+def _digest(event: dict) -> str:
+    return "sha256:" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,209 @@
+"""Who reaches what: every URL in the URLconf × owner agent, other agent, broker, anonymous.
+
+The list of URLs comes from the URLconf itself. A URL nobody classified here fails
+`test_every_url_is_classified`, so a new view cannot ship without saying who may use it.
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from leads.models import Lead
+from tests.factories import AgentFactory, LeadFactory, SavedFilterFactory
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("owner", "other_agent", "broker", "anonymous")
+
+# Pages anyone may open, signed in or not.
+PUBLIC = {
+    "healthz",
+    "login",
+    "logout",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "leads:intake",
+    "leads:intake-thanks",
+    "leads:privacy",
+}
+# No session: the request itself is signed (Twilio's and SendGrid's webhooks, our unsubscribe
+# links). tests/sequences/ checks that an unsigned or forged request is refused.
+SIGNED = {
+    "sequences:twilio-inbound",
+    "sequences:twilio-status",
+    "sequences:sendgrid-events",
+    "sequences:unsubscribe",
+}
+# The signed-in user's own account pages: no lead data.
+ACCOUNT = {"password_change", "password_change_done"}
+
+# URL name → (method, data). Each takes the lead's pk; an agent reaches only their own leads.
+LEAD_URLS = {
+    "leads:lead-detail": ("get", {}),
+    "leads:lead-timeline": ("get", {"page": "1"}),
+    "leads:lead-log": ("post", {"kind": "call", "note": "Left a voicemail"}),
+    "leads:lead-classify": ("post", {"timeline": "just_curious", "side": "buyer", "intent": "hot"}),
+    "leads:lead-stage": ("post", {"stage": "engaged"}),
+    "leads:lead-contact": ("post", {"first_name": "Renamed", "email": "new@example.com"}),
+    "leads:lead-reassign": ("post", {}),  # owner filled in per test: the other agent
+}
+# Lists of leads: every signed-in user opens them; what they show is decided per user.
+LIST_URLS = {
+    "leads:today": ("get", {}, {}),
+    "leads:today-section": ("get", {}, {"key": "hot-queue"}),
+    "leads:lead-list": ("get", {}, {}),
+    "leads:lead-export": ("get", {}, {}),
+}
+# A user's own saved filters (smart lists): nobody else's, not even a broker's.
+SAVED_FILTER_URLS = {
+    "leads:saved-filter-pin": ("post", {}),
+    "leads:saved-filter-delete": ("post", {}),
+}
+SIGNED_IN_WRITES = {"leads:saved-filter-create": ("post", {"name": "Mine", "query": "intent=hot"})}
+
+
+def url_names(patterns=None, namespace="") -> set[str]:
+    names = set()
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue  # Django's admin: staff only, its own permissions
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= url_names(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+ALL_NAMES = sorted(url_names())
+CLASSIFIED = (
+    PUBLIC
+    | SIGNED
+    | ACCOUNT
+    | set(LEAD_URLS)
+    | set(LIST_URLS)
+    | set(SAVED_FILTER_URLS)
+    | set(SIGNED_IN_WRITES)
+)
+
+
+def test_every_url_is_classified():
+    unclassified = set(ALL_NAMES) - CLASSIFIED
+    assert not unclassified, (
+        f"Say who may use {sorted(unclassified)} in tests/leads/test_dashboard_permissions.py"
+    )
+    assert not CLASSIFIED - set(ALL_NAMES), "a classified URL no longer exists"
+
+
+@pytest.fixture
+def world(client):
+    owner = AgentFactory(user__username="owner")
+    other = AgentFactory(user__username="other")
+    broker = AgentFactory(broker=True, user__username="broker")
+    lead = LeadFactory(owner=owner.user, hot=True, email="owned@example.com")
+    return {
+        "owner": owner.user,
+        "other_agent": other.user,
+        "broker": broker.user,
+        "anonymous": None,
+        "lead": lead,
+    }
+
+
+def _client_as(client, world, role):
+    if world[role] is not None:
+        client.force_login(world[role])
+    return client
+
+
+def _call(client, method, url, data):
+    return client.get(url, data) if method == "get" else client.post(url, data)
+
+
+def _assert_sent_to_sign_in(response):
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(LEAD_URLS)))
+def test_a_lead_url_answers_only_its_owner_and_brokers(client, world, name, role):
+    method, data = LEAD_URLS[name]
+    if name == "leads:lead-reassign":
+        data = {"owner": world["other_agent"].pk}
+    lead = world["lead"]
+    response = _call(_client_as(client, world, role), method, reverse(name, args=[lead.pk]), data)
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "other_agent":
+        assert response.status_code == 404
+    elif role == "owner" and name == "leads:lead-reassign":
+        assert response.status_code == 403  # their own lead, but only a broker gives leads away
+        assert Lead.objects.get(pk=lead.pk).owner == world["owner"]
+    else:
+        assert response.status_code in (200, 302), response.status_code
+        if response.status_code == 302:
+            assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(LIST_URLS)))
+def test_a_list_shows_a_lead_to_its_owner_and_brokers_only(client, world, name, role):
+    method, data, kwargs = LIST_URLS[name]
+    response = _call(_client_as(client, world, role), method, reverse(name, kwargs=kwargs), data)
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+        return
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    shows_it = str(world["lead"]).encode() in body or b"owned@example.com" in body
+    assert shows_it is (role in ("owner", "broker"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(SAVED_FILTER_URLS)))
+def test_a_saved_filter_answers_only_the_agent_who_saved_it(client, world, name, role):
+    saved = SavedFilterFactory(owner=world["owner"])
+    method, data = SAVED_FILTER_URLS[name]
+    response = _call(_client_as(client, world, role), method, reverse(name, args=[saved.pk]), data)
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "owner":
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(SIGNED_IN_WRITES)))
+def test_signed_in_writes_need_a_sign_in(client, world, name, role):
+    method, data = SIGNED_IN_WRITES[name]
+    response = _call(_client_as(client, world, role), method, reverse(name), data)
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+        assert not get_user_model().objects.filter(saved_filters__name="Mine").exists()
+    else:
+        assert response.status_code == 302
+        assert world[role].saved_filters.filter(name="Mine").exists()
+
+
+def test_an_htmx_request_without_a_session_sends_the_page_to_sign_in(client, world):
+    lead = world["lead"]
+    response = client.post(
+        reverse("leads:lead-log", args=[lead.pk]),
+        {"kind": "call"},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver/leads/{lead.pk}/"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == f"{reverse('login')}?next=/leads/{lead.pk}/"
+    assert not lead.events.filter(kind="personal_contact").exists()
+
+
+def test_an_agent_cannot_tell_someone_elses_lead_from_a_missing_one(client, world):
+    client.force_login(world["other_agent"])
+    theirs = client.get(reverse("leads:lead-detail", args=[world["lead"].pk]))
+    missing = client.get(reverse("leads:lead-detail", args=[world["lead"].pk + 1000]))
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.content == missing.content

@@ -1,0 +1,83 @@
+"""Brokers edit copy, preview it for a real lead, and see every message with its status."""
+
+import pytest
+from django.urls import reverse
+
+from sequences.models import Template
+from tests.factories import AgentFactory, LeadFactory, MessageFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def broker_client(client):
+    broker = AgentFactory(broker=True, user__is_staff=True, user__is_superuser=True).user
+    client.force_login(broker)
+    return client
+
+
+def test_a_template_with_an_unknown_placeholder_is_refused_with_the_reason(broker_client):
+    template = Template.objects.get(key="ack_sms", variant="valuation")
+    url = reverse("admin:sequences_template_change", args=[template.pk])
+    response = broker_client.post(
+        url,
+        {
+            "key": "ack_sms",
+            "variant": "valuation",
+            "channel": "sms",
+            "description": "",
+            "subject": "",
+            "body": "Hi {{ first_name }}, your home at {address} is worth a lot!",
+        },
+    )
+    assert response.status_code == 200
+    assert "Use single braces for placeholders" in response.content.decode()
+    template.refresh_from_db()
+    assert "{{" not in template.body
+
+
+def test_the_preview_fills_a_template_for_the_chosen_lead(broker_client):
+    lead = LeadFactory(first_name="Ada", property_address="12 Elm Street", source="valuation")
+    template = Template.objects.get(key="ack_sms", variant="valuation")
+    url = reverse("admin:sequences_template_preview", args=[template.pk])
+    response = broker_client.get(url, {"q": "Ada", "lead": lead.pk})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Hi Ada, it&#x27;s our team at Harbor &amp; Main Realty." in page
+    assert "12 Elm Street" in page
+    assert "segment" in page
+
+
+def test_the_preview_escapes_what_a_prospect_typed(broker_client):
+    lead = LeadFactory(first_name="<script>alert(1)</script>")
+    template = Template.objects.get(key="ack_sms", variant="")
+    url = reverse("admin:sequences_template_preview", args=[template.pk])
+    page = broker_client.get(url, {"lead": lead.pk}).content.decode()
+    assert "<script>alert(1)</script>" not in page
+
+
+def test_the_message_list_filters_by_status_channel_and_lead(
+    broker_client, django_assert_max_num_queries
+):
+    lead = LeadFactory(texting=True, first_name="Filterme")
+    MessageFactory(lead=lead, status="failed", status_reason="Gave up after 5 attempts")
+    for n in range(10):
+        MessageFactory(idempotency_key=f"other-{n}", status="sent")
+    url = reverse("admin:sequences_message_changelist")
+    with django_assert_max_num_queries(12):
+        response = broker_client.get(url, {"status__exact": "failed", "channel__exact": "sms"})
+    assert response.status_code == 200
+    assert "Gave up after 5 attempts" in response.content.decode()
+    by_lead = broker_client.get(url, {"lead__id__exact": lead.pk})
+    assert by_lead.status_code == 200
+    assert by_lead.context["cl"].result_count == 1
+
+
+def test_the_track_page_lists_its_steps(broker_client, django_assert_max_num_queries):
+    from sequences.models import Track
+
+    track = Track.objects.get(key="buyer_search")  # 20 steps
+    with django_assert_max_num_queries(12):
+        response = broker_client.get(reverse("admin:sequences_track_change", args=[track.pk]))
+    assert response.status_code == 200
+    assert "task_call_hot" in response.content.decode()

@@ -1,0 +1,334 @@
+"""The outbox: queued once, sent once, deferred in quiet hours, retried, failed visibly."""
+
+from datetime import datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from leads.models import LeadEvent
+from sequences import outbox
+from sequences.models import Message, Suppression
+from sequences.outbox import message_dispatch, message_queue, messages_dispatch_due
+from sequences.services import scheduler_tick
+from tests.factories import LeadFactory, MessageFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_YORK = ZoneInfo("America/New_York")
+NOON = datetime(2026, 5, 4, 12, 0, tzinfo=NEW_YORK)
+LATE_EVENING = datetime(2026, 5, 4, 23, 0, tzinfo=NEW_YORK)  # 20:00 in Los Angeles
+
+
+@pytest.fixture
+def noon():
+    with time_machine.travel(NOON, tick=False) as traveller:
+        yield traveller
+
+
+def queue(lead, *, channel="sms", key="k1", purpose="nurture", audience="lead", **kwargs):
+    to = kwargs.pop("to", lead.phone if channel == "sms" else lead.email)
+    return message_queue(
+        channel=channel,
+        to=to,
+        body=kwargs.pop("body", "Homes near you sold fast this month."),
+        subject=kwargs.pop("subject", "Market update" if channel == "email" else ""),
+        idempotency_key=key,
+        purpose=purpose,
+        audience=audience,
+        lead=lead,
+        **kwargs,
+    )
+
+
+def test_queueing_the_same_key_twice_makes_one_message(noon):
+    lead = LeadFactory(texting=True)
+    first = queue(lead, key="enrollment:1:step:1:sms")
+    second = queue(lead, key="enrollment:1:step:1:sms", body="Something else entirely")
+    assert second.pk == first.pk
+    assert Message.objects.count() == 1
+    assert second.body == first.body
+
+
+def test_a_message_due_now_is_dispatched_after_commit(
+    noon, sms_outbox, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(texting=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue(lead)
+    message.refresh_from_db()
+    assert (message.status, message.sent_at) == ("sent", NOON)
+    assert message.provider_id.startswith("locmem-")
+    assert [sms.to for sms in sms_outbox] == [lead.phone]
+
+
+def test_dispatching_twice_sends_once(noon, sms_outbox):
+    message = MessageFactory()
+    assert message_dispatch(message.pk) == "sent"
+    assert message_dispatch(message.pk) is None
+    assert messages_dispatch_due() == 0
+    assert len(sms_outbox) == 1
+
+
+@pytest.mark.parametrize("status", ["sending", "sent", "failed", "suppressed"])
+def test_a_message_past_queued_is_never_sent(noon, sms_outbox, status):
+    message = MessageFactory(status=status)
+    message_dispatch(message.pk)
+    messages_dispatch_due()
+    assert sms_outbox == []
+    message.refresh_from_db()
+    assert message.status == status
+
+
+def test_a_message_scheduled_for_later_waits(noon, sms_outbox):
+    message = MessageFactory(scheduled_for=NOON + timedelta(hours=2))
+    assert message_dispatch(message.pk) is None
+    noon.move_to(NOON + timedelta(hours=2))
+    scheduler_tick()
+    assert len(sms_outbox) == 1
+
+
+def test_quiet_hours_follow_the_recipients_clock(sms_outbox):
+    with time_machine.travel(LATE_EVENING, tick=False) as clock:
+        boston = MessageFactory(lead__phone="+16175550123")
+        los_angeles = MessageFactory(lead__phone="+12135550123")
+        assert message_dispatch(boston.pk) == "deferred"
+        assert message_dispatch(los_angeles.pk) == "sent"
+        boston.refresh_from_db()
+        assert boston.status == "queued"
+        assert boston.scheduled_for == datetime(2026, 5, 5, 8, 0, tzinfo=NEW_YORK)
+        assert boston.status_reason.startswith("Quiet hours where the recipient is")
+        clock.move_to(datetime(2026, 5, 5, 7, 59, tzinfo=NEW_YORK))
+        scheduler_tick()
+        assert [sms.to for sms in sms_outbox] == ["+12135550123"]
+        clock.move_to(datetime(2026, 5, 5, 8, 0, tzinfo=NEW_YORK))
+        scheduler_tick()
+        assert [sms.to for sms in sms_outbox] == ["+12135550123", "+16175550123"]
+
+
+def test_a_stricter_state_window_holds_a_florida_text_after_eight_pm(sms_outbox):
+    with time_machine.travel(datetime(2026, 5, 4, 20, 30, tzinfo=NEW_YORK), tick=False):
+        miami = MessageFactory(lead__phone="+13055550123")
+        assert message_dispatch(miami.pk) == "deferred"
+    assert sms_outbox == []
+
+
+def test_a_lead_arriving_at_night_gets_the_email_at_once_and_the_text_in_the_morning(
+    client, sms_outbox, mailoutbox, django_capture_on_commit_callbacks
+):
+    from tests.helpers import post_intake
+
+    with time_machine.travel(LATE_EVENING, tick=False) as clock:
+        with django_capture_on_commit_callbacks(execute=True):
+            post_intake(client, "valuation", sms_consent="on")
+        assert len(mailoutbox) == 1 and sms_outbox == []
+        clock.move_to(datetime(2026, 5, 5, 8, 0, 30, tzinfo=NEW_YORK))
+        scheduler_tick()
+    (text,) = sms_outbox
+    assert "12 Elm Street" in text.body
+    assert text.handed_at == datetime(2026, 5, 5, 8, 0, 30, tzinfo=NEW_YORK)
+
+
+def test_automated_texts_are_capped_per_number_but_a_persons_one_off_is_not(noon, sms_outbox):
+    lead = LeadFactory(texting=True)
+    for index in range(3):
+        noon.move_to(NOON + timedelta(hours=index))
+        assert message_dispatch(queue(lead, key=f"nurture-{index}").pk) == "sent"
+    noon.move_to(NOON + timedelta(hours=5))
+    fourth = queue(lead, key="nurture-3")
+    assert message_dispatch(fourth.pk) == "deferred"
+    fourth.refresh_from_db()
+    assert fourth.scheduled_for == NOON + timedelta(hours=24)  # when the first drops out
+    ack = queue(lead, key="ack-again", purpose="acknowledgment")
+    assert message_dispatch(ack.pk) == "suppressed"
+    agent = UserFactory()
+    one_off = queue(lead, key="one-off", purpose="one_off", created_by=agent)
+    assert message_dispatch(one_off.pk) == "sent"
+    assert len(sms_outbox) == 4
+
+
+def test_texts_without_consent_are_suppressed_with_the_reason(noon, sms_outbox):
+    message = MessageFactory(lead__sms_consent_at=None)
+    assert message_dispatch(message.pk) == "suppressed"
+    message.refresh_from_db()
+    assert message.status_reason == "No SMS consent on record"
+    assert sms_outbox == []
+
+
+def test_messages_to_agents_skip_the_lead_rules(sms_outbox):
+    with time_machine.travel(datetime(2026, 5, 5, 2, 0, tzinfo=NEW_YORK), tick=False):
+        alert = MessageFactory(to_agent=True, to="+16175550199")
+        assert message_dispatch(alert.pk) == "sent"
+    assert sms_outbox[0].to == "+16175550199"
+
+
+def test_a_suppressed_number_gets_nothing_whoever_it_is_for(noon, sms_outbox):
+    Suppression.objects.create(channel="sms", address="+16175550199", reason="sms_stop")
+    alert = MessageFactory(to_agent=True, to="+16175550199")
+    assert message_dispatch(alert.pk) == "suppressed"
+    alert.refresh_from_db()
+    assert alert.status_reason == "Replied STOP"
+
+
+def test_only_the_first_text_to_a_number_carries_the_opt_out_line(noon):
+    lead = LeadFactory(texting=True)
+    first = queue(lead, key="a")
+    second = queue(lead, key="b")
+    assert first.body == "Homes near you sold fast this month. Reply STOP to opt out."
+    assert second.body == "Homes near you sold fast this month."
+
+
+def test_every_email_to_a_lead_has_the_postal_address_and_a_one_click_unsubscribe(noon, mailoutbox):
+    lead = LeadFactory(email="ada@example.com")
+    message_dispatch(queue(lead, channel="email").pk)
+    (email,) = mailoutbox
+    assert "100 Main Street, Suite 200, Springfield, MA 01103" in email.body
+    link = email.extra_headers["List-Unsubscribe"].strip("<>")
+    assert link.startswith("http://testserver/email/unsubscribe/")
+    assert link in email.body
+    assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html, mimetype = email.alternatives[0]
+    assert mimetype == "text/html" and f'href="{link}"' in html
+
+
+def test_an_email_to_an_agent_is_internal(noon, mailoutbox):
+    alert = MessageFactory(
+        to_agent=True, channel="email", to="alex@harborandmain.example", subject="Hot lead"
+    )
+    message_dispatch(alert.pk)
+    (email,) = mailoutbox
+    assert "List-Unsubscribe" not in email.extra_headers
+    assert "Unsubscribe" not in email.body
+
+
+# --- Workers that die --------------------------------------------------------------------------
+
+
+def test_a_worker_killed_between_claim_and_send_neither_loses_nor_duplicates(noon, sms_outbox):
+    message = MessageFactory()
+    (claimed,), _ = outbox._claim(Message.objects.filter(pk=message.pk), NOON, limit=1)
+    assert claimed.status == "sending"  # …and then the worker process is killed
+    assert message_dispatch(message.pk) is None  # nobody else may send it meanwhile
+    noon.move_to(NOON + timedelta(minutes=4))
+    scheduler_tick()
+    assert sms_outbox == []  # the lease has not expired yet
+    noon.move_to(NOON + timedelta(minutes=6))
+    scheduler_tick()
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("sent", 2)
+    assert len(sms_outbox) == 1
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_a_worker_killed_after_the_provider_took_it_does_not_send_it_again(
+    noon, sms_outbox, mailoutbox, channel
+):
+    message = MessageFactory(channel=channel, subject="Hello" if channel == "email" else "")
+    with (
+        mock.patch.object(outbox, "_record_sent", side_effect=SystemExit("worker killed")),
+        pytest.raises(SystemExit),
+    ):
+        message_dispatch(message.pk)
+    message.refresh_from_db()
+    assert message.status == "sending"
+    noon.move_to(NOON + timedelta(minutes=6))
+    scheduler_tick()
+    message.refresh_from_db()
+    assert message.status == "sent"
+    assert message.status_reason == "An earlier attempt had reached the provider."
+    assert len(sms_outbox) + len(mailoutbox) == 1
+
+
+def test_a_message_whose_worker_keeps_dying_fails_visibly(noon, settings):
+    settings.MESSAGE_MAX_ATTEMPTS = 2
+    message = MessageFactory()
+    for minutes in (0, 10):
+        noon.move_to(NOON + timedelta(minutes=minutes))
+        outbox._claim(Message.objects.filter(pk=message.pk), outbox.timezone.now(), limit=1)
+        noon.move_to(NOON + timedelta(minutes=minutes + 6))
+        outbox.messages_recover()
+    message.refresh_from_db()
+    assert message.status == "failed"
+    assert "the worker stopped mid-send" in message.status_reason
+    assert message.lead.events.filter(kind=LeadEvent.Kind.MESSAGE_FAILED).exists()
+
+
+# --- Provider errors, through the real Twilio SDK against a local fake -------------------------
+
+
+def test_a_provider_5xx_is_retried_with_backoff_then_fails_visibly(noon, twilio, sms_outbox):
+    twilio.default = (503, {}, {"code": 20500, "message": "Service unavailable", "status": 503})
+    message = MessageFactory()
+    assert message_dispatch(message.pk) == "retry"
+    retried_at = []
+    for _ in range(10):
+        message.refresh_from_db()
+        if message.status != "queued":
+            break
+        retried_at.append(message.scheduled_for - outbox.timezone.now())
+        noon.move_to(message.scheduled_for)
+        scheduler_tick()
+    assert retried_at == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    assert (message.status, message.attempts) == ("failed", 5)
+    assert message.status_reason == "Gave up after 5 attempts"
+    assert "503" in message.last_error
+    assert len(twilio.requests) == 5
+    failed = message.lead.events.get(kind=LeadEvent.Kind.MESSAGE_FAILED)
+    assert "Gave up after 5 attempts" in failed.summary
+
+
+def test_a_permanent_provider_error_fails_at_once(noon, twilio):
+    twilio.respond(400, {"code": 21211, "message": "The 'To' number is not valid.", "status": 400})
+    message = MessageFactory()
+    assert message_dispatch(message.pk) == "failed"
+    message.refresh_from_db()
+    assert message.status_reason == "The provider rejected it"
+    assert "21211" in message.last_error
+    assert len(twilio.requests) == 1
+
+
+def test_twilio_21610_suppresses_the_number_and_is_never_retried(noon, twilio):
+    twilio.respond(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient"})
+    message = MessageFactory()
+    later = MessageFactory(lead=message.lead, idempotency_key="later")
+    assert message_dispatch(message.pk) == "suppressed"
+    message.lead.refresh_from_db()
+    assert message.lead.sms_opted_out_at == NOON
+    assert Suppression.objects.get().reason == "carrier_opt_out"
+    later.refresh_from_db()
+    assert later.status == "suppressed"
+    assert len(twilio.requests) == 1
+
+
+def test_a_timeout_is_checked_with_the_provider_before_sending_again(noon, twilio, settings):
+    """A read timeout may mean Twilio took the text: the retry asks Twilio first."""
+    message = MessageFactory(body="Your comps are ready.")
+    with mock.patch(
+        "twilio.http.http_client.TwilioHttpClient.request",
+        side_effect=__import__("requests").exceptions.ReadTimeout("read timed out"),
+    ):
+        assert message_dispatch(message.pk) == "retry"
+    message.refresh_from_db()
+    assert message.outcome_unknown
+    # Twilio did take it: the list of recent messages to that number shows it.
+    from tests.sequences.conftest import twilio_message
+
+    twilio.respond(
+        200,
+        {
+            "messages": [
+                twilio_message(
+                    "SMfound", to=message.to, body="Your comps are ready. Reply STOP to opt out."
+                )
+            ],
+            "next_page_uri": None,
+        },
+    )
+    message.body = "Your comps are ready. Reply STOP to opt out."
+    message.save(update_fields=["body"])
+    noon.move_to(message.scheduled_for)
+    scheduler_tick()
+    message.refresh_from_db()
+    assert (message.status, message.provider_id) == ("sent", "SMfound")
+    assert [request["method"] for request in twilio.requests] == ["GET"]  # looked, did not send

@@ -1,0 +1,175 @@
+"""May a message go now? Pure decisions: no database, times given explicitly."""
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sequences import policy
+
+NY = ZoneInfo("America/New_York")
+LA = ZoneInfo("America/Los_Angeles")
+WINDOW = policy.parse_window("08:00-21:00")
+
+
+def at(zone, *args):
+    return datetime(*args, tzinfo=zone)
+
+
+def test_parse_window_reads_hours_and_refuses_nonsense():
+    assert policy.parse_window("08:00-21:00") == policy.Window(time(8), time(21))
+    assert policy.parse_window("00:00-24:00").contains(time(23, 59))
+    for bad in ("8-9pm", "21:00-08:00", "08:00"):
+        with pytest.raises(ValueError):
+            policy.parse_window(bad)
+    assert policy.parse_state_windows("Florida=08:00-20:00, Oklahoma=08:00-20:00") == {
+        "Florida": policy.Window(time(8), time(20)),
+        "Oklahoma": policy.Window(time(8), time(20)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("phone", "zones"),
+    [
+        ("+14135550187", ("America/New_York",)),  # Springfield, MA
+        ("+12135550100", ("America/Los_Angeles",)),  # Los Angeles
+        ("+19075550100", ("America/Adak", "America/Anchorage")),  # Alaska spans two
+        ("+18005550100", ("America/New_York",)),  # toll-free: not a place → brokerage's
+        ("+447700900123", ("America/New_York",)),  # the data has no zone → brokerage's
+        ("not a number", ("America/New_York",)),
+    ],
+)
+def test_the_recipient_time_zone_comes_from_the_number(phone, zones):
+    assert policy.recipient_zones(phone, "America/New_York") == zones
+
+
+def test_a_text_inside_the_window_goes_now():
+    now = at(NY, 2026, 5, 4, 12, 0)
+    assert policy.next_allowed(now, ("America/New_York",), WINDOW) == now
+
+
+def test_a_text_due_at_night_waits_for_eight_in_the_recipients_morning():
+    # 23:30 in New York is 20:30 in Los Angeles: a New York number waits, an LA one does not.
+    now = at(NY, 2026, 5, 4, 23, 30)
+    assert policy.next_allowed(now, ("America/New_York",), WINDOW) == at(NY, 2026, 5, 5, 8, 0)
+    assert policy.next_allowed(now, ("America/Los_Angeles",), WINDOW) == now
+    # 06:00 in New York is 03:00 in LA: the LA number waits until 08:00 LA time.
+    early = at(NY, 2026, 5, 4, 6, 0)
+    assert policy.next_allowed(early, ("America/Los_Angeles",), WINDOW) == at(LA, 2026, 5, 4, 8)
+
+
+def test_the_window_ends_at_nine_sharp():
+    assert policy.next_allowed(at(NY, 2026, 5, 4, 20, 59), ("America/New_York",), WINDOW) == at(
+        NY, 2026, 5, 4, 20, 59
+    )
+    assert policy.next_allowed(at(NY, 2026, 5, 4, 21, 0), ("America/New_York",), WINDOW) == at(
+        NY, 2026, 5, 5, 8, 0
+    )
+
+
+def test_a_number_spanning_two_zones_waits_until_it_is_allowed_in_both():
+    zones = ("America/Adak", "America/Anchorage")  # Adak is an hour behind Anchorage
+    now = at(ZoneInfo("America/Anchorage"), 2026, 5, 4, 8, 30)  # 07:30 in Adak
+    assert policy.next_allowed(now, zones, WINDOW) == at(ZoneInfo("America/Adak"), 2026, 5, 4, 8)
+
+
+def test_daylight_saving_changes_move_the_morning_with_the_clock():
+    # The night the clocks go forward in New York: the next allowed time is still 08:00 local.
+    now = at(NY, 2026, 3, 8, 1, 30)
+    allowed = policy.next_allowed(now, ("America/New_York",), WINDOW)
+    assert allowed == at(NY, 2026, 3, 8, 8, 0)
+    # Real time elapsed (not wall-clock): one hour vanished at 02:00.
+    assert allowed.astimezone(UTC) - now.astimezone(UTC) == timedelta(hours=5, minutes=30)
+
+
+def test_a_stricter_state_window_applies_to_that_states_numbers():
+    by_state = {"Florida": policy.parse_window("08:00-20:00")}
+    assert policy.recipient_window("+13055550100", WINDOW, by_state) == by_state["Florida"]
+    assert policy.recipient_window("+14135550187", WINDOW, by_state) == WINDOW
+
+
+def test_the_cap_allows_three_automated_texts_per_24_hours_then_says_when_a_slot_frees():
+    now = at(NY, 2026, 5, 4, 12, 0)
+    day = timedelta(hours=24)
+    two = [now - timedelta(hours=5), now - timedelta(hours=1)]
+    assert policy.cap_release(two, now=now, cap=3, period=day) is None
+    three = [now - timedelta(hours=20), *two]
+    assert policy.cap_release(three, now=now, cap=3, period=day) == now + timedelta(hours=4)
+    old = [now - timedelta(hours=30), *two]
+    assert policy.cap_release(old, now=now, cap=3, period=day) is None
+
+
+def lead(**kwargs):
+    defaults = {"first_name": "Sam", "phone": "+14135550187", "email": "sam@example.com"}
+    return policy.LeadFacts(**{**defaults, "sms_consent": True, **kwargs})
+
+
+NOW = at(NY, 2026, 5, 4, 12, 0)
+
+
+@pytest.mark.parametrize(
+    ("facts", "channel", "reason"),
+    [
+        (lead(phone=""), "sms", "No mobile number on record"),
+        (lead(sms_consent=False), "sms", "No SMS consent on record"),
+        (lead(sms_opted_out_at=at(NY, 2026, 5, 3, 9)), "sms", "Sam opted out of texts on 3 May"),
+        (lead(email=""), "email", "No email address"),
+        (
+            lead(email_opted_out_at=at(NY, 2026, 4, 1, 9)),
+            "email",
+            "Sam unsubscribed from email on 1 April",
+        ),
+        (lead(), "sms", ""),
+        (lead(), "email", ""),
+    ],
+)
+def test_why_a_lead_cannot_be_messaged_is_a_sentence_an_agent_understands(facts, channel, reason):
+    assert policy.lead_blocked_reason(facts, channel) == reason
+
+
+def decide(**kwargs):
+    defaults = {
+        "channel": "sms",
+        "audience": "lead",
+        "purpose": "nurture",
+        "now": NOW,
+        "lead": lead(),
+        "allowed_from": NOW,
+    }
+    return policy.decide(**{**defaults, **kwargs})
+
+
+def test_a_consenting_lead_in_the_day_gets_the_text():
+    assert decide() == policy.Gate(policy.SEND)
+
+
+def test_quiet_hours_defer_and_never_drop():
+    morning = NOW + timedelta(hours=9)
+    gate = decide(allowed_from=morning)
+    assert (gate.action, gate.until) == (policy.DEFER, morning)
+
+
+def test_over_the_cap_an_acknowledgment_is_dropped_and_a_nurture_touch_waits():
+    later = NOW + timedelta(hours=3)
+    assert decide(purpose="acknowledgment", cap_until=later).action == policy.SUPPRESS
+    assert decide(purpose="nurture", cap_until=later) == policy.Gate(
+        policy.DEFER, "Automated texts to this number are at their 24-hour cap", later
+    )
+    assert decide(purpose="one_off", cap_until=later).action == policy.SEND  # a person wrote it
+
+
+def test_paused_automation_stops_automated_messages_but_not_a_persons():
+    note = "Automation paused: they replied"
+    assert decide(automation_note=note) == policy.Gate(policy.SUPPRESS, note)
+    assert decide(purpose="one_off", automation_note=note).action == policy.SEND
+
+
+def test_messages_to_agents_ignore_the_leads_rules_but_not_a_suppressed_number():
+    night = NOW + timedelta(hours=12)
+    gate = decide(audience="agent", purpose="alert", lead=None, allowed_from=night, cap_until=night)
+    assert gate.action == policy.SEND
+    assert decide(audience="agent", suppression="Replied STOP").action == policy.SUPPRESS
+
+
+def test_a_help_answer_goes_at_once_even_at_night():
+    assert decide(purpose="service", allowed_from=NOW + timedelta(hours=8)).action == policy.SEND

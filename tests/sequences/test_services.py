@@ -1,0 +1,196 @@
+"""What agents do: one-off messages, tasks, logging contact; and who sees which tasks."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from leads.models import Lead, LeadEvent
+from leads.services import lead_log_contact
+from sequences.models import Message, Suppression, Task
+from sequences.selectors import message_list_for, task_list_for
+from sequences.services import (
+    MessageBlocked,
+    message_send_one_off,
+    task_complete,
+    task_snooze,
+)
+from tests.factories import AgentFactory, LeadFactory, MessageFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_YORK = ZoneInfo("America/New_York")
+NOON = datetime(2026, 5, 4, 12, 0, tzinfo=NEW_YORK)
+
+
+@pytest.fixture(autouse=True)
+def noon():
+    with time_machine.travel(NOON, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def agent():
+    return AgentFactory(user__first_name="Alex", user__last_name="Rivera").user
+
+
+@pytest.mark.parametrize(
+    ("lead_fields", "channel", "reason"),
+    [
+        (
+            {"first_name": "Sam", "sms_opted_out_at": datetime(2026, 5, 3, 9, tzinfo=NEW_YORK)},
+            "sms",
+            "Sam opted out of texts on 3 May",
+        ),
+        ({"sms_consent_at": None}, "sms", "No SMS consent on record"),
+        ({"phone": ""}, "sms", "No mobile number on record"),
+        ({"email": ""}, "email", "No email address"),
+        (
+            {"first_name": "Sam", "email_opted_out_at": datetime(2026, 4, 2, 9, tzinfo=NEW_YORK)},
+            "email",
+            "Sam unsubscribed from email on 2 April",
+        ),
+    ],
+)
+def test_a_one_off_that_cannot_go_says_why_in_words(agent, lead_fields, channel, reason):
+    lead = LeadFactory(texting=True, owner=agent, **lead_fields)
+    with pytest.raises(MessageBlocked) as blocked:
+        message_send_one_off(lead, channel=channel, body="Hi!", actor=agent)
+    assert blocked.value.reason == reason
+    assert not Message.objects.exists()
+
+
+def test_a_bounced_address_blocks_a_one_off_email(agent):
+    lead = LeadFactory(email="ada@example.com", owner=agent)
+    Suppression.objects.create(channel="email", address="ada@example.com", reason="bounce")
+    with pytest.raises(MessageBlocked) as blocked:
+        message_send_one_off(lead, channel="email", body="Hi", actor=agent)
+    assert blocked.value.reason == "Email to ada@example.com bounced on 4 May"
+
+
+def test_an_empty_one_off_is_refused(agent):
+    lead = LeadFactory(texting=True, owner=agent)
+    with pytest.raises(MessageBlocked, match="Write a message first"):
+        message_send_one_off(lead, channel="sms", body="   ", actor=agent)
+
+
+def test_a_one_off_is_personal_contact_and_completes_the_agents_open_task(
+    agent, sms_outbox, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(texting=True, owner=agent)
+    task = TaskFactory(lead=lead, created_at=NOON - timedelta(hours=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        message = message_send_one_off(lead, channel="sms", body="Hi, it's Alex!", actor=agent)
+    message.refresh_from_db()
+    assert (message.status, message.purpose, message.created_by) == ("sent", "one_off", agent)
+    lead.refresh_from_db()
+    assert lead.first_personal_contact_at == NOON
+    assert lead.stage == Lead.Stage.CONTACTED
+    assert lead.first_automated_contact_at is None
+    contact = lead.events.get(kind=LeadEvent.Kind.PERSONAL_CONTACT)
+    assert (contact.actor, contact.channel) == (agent, "sms")
+    task.refresh_from_db()
+    assert (task.status, task.done_by) == ("done", agent)
+    assert sms_outbox[0].body == "Hi, it's Alex! Reply STOP to opt out."
+
+
+def test_a_one_off_text_in_the_leads_quiet_hours_waits_for_the_morning(agent, noon):
+    noon.move_to(datetime(2026, 5, 4, 22, 15, tzinfo=NEW_YORK))
+    lead = LeadFactory(texting=True, owner=agent, phone="+16175550123")
+    message = message_send_one_off(lead, channel="sms", body="Quick question", actor=agent)
+    assert message.scheduled_for == datetime(2026, 5, 5, 8, 0, tzinfo=NEW_YORK)
+
+
+def test_a_one_off_email_gets_a_subject_and_the_footer(
+    agent, mailoutbox, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(owner=agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send_one_off(lead, channel="email", body="Here are the comps.", actor=agent)
+    (email,) = mailoutbox
+    assert email.subject == "A note from Alex Rivera"
+    assert email.reply_to == [f"Alex Rivera <{agent.email}>"]
+    assert "Unsubscribe with one click" in email.body
+
+
+def test_the_same_idempotency_key_sends_a_double_clicked_one_off_once(agent):
+    lead = LeadFactory(texting=True, owner=agent)
+    first = message_send_one_off(lead, channel="sms", body="Hi", actor=agent, idempotency_key="f1")
+    second = message_send_one_off(lead, channel="sms", body="Hi", actor=agent, idempotency_key="f1")
+    assert first.pk == second.pk
+
+
+def test_logging_contact_completes_the_tasks_it_answers(agent):
+    lead = LeadFactory(owner=agent)
+    earlier = TaskFactory(lead=lead, created_at=NOON - timedelta(days=1))
+    later = TaskFactory(lead=lead, created_at=NOON + timedelta(hours=1), kind=Task.Kind.CHECK_IN)
+    lead_log_contact(lead, channel="call", actor=agent, note="Talked about the comps")
+    earlier.refresh_from_db()
+    later.refresh_from_db()
+    assert (earlier.status, earlier.done_at, earlier.done_by) == ("done", NOON, agent)
+    assert later.status == "open"  # a task made after the call is still to do
+    lead.refresh_from_db()
+    assert lead.last_personal_contact_at == NOON
+
+
+def test_completing_a_task_twice_changes_nothing(agent, noon):
+    task = TaskFactory(lead=LeadFactory(owner=agent))
+    task_complete(task, actor=agent, outcome="Left a voicemail")
+    noon.move_to(NOON + timedelta(hours=1))
+    task_complete(task, actor=None)
+    task.refresh_from_db()
+    assert (task.status, task.done_at, task.done_by, task.outcome) == (
+        "done",
+        NOON,
+        agent,
+        "Left a voicemail",
+    )
+
+
+def test_snoozing_moves_the_due_time_and_refuses_the_past(agent):
+    task = TaskFactory(lead=LeadFactory(owner=agent))
+    task_snooze(task, until=NOON + timedelta(days=1), actor=agent)
+    task.refresh_from_db()
+    assert (task.due_at, task.snooze_count) == (NOON + timedelta(days=1), 1)
+    with pytest.raises(ValidationError, match="future"):
+        task_snooze(task, until=NOON - timedelta(minutes=1), actor=agent)
+    task_complete(task, actor=agent)
+    with pytest.raises(ValidationError, match="closed"):
+        task_snooze(task, until=NOON + timedelta(days=2), actor=agent)
+
+
+def test_agents_see_tasks_on_their_own_leads_and_brokers_see_all(
+    agent, django_assert_max_num_queries
+):
+    other = AgentFactory().user
+    broker = AgentFactory(broker=True).user
+    mine = [
+        TaskFactory(lead=LeadFactory(owner=agent), due_at=NOON + timedelta(hours=h))
+        for h in (3, 1, 2)
+    ]
+    theirs = TaskFactory(lead=LeadFactory(owner=other))
+    TaskFactory(lead=mine[0].lead, status=Task.Status.DONE)
+    with django_assert_max_num_queries(1):
+        listed = [(task.pk, task.lead.full_name, task.agent_id) for task in task_list_for(agent)]
+    assert [pk for pk, _, _ in listed] == [mine[1].pk, mine[2].pk, mine[0].pk]  # due first
+    assert theirs.pk in {task.pk for task in task_list_for(broker)}
+    assert theirs.pk not in {task.pk for task in task_list_for(agent)}
+
+
+def test_overdue_tasks_are_the_open_ones_past_their_time(agent):
+    lead = LeadFactory(owner=agent)
+    late = TaskFactory(lead=lead, due_at=NOON - timedelta(minutes=5))
+    TaskFactory(lead=lead, due_at=NOON + timedelta(minutes=5))
+    TaskFactory(lead=lead, due_at=NOON - timedelta(hours=5), status=Task.Status.DONE)
+    assert list(task_list_for(agent, overdue=True)) == [late]
+    assert late.is_overdue
+
+
+def test_messages_are_listed_through_their_leads_visibility(agent):
+    other = AgentFactory().user
+    mine = MessageFactory(lead=LeadFactory(owner=agent, texting=True))
+    MessageFactory(lead=LeadFactory(owner=other, texting=True), idempotency_key="theirs")
+    alert = MessageFactory(to_agent=True, agent=agent, idempotency_key="alert")
+    assert set(message_list_for(agent)) == {mine, alert}

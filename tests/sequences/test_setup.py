@@ -1,0 +1,50 @@
+"""Start-up: the schedule is registered once; a provider without credentials stops production."""
+
+import pytest
+from django.core.management import call_command
+from django_q.models import Schedule
+
+from tests.test_settings import PRODUCTION_ENV, manage
+
+
+@pytest.mark.django_db
+def test_setup_schedules_registers_the_tick_once_however_often_it_runs():
+    for _ in range(3):
+        call_command("setup_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    (schedule,) = Schedule.objects.all()
+    assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
+        "sequences.tasks.sequences_tick",
+        Schedule.MINUTES,
+        1,
+        -1,
+    )
+
+
+def test_production_refuses_twilio_without_its_credentials():
+    result = manage(
+        "check", **PRODUCTION_ENV, SMS_BACKEND="sequences.backends.twilio.TwilioBackend"
+    )
+    assert result.returncode != 0
+    assert "TWILIO_ACCOUNT_SID" in result.stderr
+
+
+def test_production_refuses_sendgrid_without_a_key():
+    result = manage(
+        "check", **PRODUCTION_ENV, EMAIL_BACKEND="sequences.backends.sendgrid.EmailBackend"
+    )
+    assert result.returncode != 0
+    assert "SENDGRID_API_KEY" in result.stderr
+
+
+def test_production_starts_with_twilio_and_sendgrid_configured():
+    result = manage(
+        "check",
+        **PRODUCTION_ENV,
+        SMS_BACKEND="sequences.backends.twilio.TwilioBackend",
+        TWILIO_ACCOUNT_SID="AC123",
+        TWILIO_AUTH_TOKEN="token",
+        TWILIO_MESSAGING_SERVICE_SID="MG123",
+        EMAIL_BACKEND="sequences.backends.sendgrid.EmailBackend",
+        SENDGRID_API_KEY="SG.key",
+    )
+    assert result.returncode == 0, result.stderr
