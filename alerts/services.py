@@ -153,6 +153,31 @@ def alerts_for_new_lead(lead: Lead, assignment: Assignment, *, alert: bool) -> l
     return [alert for alert in raised if alert]
 
 
+def alert_became_hot(lead: Lead, *, actor=None) -> Alert | None:
+    """A lead turned hot after it arrived (a hotter answer on a re-inquiry, or a broker's call):
+    interrupt its owner, unless the owner made the change themselves."""
+    if lead.owner_id is None or (actor is not None and actor.pk == lead.owner_id):
+        return None
+    return alert_raise(lead, lead.owner, Alert.Reason.HOT_LEAD)
+
+
+def alerts_on_reassign(lead: Lead, *, previous, actor=None) -> Alert | None:
+    """A broker gave the lead to someone else: the previous owner's alerts about it close, and the
+    new owner is interrupted when the lead is hot and still waits for a first personal contact."""
+    now = timezone.now()
+    if previous is not None:
+        Alert.objects.filter(lead=lead, agent=previous, closed_at__isnull=True).update(
+            closed_at=now, detail=f"Reassigned to {_name(lead.owner)}"
+        )
+    hot_and_waiting = lead.intent == Intent.HOT and lead.first_personal_contact_at is None
+    if not hot_and_waiting or (actor is not None and actor.pk == lead.owner_id):
+        return None
+    by = f" by {_name(actor)}" if actor is not None else ""
+    return alert_raise(
+        lead, lead.owner, Alert.Reason.REASSIGNMENT, detail=f"Reassigned to you{by}", now=now
+    )
+
+
 def alert_on_reinquiry(lead: Lead) -> Alert | None:
     """A hot lead asking again re-alerts its current owner once per window, never more."""
     if lead.intent != Intent.HOT or lead.owner_id is None:

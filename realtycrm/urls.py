@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("leads.urls")),
     path("", include("sequences.urls")),
+    path("alerts/", include("alerts.urls")),
 ]

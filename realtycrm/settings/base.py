@@ -62,6 +62,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "realtycrm.context_processors.brokerage",
+                "realtycrm.context_processors.alerts",
             ],
         },
     },

@@ -263,7 +263,7 @@ def test_the_lead_page_runs_a_bounded_number_of_queries(
     client.force_login(broker.user)
     with django_assert_max_num_queries(10):
         assert client.get(reverse("leads:lead-detail", args=[lead.pk])).status_code == 200
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(19):
         response = client.post(
             reverse("leads:lead-log", args=[lead.pk]), {"kind": "call"}, headers=HTMX
         )

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from leads.models import Lead
-from tests.factories import AgentFactory, LeadFactory, SavedFilterFactory
+from tests.factories import AgentFactory, AlertFactory, LeadFactory, SavedFilterFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +62,19 @@ SAVED_FILTER_URLS = {
     "leads:saved-filter-delete": ("post", {}),
 }
 SIGNED_IN_WRITES = {"leads:saved-filter-create": ("post", {"name": "Mine", "query": "intent=hot"})}
+# One alert, addressed to the lead's owner: only they open, acknowledge or claim it.
+ALERT_URLS = {
+    "alerts:open": "get",
+    "alerts:acknowledge": "post",
+    "alerts:claim": "post",
+}
+# A signed-in user's own alerts: the live feed (open alerts, their own only), the inbox (their
+# own; a broker's history also lists everyone's), their availability.
+ALERT_LISTS = {
+    "alerts:feed": {"owner"},
+    "alerts:inbox": {"owner", "broker"},
+    "alerts:availability": set(),
+}
 
 
 def url_names(patterns=None, namespace="") -> set[str]:
@@ -86,6 +99,8 @@ CLASSIFIED = (
     | set(LIST_URLS)
     | set(SAVED_FILTER_URLS)
     | set(SIGNED_IN_WRITES)
+    | set(ALERT_URLS)
+    | set(ALERT_LISTS)
 )
 
 
@@ -207,3 +222,34 @@ def test_an_agent_cannot_tell_someone_elses_lead_from_a_missing_one(client, worl
     missing = client.get(reverse("leads:lead-detail", args=[world["lead"].pk + 1000]))
     assert theirs.status_code == missing.status_code == 404
     assert theirs.content == missing.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(ALERT_URLS)))
+def test_an_alert_answers_only_its_recipient(client, world, name, role):
+    alert = AlertFactory(lead=world["lead"], agent=world["owner"])
+    response = _call(
+        _client_as(client, world, role), ALERT_URLS[name], reverse(name, args=[alert.pk]), {}
+    )
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "owner":
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 404  # a broker does not answer an agent's alert for them
+        alert.refresh_from_db()
+        assert alert.closed_at is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(ALERT_LISTS)))
+def test_alert_lists_show_an_alert_to_whom_it_concerns(client, world, name, role):
+    AlertFactory(lead=world["lead"], agent=world["owner"])
+    response = _client_as(client, world, role).get(reverse(name))
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+        return
+    assert response.status_code == 200
+    assert (
+        b"owned@example.com" in response.content or str(world["lead"]).encode() in response.content
+    ) is (role in ALERT_LISTS[name])
