@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("leads.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
 ]

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+import reports.demo
 from leads.models import Agent, Lead, LeadEvent, Side, Source, Stage, Timeline
 from leads.routing import lead_answers, routing_rules
 from leads.segmentation import segment
@@ -104,6 +105,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 users = self.create_users()
                 self.create_leads(users, count=leads, rng=random.Random(seed))
+                reports.demo.seed_demo_campaigns()
             self.stdout.write(self.style.SUCCESS(f"Created {leads} demo leads."))
         self.stdout.write(f"Demo logins (password for each: {DEMO_PASSWORD}):")
         for username, first, last, role, _ in DEMO_USERS:

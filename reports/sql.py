@@ -1,0 +1,155 @@
+"""Database expressions the ORM lacks: seconds between two datetimes, and percentiles.
+
+Percentiles are PostgreSQL's percentile_cont (an ordered-set aggregate). SQLite has none, so
+there the same number is computed with window functions over the same ORM query:
+
+    rank the values of each group (ROW_NUMBER), count them (COUNT OVER), and keep, per group,
+    v[k] + (v[k+1] - v[k]) * f   where  k + f = p * (n - 1)   (k whole, 0 <= f < 1)
+
+which is percentile_cont's definition, term for term. Either way the leads stay in the database.
+"""
+
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.db.models import Aggregate, F, FloatField, Func, QuerySet
+
+
+class Seconds(Func):
+    """end - start in seconds, as a float (NULL when either is NULL)."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # date_part (unlike EXTRACT since PostgreSQL 14) returns float8: no numeric overhead.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="date_part('epoch', %(expressions)s)",
+            arg_joiner=" - ",
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # julianday() is exact to about 0.1 ms at today's dates; rounding to the millisecond
+        # makes "exactly 5 minutes" 300.0, not 299.99997.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if "template" not in extra_context:
+            raise NotImplementedError(f"Seconds() is not written for {connection.vendor}.")
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression).
+
+    Two of these over the same expression share one sort in PostgreSQL."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+    allow_distinct = False
+
+    def __init__(self, expression, fraction: float, **extra):
+        if not 0 <= fraction <= 1:
+            raise ValueError("fraction must be between 0 and 1")
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if connection.vendor != "postgresql":
+            raise NotImplementedError("Use window_percentiles() on this database.")
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+def has_percentile_cont() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def window_percentiles(
+    queryset: QuerySet,
+    group_by: dict[str, object],
+    measures: dict[str, object],
+    fractions: dict[str, tuple[str, float]],
+) -> dict[tuple, dict[str, float | None]]:
+    """percentile_cont computed with window functions (for SQLite).
+
+    group_by: output name → field or expression; measures: name → expression;
+    fractions: output name → (measure name, fraction), e.g. {"personal_p50": ("personal", 0.5)}.
+    Returns {group key tuple: {output name: value}}; a group with no value for a measure gets None.
+    """
+    qn = connection.ops.quote_name
+    keys = [f"g{n}" for n in range(len(group_by))]
+    inner = queryset.order_by().annotate(
+        **{key: _expression(field) for key, field in zip(keys, group_by.values(), strict=True)},
+        **{f"m_{name}": expression for name, expression in measures.items()},
+    )
+    inner = inner.values(*keys, *(f"m_{name}" for name in measures))
+    inner_sql, inner_params = inner.query.sql_with_params()
+
+    partition = ", ".join(qn(key) for key in keys)
+    ranked = []
+    for name in measures:
+        value = qn(f"m_{name}")
+        # Ranks among the group's non-NULL values only: NULLs get a partition of their own.
+        window = f"PARTITION BY {partition + ', ' if keys else ''}{value} IS NULL ORDER BY {value}"
+        ranked += [
+            value,
+            f"ROW_NUMBER() OVER ({window}) - 1 AS {qn('r_' + name)}",
+            f"LEAD({value}) OVER ({window}) AS {qn('next_' + name)}",
+            f"COUNT({value}) OVER ({'PARTITION BY ' + partition if keys else ''}) "
+            f"AS {qn('n_' + name)}",
+        ]
+    picks, params = [], []
+    for output, (name, fraction) in fractions.items():
+        value, rank = qn(f"m_{name}"), qn(f"r_{name}")
+        following, count = qn(f"next_{name}"), qn(f"n_{name}")
+        position = f"(%s * ({count} - 1))"
+        whole = f"CAST({position} AS INTEGER)"
+        pick = (
+            f"MAX(CASE WHEN {value} IS NOT NULL AND {rank} = {whole} THEN "
+            f"{value} + (COALESCE({following}, {value}) - {value}) * ({position} - {whole}) "
+            f"END) AS {qn(output)}"
+        )
+        picks.append(pick)
+        params += [fraction] * pick.count("%s")
+    select_keys = [qn(key) for key in keys]
+    sql = (
+        f"SELECT {', '.join([*select_keys, *picks])} FROM ("  # noqa: S608 - names are ours
+        f"SELECT {', '.join([*select_keys, *ranked])} FROM ({inner_sql}) AS d"
+        f") AS r{' GROUP BY ' + ', '.join(select_keys) if keys else ''}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *inner_params])
+        rows = cursor.fetchall()
+    width = len(keys)
+    return {tuple(row[:width]): dict(zip(fractions, row[width:], strict=True)) for row in rows}
+
+
+def _expression(field):
+    return F(field) if isinstance(field, str) else field
+
+
+@contextmanager
+def sort_in_memory(megabytes: int = 64):
+    """A transaction whose sorts may use `megabytes` of memory each (PostgreSQL's work_mem).
+
+    Percentiles sort every contact time of a group; the default 4 MB spills a quarter's worth
+    of leads to disk and makes the report several times slower. SET LOCAL ends with the
+    transaction, so nothing else on the connection is affected. A no-op on SQLite."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = %s", [f"{int(megabytes)}MB"])
+                cursor.execute("SET LOCAL jit = off")
+        yield
