@@ -25,7 +25,7 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="Spend entered", ordering="total_spend")
     def total_spend(self, campaign):
-        return campaign.total_spend
+        return "—" if campaign.total_spend is None else f"{campaign.total_spend:,.2f}"
 
 
 @admin.register(SegmentReport)

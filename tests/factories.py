@@ -101,3 +101,27 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
     lead = factory.SubFactory(LeadFactory)
     wording_version = "sms-2026-11-v1"
     wording = "Yes, text me."
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+from reports.models import Campaign, CampaignSpend  # noqa: E402
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Campaign
+
+    name = factory.Sequence(lambda n: f"Campaign {n}")
+    source = Lead.Source.VALUATION
+    utm_campaign = factory.Sequence(lambda n: f"campaign-{n}")
+
+
+class CampaignSpendFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignSpend
+
+    campaign = factory.SubFactory(CampaignFactory)
+    starts_on = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
+    ends_on = factory.SelfAttribute("starts_on")
+    amount = "100.00"
