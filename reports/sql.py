@@ -107,7 +107,9 @@ def window_percentiles(
             value,
             f"ROW_NUMBER() OVER ({window}) - 1 AS {qn('r_' + name)}",
             f"LEAD({value}) OVER ({window}) AS {qn('next_' + name)}",
-            f"COUNT({value}) OVER ({'PARTITION BY ' + partition if keys else ''}) "
+            # Same window as the rank: one sort serves all three (the NULL partition's count
+            # is never used).
+            f"COUNT(*) OVER ({window} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
             f"AS {qn('n_' + name)}",
         ]
     picks, params = [], []
