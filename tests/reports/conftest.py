@@ -11,8 +11,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Lead
-from sequences.models import Track
-from tests.factories import AgentFactory, LeadFactory
+from tests.factories import AgentFactory, LeadFactory, TrackFactory
 
 START, END = date(2026, 3, 1), date(2026, 3, 31)
 
@@ -95,7 +94,7 @@ def make_lead(spec: Spec, owners: dict) -> Lead:
         "intent": spec.intent,
         "owner": owners.get(spec.owner),
         "created_at": at,
-        "nurture_track": Track.objects.get(key=TRACK_FOR[spec.intent]) if spec.owner else None,
+        "nurture_track": TrackFactory(key=TRACK_FOR[spec.intent]) if spec.owner else None,
         "utm_campaign": spec.utm_campaign,
         "stage": Lead.Stage.LOST if spec.lost else (spec.reached or Lead.Stage.NEW),
     }
