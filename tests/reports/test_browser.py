@@ -3,6 +3,7 @@
 import shutil
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from tests.factories import PASSWORD
@@ -32,6 +33,9 @@ def page(live_server, monkeypatch):
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page
         browser.close()
+        # Database calls made inside Playwright's event loop got a connection of their own:
+        # close it, or dropping the test database finds it still open.
+        connections.close_all()
         assert errors == []
 
 
