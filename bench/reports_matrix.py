@@ -53,7 +53,7 @@ def main():
     from django.contrib.auth.models import User
 
     from reports import selectors
-    from reports.sql import sort_in_memory
+    from reports.sql import reporting_transaction
     from reports.tables import ReportTables
 
     broker = User.objects.get(username="bench-broker")
@@ -68,11 +68,11 @@ def main():
         in_range = selectors.report_leads(broker, scope).count()
 
         def matrix(scope=scope):
-            with sort_in_memory():
+            with reporting_transaction():
                 selectors.segment_figures(selectors.report_leads(broker, scope))
 
         def whole_report(scope=scope):
-            with sort_in_memory():
+            with reporting_transaction():
                 ReportTables(broker, scope).all()
 
         for name, job in (("matrix", matrix), ("whole report", whole_report)):

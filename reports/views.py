@@ -12,7 +12,7 @@ from leads.selectors import user_is_broker
 
 from .figures import DEFINITIONS, MIN_LEADS
 from .forms import ReportFilterForm
-from .sql import sort_in_memory
+from .sql import reporting_transaction
 from .tables import ReportTables, write_csv
 
 
@@ -29,7 +29,7 @@ def report_context(request) -> tuple[dict, int]:
         return context, 400
     scope = form.scope()
     report = ReportTables(request.user, scope)
-    with sort_in_memory():
+    with reporting_transaction():
         context |= {
             "scope": scope,
             "overall": report.segments.overall,
@@ -69,7 +69,7 @@ def segment_report_csv(request, table: str):
     report = ReportTables(request.user, scope)
     if table not in report.table_keys():
         raise Http404("No such table")
-    with sort_in_memory():
+    with reporting_transaction():
         data = report.get(table)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
