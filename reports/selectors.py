@@ -28,7 +28,7 @@ from .figures import (
     spend_in_window,
 )
 from .models import Campaign, CampaignSpend
-from .sql import PercentileCont, Seconds, has_percentile_cont, window_percentiles
+from .sql import PercentileCont, Seconds, cube_rows, has_percentile_cont, window_percentiles
 
 GRAINS = {"week": TruncWeek, "month": TruncMonth}
 
@@ -94,16 +94,24 @@ def _counts() -> dict:
     }
 
 
-def _grouped(leads: QuerySet, fields: list[str], *, percentiles: bool) -> dict[tuple, Figures]:
-    """Figures per distinct value of `fields` (one row for all leads when there are none)."""
-    queryset = leads.alias(**{f"{name}_seconds": expr for name, expr in DURATIONS.items()})
+def _aggregates(*, percentiles: bool) -> dict:
     aggregates = _counts()
-    in_query = percentiles and has_percentile_cont()
-    if in_query:
+    if percentiles and has_percentile_cont():
         aggregates |= {
             output: PercentileCont(DURATIONS[measure], fraction)
             for output, (measure, fraction) in PERCENTILES.items()
         }
+    return aggregates
+
+
+def _with_durations(leads: QuerySet) -> QuerySet:
+    return leads.alias(**{f"{name}_seconds": expr for name, expr in DURATIONS.items()})
+
+
+def _grouped(leads: QuerySet, fields: list[str], *, percentiles: bool) -> dict[tuple, Figures]:
+    """Figures per distinct value of `fields` (one row for all leads when there are none)."""
+    queryset = _with_durations(leads)
+    aggregates = _aggregates(percentiles=percentiles)
     if fields:
         rows = {
             tuple(row.pop(name) for name in fields): row
@@ -113,7 +121,7 @@ def _grouped(leads: QuerySet, fields: list[str], *, percentiles: bool) -> dict[t
         rows = {(): queryset.aggregate(**aggregates)}
         if not rows[()]["leads"]:
             rows = {}
-    if percentiles and not in_query:
+    if percentiles and not has_percentile_cont():
         found = window_percentiles(leads, {name: name for name in fields}, DURATIONS, PERCENTILES)
         for key, row in rows.items():
             row.update(found.get(key, {}))
@@ -129,17 +137,29 @@ class SegmentFigures:
 
 
 def segment_figures(leads: QuerySet) -> SegmentFigures:
-    """The source × intent matrix and its blended totals, each computed from the leads (medians
-    do not add up, so every level is its own aggregate)."""
+    """The source × intent matrix and its blended totals, each computed from the leads: medians
+    do not add up, so every level (cell, source, intent, all) is an aggregate of its own.
 
-    def level(*fields):
-        return _grouped(leads, list(fields), percentiles=True)
-
+    PostgreSQL computes the four levels in one statement (GROUP BY CUBE, about twice as fast
+    as four queries); elsewhere each level is a query."""
+    fields = ["source", "intent"]
+    levels = None
+    if has_percentile_cont():
+        grouped = _with_durations(leads).values(*fields).annotate(**_aggregates(percentiles=True))
+        levels = cube_rows(grouped.order_by(), fields)
+    if levels is None:
+        levels = {}
+        for level in (fields, ["source"], ["intent"], []):
+            for key, row in _grouped(leads, level, percentiles=True).items():
+                values = dict(zip(level, key, strict=True))
+                levels[tuple(values.get(name) for name in fields)] = row
+    else:
+        levels = {key: Figures(**row) for key, row in levels.items() if row["leads"]}
     return SegmentFigures(
-        cells=level("source", "intent"),
-        by_source={key[0]: value for key, value in level("source").items()},
-        by_intent={key[0]: value for key, value in level("intent").items()},
-        overall=level().get((), Figures()),
+        cells={key: value for key, value in levels.items() if None not in key},
+        by_source={s: value for (s, i), value in levels.items() if s is not None and i is None},
+        by_intent={i: value for (s, i), value in levels.items() if s is None and i is not None},
+        overall=levels.get((None, None), Figures()),
     )
 
 

@@ -72,6 +72,26 @@ class PercentileCont(Aggregate):
         return super().as_sql(compiler, connection, **extra_context)
 
 
+def cube_rows(queryset: QuerySet, fields: list[str]) -> dict[tuple, dict] | None:
+    """Run a grouped query (`.values(*fields).annotate(...)`) for every combination of its group
+    fields at once: PostgreSQL's GROUP BY CUBE. For (source, intent) that is one row per
+    source × intent, per source, per intent, and one for all rows, in one pass over the leads.
+
+    Keys hold None for a rolled-up field, so `fields` must be NOT NULL columns. Returns None
+    (run the levels one by one instead) on another database, or if Django ever stops ending
+    such a query with "GROUP BY 1, 2", which is what this builds on."""
+    sql, params = queryset.query.sql_with_params()
+    positions = ", ".join(str(n) for n in range(1, len(fields) + 1))
+    plain = f" GROUP BY {positions}"
+    if connection.vendor != "postgresql" or not sql.endswith(plain):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql[: -len(plain)]} GROUP BY CUBE ({positions})", params)
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {tuple(row.pop(name) for name in fields): row for row in rows}
+
+
 def has_percentile_cont() -> bool:
     return connection.vendor == "postgresql"
 
