@@ -3,7 +3,7 @@
 Bad input answers with a message on the form (and a 400), never an error page.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -14,7 +14,8 @@ from .selectors import Scope, agent_choices
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366  # three years: enough for any trend, small enough to answer quickly
-DATE = {"type": "date", "class": "form-control form-control-sm"}
+EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)  # beyond these, time zone arithmetic breaks
+DATE = {"type": "date", "class": "form-control form-control-sm", "min": EARLIEST, "max": LATEST}
 SELECT = {"class": "form-select form-select-sm"}
 
 
@@ -59,6 +60,11 @@ class ReportFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("start"), cleaned.get("end")
+        for name, day in (("start", start), ("end", end)):
+            if day and not EARLIEST <= day <= LATEST:
+                self.add_error(name, f"Pick a date from {_day(EARLIEST)} to {_day(LATEST)}.")
+        if self.errors:
+            return cleaned
         if start and end:
             if end < start:
                 raise forms.ValidationError(
@@ -77,3 +83,7 @@ class ReportFilterForm(forms.Form):
         return Scope(
             start=data["start"], end=data["end"], agent=data.get("agent"), grain=data["grain"]
         )
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"

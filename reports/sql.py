@@ -1,4 +1,5 @@
-"""Database expressions the ORM lacks: seconds between two datetimes, and percentiles.
+"""What the report needs from the database that the ORM lacks: seconds between two datetimes,
+percentiles, every grouping level in one statement, and a transaction tuned for reporting.
 
 Percentiles are PostgreSQL's percentile_cont (an ordered-set aggregate). SQLite has none, so
 there the same number is computed with window functions over the same ORM query:
@@ -20,9 +21,6 @@ class Seconds(Func):
 
     output_field = FloatField()
     arity = 2
-
-    def __init__(self, end, start, **extra):
-        super().__init__(end, start, **extra)
 
     def as_postgresql(self, compiler, connection, **extra_context):
         # date_part (unlike EXTRACT since PostgreSQL 14) returns float8: no numeric overhead.

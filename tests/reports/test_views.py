@@ -129,6 +129,8 @@ def test_campaign_names_cannot_smuggle_a_formula_into_the_csv(client, month, peo
         ({"start": "2026-13-01"}, "Enter a valid date."),
         ({"start": "2020-01-01", "end": "2026-01-01"}, "Pick a range of at most 1098 days"),
         ({"grain": "decade"}, "Select a valid choice."),
+        ({"start": "9999-12-30", "end": "9999-12-31"}, "Pick a date from 1 January 2000"),
+        ({"start": "0001-01-01", "end": "0001-01-02"}, "Pick a date from 1 January 2000"),
     ],
 )
 def test_bad_filters_answer_with_a_clear_message_never_an_error_page(
