@@ -24,6 +24,11 @@ class Column:
     label: str
     kind: str = "count"
 
+    @property
+    def numeric(self) -> bool:
+        """Right-aligned, in tabular figures."""
+        return self.kind in ("count", "rate", "seconds", "money")
+
 
 @dataclass(frozen=True)
 class Row:
