@@ -38,5 +38,4 @@ def seed_demo_campaigns(days: int = 90) -> None:
 
 
 def _month_end(first: date) -> date:
-    following = bucket_starts(first + timedelta(days=31), first + timedelta(days=31), "month")[0]
-    return following - timedelta(days=1)
+    return (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
