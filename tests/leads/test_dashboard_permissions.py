@@ -4,11 +4,15 @@ The list of URLs comes from the URLconf itself. A URL nobody classified here fai
 `test_every_url_is_classified`, so a new view cannot ship without saying who may use it.
 """
 
+import csv
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from leads.models import Lead
+from reports.tables import ALL_INTENTS, ALL_SOURCES
 from tests.factories import AgentFactory, LeadFactory, SavedFilterFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +66,11 @@ SAVED_FILTER_URLS = {
     "leads:saved-filter-delete": ("post", {}),
 }
 SIGNED_IN_WRITES = {"leads:saved-filter-create": ("post", {"name": "Mine", "query": "intent=hot"})}
+# Aggregates over the leads a user may see: the lead counts for its owner and brokers only.
+REPORT_URLS = {
+    "reports:segment-report": {},
+    "reports:segment-report-csv": {"table": "segments"},
+}
 
 
 def url_names(patterns=None, namespace="") -> set[str]:
@@ -86,6 +95,7 @@ CLASSIFIED = (
     | set(LIST_URLS)
     | set(SAVED_FILTER_URLS)
     | set(SIGNED_IN_WRITES)
+    | set(REPORT_URLS)
 )
 
 
@@ -207,3 +217,19 @@ def test_an_agent_cannot_tell_someone_elses_lead_from_a_missing_one(client, worl
     missing = client.get(reverse("leads:lead-detail", args=[world["lead"].pk + 1000]))
     assert theirs.status_code == missing.status_code == 404
     assert theirs.content == missing.content
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(REPORT_URLS)))
+def test_a_report_counts_a_lead_for_its_owner_and_brokers_only(client, world, name, role):
+    response = _client_as(client, world, role).get(reverse(name, kwargs=REPORT_URLS[name]))
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+        return
+    assert response.status_code == 200
+    csv_response = client.get(reverse("reports:segment-report-csv", args=["segments"]))
+    rows = list(csv.DictReader(io.StringIO(csv_response.content.decode())))
+    (overall,) = [
+        row for row in rows if (row["Source"], row["Intent"]) == (ALL_SOURCES, ALL_INTENTS)
+    ]
+    assert int(overall["Leads"]) == (1 if role in ("owner", "broker") else 0)
