@@ -4,11 +4,15 @@ The list of URLs comes from the URLconf itself. A URL nobody classified here fai
 `test_every_url_is_classified`, so a new view cannot ship without saying who may use it.
 """
 
+import csv
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from leads.models import Lead
+from reports.tables import ALL_INTENTS, ALL_SOURCES
 from tests.factories import AgentFactory, AlertFactory, LeadFactory, SavedFilterFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +79,11 @@ ALERT_LISTS = {
     "alerts:inbox": {"owner", "broker"},
     "alerts:availability": set(),
 }
+# Aggregates over the leads a user may see: the lead counts for its owner and brokers only.
+REPORT_URLS = {
+    "reports:segment-report": {},
+    "reports:segment-report-csv": {"table": "segments"},
+}
 
 
 def url_names(patterns=None, namespace="") -> set[str]:
@@ -99,6 +108,7 @@ CLASSIFIED = (
     | set(LIST_URLS)
     | set(SAVED_FILTER_URLS)
     | set(SIGNED_IN_WRITES)
+    | set(REPORT_URLS)
     | set(ALERT_URLS)
     | set(ALERT_LISTS)
 )
@@ -225,6 +235,22 @@ def test_an_agent_cannot_tell_someone_elses_lead_from_a_missing_one(client, worl
 
 
 @pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(REPORT_URLS)))
+def test_a_report_counts_a_lead_for_its_owner_and_brokers_only(client, world, name, role):
+    response = _client_as(client, world, role).get(reverse(name, kwargs=REPORT_URLS[name]))
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+        return
+    assert response.status_code == 200
+    csv_response = client.get(reverse("reports:segment-report-csv", args=["segments"]))
+    rows = list(csv.DictReader(io.StringIO(csv_response.content.decode())))
+    (overall,) = [
+        row for row in rows if (row["Source"], row["Intent"]) == (ALL_SOURCES, ALL_INTENTS)
+    ]
+    assert int(overall["Leads"]) == (1 if role in ("owner", "broker") else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(ALERT_URLS)))
 def test_an_alert_answers_only_its_recipient(client, world, name, role):
     alert = AlertFactory(lead=world["lead"], agent=world["owner"])
@@ -250,6 +276,7 @@ def test_alert_lists_show_an_alert_to_whom_it_concerns(client, world, name, role
         _assert_sent_to_sign_in(response)
         return
     assert response.status_code == 200
-    assert (
+    shows_it = (
         b"owned@example.com" in response.content or str(world["lead"]).encode() in response.content
-    ) is (role in ALERT_LISTS[name])
+    )
+    assert shows_it is (role in ALERT_LISTS[name])

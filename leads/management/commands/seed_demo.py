@@ -17,6 +17,7 @@ from leads.models import Agent, Lead, LeadEvent, Side, Source, Stage, Timeline
 from leads.routing import lead_answers, routing_rules
 from leads.segmentation import segment
 from leads.services import lead_change_stage, lead_event_record
+from reports.demo import seed_demo_campaigns
 from sequences.demo import seed_demo_data
 from sequences.models import Track
 
@@ -106,6 +107,7 @@ class Command(BaseCommand):
                 users = self.create_users()
                 self.create_leads(users, count=leads, rng=random.Random(seed))
                 seed_demo_data(rng=random.Random(seed))  # tracks, sent messages, tasks
+                seed_demo_campaigns()  # campaigns and their spend, for the cost report
             self.stdout.write(self.style.SUCCESS(f"Created {leads} demo leads."))
         self.stdout.write(f"Demo logins (password for each: {DEMO_PASSWORD}):")
         for username, first, last, role, _ in DEMO_USERS:

@@ -1,0 +1,183 @@
+"""What the report needs from the database that the ORM lacks: seconds between two datetimes,
+percentiles, every grouping level in one statement, and a transaction tuned for reporting.
+
+Percentiles are PostgreSQL's percentile_cont (an ordered-set aggregate). SQLite has none, so
+there the same number is computed with window functions over the same ORM query:
+
+    rank the values of each group (ROW_NUMBER), count them (COUNT OVER), and keep, per group,
+    v[k] + (v[k+1] - v[k]) * f   where  k + f = p * (n - 1)   (k whole, 0 <= f < 1)
+
+which is percentile_cont's definition, term for term. Either way the leads stay in the database.
+"""
+
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.db.models import Aggregate, F, FloatField, Func, QuerySet
+
+
+class Seconds(Func):
+    """end - start in seconds, as a float (NULL when either is NULL)."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        # date_part (unlike EXTRACT since PostgreSQL 14) returns float8: no numeric overhead.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="date_part('epoch', %(expressions)s)",
+            arg_joiner=" - ",
+            **extra_context,
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # julianday() is exact to about 0.1 ms at today's dates; rounding to the millisecond
+        # makes "exactly 5 minutes" 300.0, not 299.99997.
+        return self.as_sql(
+            compiler,
+            connection,
+            template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if "template" not in extra_context:
+            raise NotImplementedError(f"Seconds() is not written for {connection.vendor}.")
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression).
+
+    Two of these over the same expression share one sort in PostgreSQL."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+    allow_distinct = False
+
+    def __init__(self, expression, fraction: float, **extra):
+        if not 0 <= fraction <= 1:
+            raise ValueError("fraction must be between 0 and 1")
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if connection.vendor != "postgresql":
+            raise NotImplementedError("Use window_percentiles() on this database.")
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+def cube_rows(queryset: QuerySet, fields: list[str]) -> dict[tuple, dict] | None:
+    """Run a grouped query (`.values(*fields).annotate(...)`) for every combination of its group
+    fields at once: PostgreSQL's GROUP BY CUBE. For (source, intent) that is one row per
+    source × intent, per source, per intent, and one for all rows, in one pass over the leads.
+
+    Keys hold None for a rolled-up field, so `fields` must be NOT NULL columns. Returns None
+    (run the levels one by one instead) on another database, or if Django ever stops ending
+    such a query with "GROUP BY 1, 2", which is what this builds on."""
+    sql, params = queryset.query.sql_with_params()
+    positions = ", ".join(str(n) for n in range(1, len(fields) + 1))
+    plain = f" GROUP BY {positions}"
+    if connection.vendor != "postgresql" or not sql.endswith(plain):
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql[: -len(plain)]} GROUP BY CUBE ({positions})", params)
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {tuple(row.pop(name) for name in fields): row for row in rows}
+
+
+def has_percentile_cont() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def window_percentiles(
+    queryset: QuerySet,
+    group_by: dict[str, object],
+    measures: dict[str, object],
+    fractions: dict[str, tuple[str, float]],
+) -> dict[tuple, dict[str, float | None]]:
+    """percentile_cont computed with window functions (for SQLite).
+
+    group_by: output name → field or expression; measures: name → expression;
+    fractions: output name → (measure name, fraction), e.g. {"personal_p50": ("personal", 0.5)}.
+    Returns {group key tuple: {output name: value}}; a group with no value for a measure gets None.
+    """
+    qn = connection.ops.quote_name
+    keys = [f"g{n}" for n in range(len(group_by))]
+    inner = queryset.order_by().annotate(
+        **{key: _expression(field) for key, field in zip(keys, group_by.values(), strict=True)},
+        **{f"m_{name}": expression for name, expression in measures.items()},
+    )
+    inner = inner.values(*keys, *(f"m_{name}" for name in measures))
+    inner_sql, inner_params = inner.query.sql_with_params()
+
+    partition = ", ".join(qn(key) for key in keys)
+    ranked = []
+    for name in measures:
+        value = qn(f"m_{name}")
+        # Ranks among the group's non-NULL values only: NULLs get a partition of their own.
+        window = f"PARTITION BY {partition + ', ' if keys else ''}{value} IS NULL ORDER BY {value}"
+        ranked += [
+            value,
+            f"ROW_NUMBER() OVER ({window}) - 1 AS {qn('r_' + name)}",
+            f"LEAD({value}) OVER ({window}) AS {qn('next_' + name)}",
+            # Same window as the rank: one sort serves all three (the NULL partition's count
+            # is never used).
+            f"COUNT(*) OVER ({window} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
+            f"AS {qn('n_' + name)}",
+        ]
+    picks, params = [], []
+    for output, (name, fraction) in fractions.items():
+        value, rank = qn(f"m_{name}"), qn(f"r_{name}")
+        following, count = qn(f"next_{name}"), qn(f"n_{name}")
+        position = f"(%s * ({count} - 1))"
+        whole = f"CAST({position} AS INTEGER)"
+        pick = (
+            f"MAX(CASE WHEN {value} IS NOT NULL AND {rank} = {whole} THEN "
+            f"{value} + (COALESCE({following}, {value}) - {value}) * ({position} - {whole}) "
+            f"END) AS {qn(output)}"
+        )
+        picks.append(pick)
+        params += [fraction] * pick.count("%s")
+    select_keys = [qn(key) for key in keys]
+    # MATERIALIZED: compute each lead's times once. Flattened, SQLite would repeat the
+    # julianday() arithmetic at every mention of a measure below (some twenty per row).
+    materialized = "MATERIALIZED " if connection.Database.sqlite_version_info >= (3, 35) else ""
+    sql = (
+        f"WITH d AS {materialized}({inner_sql}) "  # noqa: S608 - names are ours
+        f"SELECT {', '.join([*select_keys, *picks])} FROM ("
+        f"SELECT {', '.join([*select_keys, *ranked])} FROM d"
+        f") AS r{' GROUP BY ' + ', '.join(select_keys) if keys else ''}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*inner_params, *params])
+        rows = cursor.fetchall()
+    width = len(keys)
+    return {tuple(row[:width]): dict(zip(fractions, row[width:], strict=True)) for row in rows}
+
+
+def _expression(field):
+    return F(field) if isinstance(field, str) else field
+
+
+@contextmanager
+def reporting_transaction(work_mem_mb: int = 64):
+    """Run a report's queries in one PostgreSQL transaction tuned for them.
+
+    Percentiles sort every contact time of a group: the default work_mem (4 MB) spills a
+    quarter's leads to disk. And JIT compilation costs more than it saves on these short
+    queries. SET LOCAL ends with the transaction, so nothing else on the connection is
+    affected. On SQLite nothing: a transaction there starts IMMEDIATE (see settings) and would
+    hold the write lock, and so stall the worker, for as long as the report takes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = %s", [f"{int(work_mem_mb)}MB"])
+            cursor.execute("SET LOCAL jit = off")
+        yield

@@ -1,0 +1,90 @@
+"""The segment report in the Django admin, linked from the Lead changelist; campaigns and spend."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from reports.models import Campaign
+
+from .conftest import END, LEADS, START
+
+pytestmark = pytest.mark.django_db
+
+ADMIN_REPORT = reverse("admin:reports_segmentreport_changelist")
+
+
+@pytest.fixture
+def staff_broker(people):
+    user = people["broker"]
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return user
+
+
+def test_the_lead_changelist_links_to_the_report(client, staff_broker):
+    client.force_login(staff_broker)
+    html = client.get(reverse("admin:leads_lead_changelist")).content.decode()
+    assert f'href="{ADMIN_REPORT}"' in html
+
+
+def test_the_admin_report_shows_the_same_figures(client, staff_broker, month):
+    client.force_login(staff_broker)
+    response = client.get(ADMIN_REPORT, {"start": START.isoformat(), "end": END.isoformat()})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Conversion by source × intent" in html and "What the numbers mean" in html
+    assert f"<strong>{len(LEADS)}</strong> leads" in html
+    assert "Segment report" in client.get(reverse("admin:index")).content.decode()
+
+
+def test_the_admin_report_answers_bad_dates_with_a_message(client, staff_broker):
+    client.force_login(staff_broker)
+    response = client.get(ADMIN_REPORT, {"start": "2026-03-31", "end": "2026-03-01"})
+    assert response.status_code == 400
+    assert "The end date is before the start date" in response.content.decode()
+
+
+def test_only_staff_reach_the_admin_report(client, people):
+    client.force_login(people["alex"])  # an agent without admin access
+    response = client.get(ADMIN_REPORT)
+    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+
+
+def test_a_staff_agent_sees_only_their_own_leads_there(client, month, people):
+    alex = people["alex"]
+    alex.is_staff = True
+    alex.save()
+    client.force_login(alex)
+    html = client.get(
+        ADMIN_REPORT, {"start": START.isoformat(), "end": END.isoformat()}
+    ).content.decode()
+    assert f"<strong>{sum(s.owner == 'alex' for s in LEADS)}</strong> leads" in html
+
+
+def test_a_broker_enters_a_campaign_with_its_spend(client, staff_broker):
+    client.force_login(staff_broker)
+    response = client.post(
+        reverse("admin:reports_campaign_add"),
+        {
+            "name": "Spring valuation",
+            "source": "valuation",
+            "utm_campaign": "spring-val",
+            "spends-TOTAL_FORMS": "1",
+            "spends-INITIAL_FORMS": "0",
+            "spends-0-starts_on": "2026-03-01",
+            "spends-0-ends_on": "2026-03-31",
+            "spends-0-amount": "620.00",
+        },
+    )
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    assert [(s.starts_on, s.amount) for s in campaign.spends.all()] == [(date(2026, 3, 1), 620)]
+    listing = client.get(reverse("admin:reports_campaign_changelist")).content.decode()
+    assert "620.00" in listing
+
+
+def test_no_one_adds_or_deletes_a_segment_report(client, staff_broker):
+    client.force_login(staff_broker)
+    assert client.get(ADMIN_REPORT + "add/").status_code == 404
+    assert client.get(ADMIN_REPORT + "1/delete/").status_code == 404
