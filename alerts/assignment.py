@@ -75,7 +75,11 @@ class Assignment:
 
 
 def active_rules() -> list[AssignmentRule]:
-    return list(AssignmentRule.objects.filter(active=True).prefetch_related("members__agent"))
+    return list(
+        AssignmentRule.objects.filter(active=True)
+        .select_related("fallback__agent")
+        .prefetch_related("members__agent")
+    )
 
 
 def rule_group(rule: AssignmentRule | None) -> list:
@@ -96,63 +100,90 @@ def brokers() -> list:
     ]
 
 
-@transaction.atomic
-def lead_assign(lead: Lead, *, now: datetime | None = None, exclude=(), actor=None) -> Assignment:
-    """Choose the lead's owner (or offer it to a group to claim) and record why on its timeline."""
-    now = now or timezone.now()
-    rule = next((rule for rule in active_rules() if rule_matches(rule, lead)), None)
-    excluded = {user.pk for user in exclude}
+def _pool(rule: AssignmentRule | None, excluded: set[int], now: datetime) -> tuple[list, bool]:
+    """The rule's agents who can take a lead now: those on duty if any, else the available."""
     available = [
         user for user in rule_group(rule) if user.pk not in excluded and agent_available(user.agent)
     ]
     on_duty = [user for user in available if agent_on_duty(user.agent, now)]
-    pool = on_duty or available
-    rule_name = f"rule “{rule.name}”" if rule else "no matching rule"
+    return (on_duty or available), bool(on_duty)
 
-    if rule and rule.policy == AssignmentRule.Policy.FIRST_TO_CLAIM and len(pool) > 1:
-        assignment = Assignment(
-            owner=None,
-            rule=rule,
-            why=f"offered to {len(pool)} agents by {rule_name}",
-            claim_group=pool,
-        )
-        lead_event_record(
-            lead,
-            LeadEvent.Kind.ASSIGNED,
-            actor=actor,
-            summary=f"Offered to {', '.join(_name(user) for user in pool)} (first to claim)",
-            data={"rule": rule.pk, "policy": rule.policy, "group": [user.pk for user in pool]},
-        )
-        return assignment
 
-    if pool:
-        if rule is not None:
-            rule = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
-            owner = next_in_turn(pool, rule.last_assigned_id)
-            rule.last_assigned = owner
-            rule.save(update_fields=["last_assigned"])
-        else:
-            owner = next_in_turn(pool, None)
-        why = f"{rule_name} ({'on duty' if on_duty else 'nobody on duty'})"
+@transaction.atomic
+def lead_assign(lead: Lead, *, now: datetime | None = None, exclude=(), actor=None) -> Assignment:
+    """Choose the lead's owner (or offer it to a group to claim) and record why on its timeline.
+
+    The first matching rule decides; when nobody in its group can take the lead, its fallback
+    does, else the next matching rule (the catch-all, in the end), else a broker. `exclude` is for
+    reassignment: those agents are passed over (and a group offer becomes a plain turn).
+    """
+    now = now or timezone.now()
+    excluded = {user.pk for user in exclude}
+    matching = [rule for rule in active_rules() if rule_matches(rule, lead)]
+    owner, decided_by, why = None, None, "no matching rule, nobody available: a broker"
+    for rule in matching or [None]:
+        pool, on_duty = _pool(rule, excluded, now)
+        rule_name = f"rule “{rule.name}”" if rule else "no matching rule"
+        if (
+            rule
+            and rule.policy == AssignmentRule.Policy.FIRST_TO_CLAIM
+            and len(pool) > 1
+            and not excluded
+        ):
+            return _offer(lead, rule, pool, actor)
+        if pool:
+            owner, decided_by = _next_turn(rule, pool), rule
+            why = f"{rule_name} ({'on duty' if on_duty else 'nobody on duty'})"
+            break
+        fallback = rule.fallback if rule else None
+        if fallback and fallback.pk not in excluded and agent_available(fallback.agent):
+            owner, decided_by = fallback, rule
+            why = f"{rule_name}: nobody in the group is available, its fallback"
+            break
     else:
-        fallback = rule.fallback if rule and rule.fallback_id not in excluded else None
-        candidates = [fallback] if fallback else [b for b in brokers() if b.pk not in excluded]
-        owner = candidates[0] if candidates else None
-        why = f"{rule_name}: nobody in the group is available"
+        owner = next((b for b in brokers() if b.pk not in excluded), None)
+        why = "nobody in any matching rule is available: a broker"
 
     lead.owner = owner
     Lead.objects.filter(pk=lead.pk).update(owner=owner)
-    kind = LeadEvent.Kind.REASSIGNED if excluded else LeadEvent.Kind.ASSIGNED
+    verb = "Reassigned" if excluded else "Assigned"
     lead_event_record(
         lead,
-        kind,
+        LeadEvent.Kind.REASSIGNED if excluded else LeadEvent.Kind.ASSIGNED,
         actor=actor,
-        summary=f"{'Reassigned' if excluded else 'Assigned'} to {_name(owner)} by {why}"
+        summary=f"{verb} to {_name(owner)} by {why}"
         if owner
         else f"Nobody could take this lead ({why})",
-        data={"owner": owner.pk if owner else None, "rule": rule.pk if rule else None},
+        data={"owner": owner.pk if owner else None, "rule": decided_by.pk if decided_by else None},
     )
-    return Assignment(owner=owner, rule=rule, why=why)
+    return Assignment(owner=owner, rule=decided_by, why=why)
+
+
+def _next_turn(rule: AssignmentRule | None, pool: list):
+    """Round robin within the rule, serialised on the rule's row so two leads arriving at once
+    go to two agents."""
+    if rule is None:
+        return next_in_turn(pool, None)
+    locked = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+    owner = next_in_turn(pool, locked.last_assigned_id)
+    AssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=owner)
+    return owner
+
+
+def _offer(lead: Lead, rule: AssignmentRule, pool: list, actor) -> Assignment:
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.ASSIGNED,
+        actor=actor,
+        summary=f"Offered to {', '.join(_name(user) for user in pool)} (first to claim)",
+        data={"rule": rule.pk, "policy": rule.policy, "group": [user.pk for user in pool]},
+    )
+    return Assignment(
+        owner=None,
+        rule=rule,
+        why=f"offered to {len(pool)} agents by rule “{rule.name}”",
+        claim_group=pool,
+    )
 
 
 def _name(user) -> str:

@@ -29,7 +29,7 @@ def _facts(lead) -> list[str]:
 def alert_sms(alert) -> str:
     lead = alert.lead
     head = {
-        "hot_lead": f"HOT {lead.get_intent_display().lower()} lead",
+        "hot_lead": "HOT lead",
         "claim": "New lead to claim",
         "reinquiry": "Hot lead asked again",
         "reply": "Lead replied",

@@ -275,9 +275,16 @@ def alerts_escalate(now: datetime | None = None) -> dict[str, int]:
             continue
         age = now - alert.created_at
         for level, (step, minutes) in enumerate(ladder.items(), start=1):
-            due = alert.escalation_level < level and age >= timedelta(minutes=minutes)
-            if due and _escalation_step(alert, level, step, now):
-                done[STEP_COUNTER[step]] += 1
+            if alert.escalation_level >= level or age < timedelta(minutes=minutes):
+                continue
+            try:
+                if _escalation_step(alert, level, step, now):
+                    done[STEP_COUNTER[step]] += 1
+            except Exception:
+                # Rolled back whole: the step is still due and the next sweep retries it. One
+                # failing alert never holds up the others.
+                logger.exception("Escalation step %s of alert %s failed", step, alert.pk)
+                break
     for alert in Alert.objects.filter(
         reason=Alert.Reason.CLAIM, closed_at__isnull=True, lead__owner__isnull=True
     ).select_related("lead", "rule"):
