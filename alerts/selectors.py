@@ -1,19 +1,27 @@
 """Reads: an agent's open alerts, and the broker's view of how fast alerts were answered."""
 
-from django.db.models import DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import DurationField, ExpressionWrapper, F, QuerySet
 
 from leads.selectors import lead_visible_to, user_is_broker
 
 from .models import Alert
 
 
+def lead_ids_offered_to(user) -> list[int]:
+    """Unowned leads offered to this agent to claim, right now (usually none, always few)."""
+    return list(
+        Alert.objects.filter(
+            agent=user, reason=Alert.Reason.CLAIM, closed_at__isnull=True, lead__owner__isnull=True
+        ).values_list("lead_id", flat=True)
+    )
+
+
 def alert_open_for(user) -> QuerySet:
-    """The agent's open alerts on leads they can see (a claim offer counts while unclaimed)."""
-    visible = Q(lead__in=lead_visible_to(user).values("pk"))
-    claimable = Q(reason=Alert.Reason.CLAIM, lead__owner__isnull=True)
+    """The agent's open alerts on leads they can see (a claim offer while it is unclaimed)."""
     return (
-        Alert.objects.filter(agent=user, closed_at__isnull=True)
-        .filter(visible | claimable)
+        Alert.objects.filter(
+            agent=user, closed_at__isnull=True, lead__in=lead_visible_to(user).values("pk")
+        )
         .select_related("lead")
         .order_by("-created_at", "-id")
     )

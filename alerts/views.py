@@ -64,13 +64,13 @@ def feed(request):
 @login_required
 @require_GET
 def open_alert(request, pk):
-    """The link in every alert: opening the lead from it acknowledges the alert."""
+    """The link in every alert: opening the lead from it acknowledges the alert (a claim offer
+    stays open until someone claims it)."""
     alert = Alert.objects.filter(pk=pk, agent=request.user).select_related("lead").first()
     if alert is None or not lead_visible_to(request.user).filter(pk=alert.lead_id).exists():
-        if alert is not None and alert.reason == Alert.Reason.CLAIM and alert.is_open:
-            return redirect("alerts:inbox")  # unclaimed: claim it from the inbox first
         raise Http404("No such alert")
-    alert_acknowledge(alert, by=request.user, how="opened the lead")
+    if alert.reason != Alert.Reason.CLAIM:
+        alert_acknowledge(alert, by=request.user, how="opened the lead")
     return redirect(reverse("leads:lead-detail", args=[alert.lead_id]))
 
 

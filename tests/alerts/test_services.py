@@ -317,3 +317,17 @@ class TestFirstToClaim:
         assert offered.owner == team["broker"]
         assert Alert.objects.get(agent=team["broker"]).reason == Alert.Reason.HOT_LEAD
         assert sent(alerts_escalate)["claim_fallback"] == 0
+
+
+def test_a_lead_offered_to_claim_is_visible_to_the_group_until_someone_claims_it(client, team):
+    from leads.selectors import lead_visible_to
+
+    lead = LeadFactory(owner=None, hot=True)
+    for agent in (team["alex"], team["sam"]):
+        alert_raise(lead, agent, Alert.Reason.CLAIM, channels=())
+    outsider = AgentFactory().user
+    assert lead_visible_to(team["alex"]).filter(pk=lead.pk).exists()
+    assert not lead_visible_to(outsider).filter(pk=lead.pk).exists()
+    lead_claim(lead, agent=team["sam"])
+    assert not lead_visible_to(team["alex"]).filter(pk=lead.pk).exists()
+    assert lead_visible_to(team["sam"]).filter(pk=lead.pk).exists()
