@@ -219,7 +219,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-# --- Alerts (issue 4) ---------------------------------------------------------------------------
+# --- Alerts (docs/alerts.md) ---------------------------------------------------------------------
 # The escalation ladder per intent, in minutes after an alert that nobody acknowledged: re-alert
 # the owner by SMS, alert the broker (or the rule's backup), then reassign the lead. Steps run in
 # this order; an intent missing here never escalates.
