@@ -3,13 +3,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from leads.selectors import lead_visible_to, user_is_broker
 from leads.templatetags.leads_tags import phone_display
+from leads.views.base import LEAD_CHANGED
 
 from .forms import AvailabilityForm
 from .models import Alert
@@ -82,7 +84,8 @@ def acknowledge(request, pk):
         raise Http404("Claim this lead instead")
     alert_acknowledge(alert, by=request.user, how="I'm on it")
     if request.htmx:
-        return JsonResponse({"ok": True})
+        # The sections showing the alert refresh themselves (Today, the lead page).
+        return trigger_client_event(HttpResponse(status=204), LEAD_CHANGED, {"lead": alert.lead_id})
     messages.success(request, f"Got it: {alert.lead} is yours to work.")
     return redirect(reverse("leads:lead-detail", args=[alert.lead_id]))
 

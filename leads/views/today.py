@@ -14,10 +14,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from alerts.selectors import alert_open_for
+
 from ..selectors import hot_queue, saved_filters_for, user_is_broker
 from .base import dashboard_view
 
 HOT_QUEUE_ROWS = 25
+ALERT_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,16 @@ class Section:
     key: str  # the element id, and the URL slug of its refresh: today/<key>/
     template: str
     context: Callable  # (request) -> dict
+
+
+def alerts_context(request) -> dict:
+    alerts = alert_open_for(request.user)
+    shown = list(alerts[:ALERT_ROWS])
+    return {
+        "alerts": shown,
+        "total": len(shown) if len(shown) < ALERT_ROWS else alerts.count(),
+        "now": timezone.now(),
+    }
 
 
 def hot_queue_context(request) -> dict:
@@ -41,8 +54,9 @@ def lists_context(request) -> dict:
     return {"saved_filters": [f for f in saved_filters_for(request.user) if f.pinned]}
 
 
-# Most urgent first. Alerts (alerts app), tasks due and replies (sequences app) go here.
+# Most urgent first. Tasks due and replies (sequences app) go here.
 SECTIONS = (
+    Section("alerts", "alerts/_today.html", alerts_context),
     Section("hot-queue", "leads/today/_hot_queue.html", hot_queue_context),
     Section("my-lists", "leads/today/_lists.html", lists_context),
 )

@@ -75,3 +75,25 @@ def test_availability_pauses_new_leads_with_a_clear_message_for_bad_hours(client
 def test_a_user_without_an_agent_profile_has_no_availability_page(client):
     client.force_login(UserFactory(is_superuser=True))
     assert client.get(reverse("alerts:availability")).status_code == 404
+
+
+def test_today_puts_open_alerts_first_and_im_on_it_clears_them(client, alex):
+    lead = LeadFactory(owner=alex, hot=True, first_name="Urgent")
+    alert = AlertFactory(lead=lead, agent=alex)
+    page = client.get(reverse("leads:today")).content.decode()
+    assert page.index('id="alerts"') < page.index('id="hot-queue"')
+    assert "Urgent" in page[page.index('id="alerts"') : page.index('id="hot-queue"')]
+    response = client.post(
+        reverse("alerts:acknowledge", args=[alert.pk]), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 204
+    assert "lead-changed" in response["HX-Trigger"]
+    section = client.get(reverse("leads:today-section", args=["alerts"])).content.decode()
+    assert "Urgent" not in section
+
+
+def test_today_alerts_run_a_bounded_number_of_queries(client, alex, django_assert_max_num_queries):
+    for _ in range(15):
+        AlertFactory(lead=LeadFactory(owner=alex, hot=True), agent=alex)
+    with django_assert_max_num_queries(6):
+        client.get(reverse("leads:today-section", args=["alerts"]))
