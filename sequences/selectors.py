@@ -1,13 +1,13 @@
 """Reads. Tasks and messages are seen through their lead: leads.selectors.lead_visible_to."""
 
-from django.db.models import QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from leads.models import Lead
 from leads.selectors import lead_visible_to
 
-from . import schedule
-from .models import Enrollment, Message, Step, Task
+from . import policy, schedule
+from .models import Enrollment, Message, Step, Suppression, Task
 
 
 def task_list_for(
@@ -82,3 +82,75 @@ def track_steps(track_id: int, cache: dict | None = None):
     if cache is not None:
         cache[track_id] = (specs, steps)
     return specs, steps
+
+
+# --- The agent dashboard (leads/views/): a lead's messages, tasks, automation; Today's tasks ----
+
+
+def tasks_due_for(user, *, before) -> QuerySet[Task]:
+    """Open tasks due before `before` (the end of the user's today), on the leads this user may
+    see, oldest due first. Tasks to answer a reply are left out: Today shows the reply itself,
+    with its text, until a personal contact answers it (leads.selectors.replies_unanswered)."""
+    return task_list_for(user, due_before=before).exclude(kind=Task.Kind.REPLY)
+
+
+def lead_task_list(user, lead: Lead) -> QuerySet[Task]:
+    """Every task on the lead: the open ones first, soonest due first; then the closed ones,
+    most recently closed first."""
+    is_open = Case(When(status=Task.Status.OPEN, then=Value(0)), default=Value(1))
+    open_due = Case(When(status=Task.Status.OPEN, then=F("due_at")))
+    return (
+        task_list_for(user, status=None, lead=lead)
+        .select_related("done_by")
+        .order_by(
+            is_open,
+            open_due.asc(nulls_last=True),
+            F("done_at").desc(nulls_last=True),
+            "-id",
+        )
+    )
+
+
+def lead_message_list(user, lead: Lead) -> QuerySet[Message]:
+    """Every message to the lead (not the alerts about it to agents), newest first."""
+    return (
+        Message.objects.filter(
+            lead=lead, lead__in=lead_visible_to(user), audience=Message.Audience.LEAD
+        )
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def enrollment_for_display(lead: Lead) -> Enrollment | None:
+    """The lead's open enrolment, or else the last one it had (to say why it ended)."""
+    is_open = Case(When(status__in=Enrollment.OPEN, then=Value(0)), default=Value(1))
+    return (
+        Enrollment.objects.filter(lead=lead)
+        .select_related("track")
+        .order_by(is_open, "-started_at", "-id")
+        .first()
+    )
+
+
+def one_off_blocked_reasons(lead: Lead) -> dict[str, str]:
+    """Why an agent's one-off text or email to this lead would be refused, per channel ("" when
+    it can go), read before they type it. The same checks, in the same order and words, as
+    services.message_send_one_off, which still decides when the message is sent."""
+    from .outbox import lead_facts
+    from .services import _suppression_sentence
+
+    facts = lead_facts(lead)
+    reasons = {
+        channel: policy.lead_blocked_reason(facts, channel) for channel in Message.Channel.values
+    }
+    addresses = {Message.Channel.SMS: lead.phone, Message.Channel.EMAIL: lead.email.lower()}
+    open_channels = [channel for channel, reason in reasons.items() if not reason]
+    if open_channels:
+        for suppression in Suppression.objects.filter(
+            Q(channel=Message.Channel.SMS, address=addresses[Message.Channel.SMS])
+            | Q(channel=Message.Channel.EMAIL, address=addresses[Message.Channel.EMAIL])
+        ):
+            if suppression.channel in open_channels:
+                reasons[suppression.channel] = _suppression_sentence(suppression)
+    return reasons
