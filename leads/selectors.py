@@ -1,14 +1,13 @@
 """Reads. Who may see which lead is decided here, once, for every view, export and endpoint."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, F, Func, Min, Q, QuerySet, TextField
+from django.db.models import Func, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 
 from .models import Agent, Lead, LeadEvent, SavedFilter
@@ -189,60 +188,3 @@ def user_time_zone(user) -> ZoneInfo:
 
 def _brokerage_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
-
-
-@dataclass(frozen=True)
-class UnansweredReply:
-    """A lead who texted and has had no personal contact since: their latest text, when the
-    first unanswered one came, and how many there are."""
-
-    lead: Lead
-    latest: LeadEvent
-    since: datetime
-    count: int
-
-    @property
-    def text(self) -> str:
-        return self.latest.data.get("body") or self.latest.summary
-
-
-def replies_unanswered(
-    user, *, limit: int = 25, offset: int = 0
-) -> tuple[list[UnansweredReply], int]:
-    """Leads who texted back since their last personal contact (a reply nobody answered yet),
-    the longest waiting first, one row per lead; and how many such leads there are.
-
-    A reply is a fact on the timeline (sequences.services.reply_receive records it); an answer
-    is any personal contact after it, logged or a one-off sent from the dashboard."""
-    unanswered = LeadEvent.objects.filter(
-        kind=LeadEvent.Kind.REPLY, lead__in=lead_visible_to(user)
-    ).filter(
-        Q(lead__last_personal_contact_at__isnull=True)
-        | Q(occurred_at__gt=F("lead__last_personal_contact_at"))
-    )
-    per_lead = (
-        unanswered.values("lead_id")
-        .annotate(since=Min("occurred_at"), count=Count("id"))
-        .order_by("since", "lead_id")
-    )
-    groups = list(per_lead[offset : offset + limit])
-    if not groups and not offset:
-        return [], 0
-    total = offset + len(groups) if 0 < len(groups) < limit else per_lead.count()
-    latest: dict[int, LeadEvent] = {}
-    for event in (
-        unanswered.filter(lead_id__in=[group["lead_id"] for group in groups])
-        .select_related("lead", "lead__owner")
-        .order_by("lead_id", "-occurred_at", "-id")
-    ):
-        latest.setdefault(event.lead_id, event)
-    rows = [
-        UnansweredReply(
-            lead=latest[group["lead_id"]].lead,
-            latest=latest[group["lead_id"]],
-            since=group["since"],
-            count=group["count"],
-        )
-        for group in groups
-    ]
-    return rows, total

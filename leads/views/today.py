@@ -16,15 +16,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from sequences.selectors import tasks_due_for
+from sequences.selectors import replies_unanswered, tasks_due_for
 
 from ..dashboard_forms import SNOOZE_CHOICES
-from ..selectors import hot_queue, replies_unanswered, saved_filters_for, user_is_broker
+from ..selectors import hot_queue, saved_filters_for, user_is_broker
 from .base import dashboard_view
 
 HOT_QUEUE_ROWS = 25
-TASK_ROWS = 20
-REPLY_ROWS = 15
+TASK_ROWS = 10
+REPLY_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,8 @@ def tasks_context(request) -> dict:
     now = timezone.now()
     tasks = tasks_due_for(request.user, before=end_of_today(now, timezone.get_current_timezone()))
     counts = tasks.aggregate(total=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
-    page = _page_number(request, "page")
     pages = max((counts["total"] + TASK_ROWS - 1) // TASK_ROWS, 1)
-    page = min(page, pages)
+    page = min(_page_number(request, "page"), pages)
     start = (page - 1) * TASK_ROWS
     return {
         "tasks": list(tasks[start : start + TASK_ROWS]) if counts["total"] else [],

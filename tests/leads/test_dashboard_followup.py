@@ -9,9 +9,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.dashboard_forms import one_off_token, snooze_until
-from leads.models import Lead, LeadEvent
+from leads.models import Lead
 from sequences.models import Enrollment, Message, Suppression, Task
-from sequences.services import MessageBlocked, message_send_one_off, scheduler_tick
+from sequences.services import (
+    MessageBlocked,
+    message_send_one_off,
+    reply_receive,
+    scheduler_tick,
+)
 from tests.factories import (
     AgentFactory,
     EnrollmentFactory,
@@ -258,9 +263,7 @@ def test_a_one_off_answers_a_reply_on_today(
     client, agent, sms_outbox, django_capture_on_commit_callbacks
 ):
     lead = LeadFactory(owner=agent, texting=True)
-    LeadEvent.objects.create(
-        lead=lead, kind=LeadEvent.Kind.REPLY, data={"body": "Call me"}, occurred_at=AFTERNOON
-    )
+    reply_receive(from_number=lead.phone, body="Call me")
     replies = reverse("leads:today-section", args=["replies"])
     assert len(client.get(replies).context["replies"]) == 1
     with django_capture_on_commit_callbacks(execute=True):
@@ -451,7 +454,7 @@ def test_a_stopped_enrolment_says_why_and_offers_a_restart(client, agent):
     )
     body = lead_page(client, lead).content.decode()
     assert 'data-testid="automation-status">Stopped</span>' in body
-    assert "Moved to Hot seller." in body
+    assert 'data-testid="automation-reason">Moved to Hot seller</div>' in body
     response = client.post(reverse("leads:lead-resume", args=[lead.pk]), headers=HTMX)
     assert response.status_code == 200
     assert lead.enrollments.get(status="active").acknowledge is False

@@ -11,13 +11,12 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent
+from leads.models import Lead
 from leads.views.today import SECTIONS, SECTIONS_BY_KEY
 from sequences.models import Task
 from tests.factories import (
     AgentFactory,
     EnrollmentFactory,
-    LeadEventFactory,
     LeadFactory,
     MessageFactory,
     SavedFilterFactory,
@@ -140,7 +139,7 @@ def world(client):
     # Something for every section and panel to show: a task due, a text they sent, a message,
     # the track it follows.
     task = TaskFactory(lead=lead, due_at=timezone.now() - timedelta(hours=2))
-    LeadEventFactory(lead=lead, kind=LeadEvent.Kind.REPLY, summary="“Call me”")
+    TaskFactory(lead=lead, kind=Task.Kind.REPLY, notes="Call me", due_at=timezone.now())
     enrollment = EnrollmentFactory(lead=lead, track=TrackFactory(key="hot_seller"))
     MessageFactory(lead=lead, enrollment=enrollment, body="Hello from the outbox.")
     return {
