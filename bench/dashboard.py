@@ -464,9 +464,10 @@ def main() -> None:
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.test import Client
+    from django.utils import timezone
 
     from leads.models import Lead
-    from sequences.models import Task
+    from sequences.models import Message, Task
 
     call_command("migrate", verbosity=0)
     fill(args.leads)
@@ -493,6 +494,12 @@ def main() -> None:
     total = Lead.objects.count()
     load = os.getloadavg()[0]
     print(f"\n{total:,} leads, {args.runs} requests per page, server time in ms (target p95 < 150)")
+    open_tasks = Task.objects.filter(status="open")
+    print(
+        f"with {Message.objects.count():,} messages, {open_tasks.exclude(kind='reply').count():,} "
+        f"open tasks ({open_tasks.filter(due_at__lt=timezone.now()).exclude(kind='reply').count():,}"
+        f" overdue) and {open_tasks.filter(kind='reply').count():,} texts not yet answered"
+    )
     print(
         f"load average before: {load:.2f} on {os.cpu_count()} cores (other work on the machine inflates the times)"
     )

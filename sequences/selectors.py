@@ -215,12 +215,11 @@ def one_off_blocked_reasons(lead: Lead) -> dict[str, str]:
         channel: policy.lead_blocked_reason(facts, channel) for channel in Message.Channel.values
     }
     addresses = {Message.Channel.SMS: lead.phone, Message.Channel.EMAIL: lead.email.lower()}
-    open_channels = [channel for channel, reason in reasons.items() if not reason]
-    if open_channels:
-        for suppression in Suppression.objects.filter(
-            Q(channel=Message.Channel.SMS, address=addresses[Message.Channel.SMS])
-            | Q(channel=Message.Channel.EMAIL, address=addresses[Message.Channel.EMAIL])
-        ):
-            if suppression.channel in open_channels:
-                reasons[suppression.channel] = _suppression_sentence(suppression)
+    still_open = Q()
+    for channel, reason in reasons.items():
+        if not reason:
+            still_open |= Q(channel=channel, address=addresses[channel])
+    if still_open:
+        for suppression in Suppression.objects.filter(still_open):
+            reasons[suppression.channel] = _suppression_sentence(suppression)
     return reasons

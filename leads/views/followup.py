@@ -57,7 +57,9 @@ def lead_send(request, pk):
     except MessageBlocked as blocked:
         form.add_error(None, blocked.reason)
         return action_invalid(request, lead, **failed)
-    # Once sent, a one-off is a personal contact: the stage and contact dates may have moved.
+    # A worker may have sent it already; once sent it is a personal contact, so the lead's
+    # stage and contact dates may have moved too.
+    message.refresh_from_db(fields=["status", "scheduled_for"])
     lead = lead_for_dashboard(request.user, pk)
     return action_done(request, lead, _sent_notice(message))
 

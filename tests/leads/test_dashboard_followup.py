@@ -504,6 +504,6 @@ def test_the_lead_page_with_messages_and_tasks_runs_a_bounded_number_of_queries(
     for name in ("leads:lead-messages", "leads:lead-tasks"):
         with django_assert_max_num_queries(5):
             assert client.get(reverse(name, args=[lead.pk]), {"page": 2}).status_code == 200
-    with django_assert_max_num_queries(30):
+    with django_assert_max_num_queries(19):
         response = send(client, lead, body="Hello")
     assert response.status_code == 200
