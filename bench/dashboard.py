@@ -296,6 +296,147 @@ def fill(count: int) -> None:
     print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+# Follow-up in proportion to the leads (sequences): per 100 leads, 2 messages sent, 5 open tasks
+# (half of them due today or overdue), 25 done ones, 1.5 texts from leads (two thirds of them not
+# yet answered), and one enrolment each.
+MESSAGES_PER_LEAD = 2
+OPEN_TASKS, DONE_TASKS, REPLIES = 0.05, 0.25, 0.015
+
+
+def fill_followup() -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from leads.models import Lead, LeadEvent
+    from sequences.models import Enrollment, Message, Task, Track
+
+    if Task.objects.exists():
+        return
+    count = Lead.objects.count()
+    print(f"Creating messages, tasks, replies and enrolments for {count:,} leads (once)...")
+    started = time.perf_counter()
+    rng = random.Random(7)
+    now = timezone.now()
+    track = Track.objects.get(key="long_term_local")
+    leads = list(
+        Lead.objects.values_list(
+            "id", "owner_id", "phone", "email", "created_at", "last_personal_contact_at"
+        )
+    )
+    with transaction.atomic():
+        batch: list = []
+        replies: list = []
+
+        def flush(model, force=False):
+            if batch and (force or len(batch) >= 5000):
+                model.objects.bulk_create(batch)
+                batch.clear()
+
+        for lead_id, _owner, _phone, _email, created, _contact in leads:
+            batch.append(
+                Enrollment(
+                    lead_id=lead_id,
+                    track=track,
+                    intent="long_term",
+                    started_at=created,
+                    clock_start=created,
+                    done_through_minutes=60 * 24 * 7,
+                    status="completed",
+                    ended_at=created + timedelta(days=7),
+                )
+            )
+            flush(Enrollment)
+        flush(Enrollment, force=True)
+        for index, (lead_id, _owner, phone, email, created, _contact) in enumerate(leads):
+            for number in range(MESSAGES_PER_LEAD):
+                at = created + timedelta(minutes=rng.uniform(0, 60 * 24 * 30))
+                sms = number % 2 == 0
+                batch.append(
+                    Message(
+                        lead_id=lead_id,
+                        channel="sms" if sms else "email",
+                        purpose="acknowledgment" if number == 0 else "nurture",
+                        to=phone if sms else email,
+                        subject="" if sms else "Homes sold near you",
+                        body="Hi, thanks for reaching out. Reply STOP to opt out.",
+                        idempotency_key=f"bench:{index}:{number}",
+                        status="sent",
+                        created_at=at,
+                        scheduled_for=at,
+                        sent_at=at,
+                        attempts=1,
+                    )
+                )
+                flush(Message)
+        flush(Message, force=True)
+        for lead_id, owner, _phone, _email, created, _contact in rng.sample(
+            leads, int(count * (OPEN_TASKS + DONE_TASKS))
+        ):
+            done = rng.random() < DONE_TASKS / (OPEN_TASKS + DONE_TASKS)
+            # Open ones: a quarter overdue (up to a week), a quarter due later today, half later.
+            offset = rng.choice([-1, 0, 1, 1]) * rng.uniform(0, 60 * 24 * 7)
+            due = created + timedelta(days=1) if done else now + timedelta(minutes=offset)
+            if not done and offset >= 0 and rng.random() < 0.5:
+                due = now + timedelta(minutes=rng.uniform(0, 60 * 6))
+            batch.append(
+                Task(
+                    lead_id=lead_id,
+                    agent_id=owner,
+                    kind="call",
+                    title="Call about their home's value",
+                    due_at=due,
+                    created_at=created,
+                    status="done" if done else "open",
+                    done_at=due if done else None,
+                )
+            )
+            flush(Task)
+        flush(Task, force=True)
+        # Texts from leads: each one on the timeline and an "answer it" task for the owner,
+        # done when a personal contact answered it (as sequences.services.reply_receive does).
+        for lead_id, owner, _phone, _email, created, contact in rng.sample(
+            leads, int(count * REPLIES)
+        ):
+            answered = contact is not None and rng.random() < 1 / 3
+            at = (
+                contact - timedelta(hours=rng.uniform(1, 48))
+                if answered
+                else now - timedelta(minutes=rng.uniform(5, 60 * 24 * 3))
+            )
+            at = max(at, created)
+            batch.append(
+                LeadEvent(
+                    lead_id=lead_id,
+                    kind="reply",
+                    channel="sms",
+                    summary="“Yes, call me after 5”",
+                    data={"body": "Yes, call me after 5"},
+                    occurred_at=at,
+                )
+            )
+            replies.append(
+                Task(
+                    lead_id=lead_id,
+                    agent_id=owner,
+                    kind="reply",
+                    title="Answer their text",
+                    notes="Yes, call me after 5",
+                    due_at=at + timedelta(minutes=15),
+                    created_at=at,
+                    status="done" if answered else "open",
+                    done_at=contact if answered else None,
+                )
+            )
+            flush(LeadEvent)
+        flush(LeadEvent, force=True)
+        Task.objects.bulk_create(replies)
+    with connection.cursor() as cursor:
+        for table in ("sequences_enrollment", "sequences_message", "sequences_task"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+        cursor.execute("VACUUM ANALYZE leads_leadevent")
+    print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def measure(client, urls: list[str], runs: int) -> dict[str, list[float]]:
     """Requests the pages in turn (not one page's runs in a row), so a burst of other work on
     the machine slows every page alike instead of ruining one page's numbers."""
@@ -323,13 +464,25 @@ def main() -> None:
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.test import Client
+    from django.utils import timezone
 
     from leads.models import Lead
+    from sequences.models import Message, Task
 
     call_command("migrate", verbosity=0)
     fill(args.leads)
+    fill_followup()
+    # A lead of the agent's with open tasks and messages, for the lead page.
+    lead_id = (
+        Task.objects.filter(lead__owner__username="bench-agent-3", status="open")
+        .values_list("lead_id", flat=True)
+        .first()
+    )
     pages = [
         ("Today", "/"),
+        ("Today: tasks section", "/today/tasks/"),
+        ("Today: replies section", "/today/replies/"),
+        ("lead page", f"/leads/{lead_id}/"),
         ("list, first page", "/leads/"),
         ("list, filtered", "/leads/?intent=warm&source=valuation&side=seller&no_contact_days=30"),
         ("list, sorted by name, page 40", "/leads/?sort=name&page=40"),
@@ -341,6 +494,12 @@ def main() -> None:
     total = Lead.objects.count()
     load = os.getloadavg()[0]
     print(f"\n{total:,} leads, {args.runs} requests per page, server time in ms (target p95 < 150)")
+    open_tasks = Task.objects.filter(status="open")
+    print(
+        f"with {Message.objects.count():,} messages, {open_tasks.exclude(kind='reply').count():,} "
+        f"open tasks ({open_tasks.filter(due_at__lt=timezone.now()).exclude(kind='reply').count():,}"
+        f" overdue) and {open_tasks.filter(kind='reply').count():,} texts not yet answered"
+    )
     print(
         f"load average before: {load:.2f} on {os.cpu_count()} cores (other work on the machine inflates the times)"
     )

@@ -3,6 +3,11 @@
 Each form's view calls one service with the cleaned data (leads/services.py, leads/routing.py).
 """
 
+import re
+import secrets
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -148,3 +153,97 @@ class SavedFilterForm(forms.Form):
                 f"You have {MAX_SAVED_FILTERS} lists already; delete one to save another."
             )
         return cleaned
+
+
+# --- Follow-up: one-off messages, tasks, automation (leads/views/followup.py) -------------------
+
+SMS, EMAIL = "sms", "email"
+ONE_OFF_MAX = {SMS: 1600, EMAIL: 5000}  # a text: ten segments (the outbox refuses more)
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def one_off_token() -> str:
+    """A fresh token for a one-off form: submitting the same form twice sends once."""
+    return secrets.token_hex(16)
+
+
+class OneOffForm(forms.Form):
+    """An agent's own text or email to the lead, sent through the outbox."""
+
+    channel = forms.ChoiceField(choices=[(SMS, "Text"), (EMAIL, "Email")], widget=forms.HiddenInput)
+    subject = TextField(required=False, max_length=200, label="Subject")
+    body = TextField(
+        multiline=True, label="Message", error_messages={"required": "Write a message first."}
+    )
+    token = forms.CharField(widget=forms.HiddenInput, max_length=32)
+
+    def __init__(self, data=None, *args, channel: str = SMS, **kwargs):
+        posted = data.get("channel") if data is not None else None
+        # Which of the page's two forms this is (templates read form.channel as the field).
+        self.chosen_channel = posted if posted in ONE_OFF_MAX else channel
+        kwargs.setdefault("initial", {"channel": self.chosen_channel, "token": one_off_token()})
+        kwargs.setdefault("auto_id", f"id_{self.chosen_channel}_%s")  # two on a page
+        super().__init__(data, *args, **kwargs)
+        self.fields["body"].widget.attrs["maxlength"] = ONE_OFF_MAX[self.chosen_channel]
+
+    def clean_token(self):
+        token = self.cleaned_data["token"]
+        if not _TOKEN.match(token):
+            raise ValidationError("This form is out of date; reload the page and try again.")
+        return token
+
+    def clean(self):
+        cleaned = super().clean()
+        body, channel = cleaned.get("body") or "", cleaned.get("channel")
+        if channel in ONE_OFF_MAX and len(body) > ONE_OFF_MAX[channel]:
+            what = "A text" if channel == SMS else "An email"
+            self.add_error("body", f"{what} can be at most {ONE_OFF_MAX[channel]:,} characters.")
+        return cleaned
+
+
+# Snooze a task until …: the choices and when each one is, in the user's own time zone.
+SNOOZE_CHOICES = [
+    ("1h", "1 hour"),
+    ("tomorrow", "Tomorrow 9:00"),
+    ("monday", "Monday 9:00"),
+]
+MORNING = time(9, 0)
+
+
+def snooze_until(choice: str, *, now: datetime, zone: ZoneInfo) -> datetime:
+    """When a task snoozed now with `choice` is due again. "Tomorrow 9:00" and "Monday 9:00"
+    are on the wall clock where the user is, daylight saving time included; Monday from a
+    Monday is next week's."""
+    if choice == "1h":
+        return now + timedelta(hours=1)
+    today = now.astimezone(zone).date()
+    if choice == "tomorrow":
+        day = today + timedelta(days=1)
+    elif choice == "monday":
+        day = today + timedelta(days=7 - today.weekday())
+    else:
+        raise ValueError(f"Unknown snooze choice {choice!r}")
+    return datetime.combine(day, MORNING, tzinfo=zone)
+
+
+class SnoozeForm(forms.Form):
+    until = forms.ChoiceField(
+        choices=SNOOZE_CHOICES,
+        error_messages={"invalid_choice": "Choose when to be reminded again."},
+    )
+
+    def __init__(self, *args, now: datetime, zone: ZoneInfo, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now, self.zone = now, zone
+
+    def clean_until(self) -> datetime:
+        return snooze_until(self.cleaned_data["until"], now=self.now, zone=self.zone)
+
+
+class PauseForm(forms.Form):
+    reason = TextField(
+        required=False,
+        max_length=150,
+        label="Why (optional)",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Talking to them by phone"}),
+    )

@@ -1,6 +1,7 @@
 """Reads. Who may see which lead is decided here, once, for every view, export and endpoint."""
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from django.conf import settings
@@ -181,3 +182,16 @@ def saved_filters_for(user) -> list[SavedFilter]:
 
 
 MAX_SAVED_FILTERS = 30
+
+
+def user_time_zone(user) -> ZoneInfo:
+    """The zone a user's day is counted in: the agent's own, else the brokerage's."""
+    agent = getattr(user, "agent", None) if user.is_authenticated else None
+    try:
+        return ZoneInfo(agent.time_zone) if agent and agent.time_zone else _brokerage_zone()
+    except (ZoneInfoNotFoundError, ValueError):
+        return _brokerage_zone()
+
+
+def _brokerage_zone() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)

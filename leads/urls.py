@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import lead, lead_list, public, today
+from .views import followup, lead, lead_list, public, today
 
 app_name = "leads"
 urlpatterns = [
@@ -27,4 +27,16 @@ urlpatterns = [
     path("leads/<int:pk>/stage/", lead.lead_stage, name="lead-stage"),
     path("leads/<int:pk>/contact/", lead.lead_contact, name="lead-contact"),
     path("leads/<int:pk>/reassign/", lead.lead_reassign, name="lead-reassign"),
+    # Follow-up through the sequences app: messages, one-offs, tasks, automation.
+    path("leads/<int:pk>/messages/", followup.lead_messages, name="lead-messages"),
+    path("leads/<int:pk>/send/", followup.lead_send, name="lead-send"),
+    path("leads/<int:pk>/automation/pause/", followup.lead_automation_pause, name="lead-pause"),
+    path("leads/<int:pk>/automation/resume/", followup.lead_automation_resume, name="lead-resume"),
+    path("leads/<int:pk>/tasks/", followup.lead_tasks, name="lead-tasks"),
+    path("leads/<int:pk>/tasks/<int:task_pk>/done/", followup.task_done, name="task-done"),
+    path(
+        "leads/<int:pk>/tasks/<int:task_pk>/snooze/",
+        followup.task_snooze_view,
+        name="task-snooze",
+    ),
 ]

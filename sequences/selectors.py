@@ -1,13 +1,16 @@
 """Reads. Tasks and messages are seen through their lead: leads.selectors.lead_visible_to."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When, Window
 from django.utils import timezone
 
 from leads.models import Lead
 from leads.selectors import lead_visible_to
 
-from . import schedule
-from .models import Enrollment, Message, Step, Task
+from . import policy, schedule
+from .models import Enrollment, Message, Step, Suppression, Task
 
 
 def task_list_for(
@@ -82,3 +85,141 @@ def track_steps(track_id: int, cache: dict | None = None):
     if cache is not None:
         cache[track_id] = (specs, steps)
     return specs, steps
+
+
+# --- The agent dashboard (leads/views/): a lead's messages, tasks, automation; Today's tasks ----
+
+
+def tasks_due_for(user, *, before) -> QuerySet[Task]:
+    """Open tasks due before `before` (the end of the user's today), on the leads this user may
+    see, oldest due first. Tasks to answer a reply are left out: Today shows the reply itself,
+    with its text, until a personal contact answers it (replies_unanswered)."""
+    return (
+        task_list_for(user, due_before=before)
+        .exclude(kind=Task.Kind.REPLY)
+        .select_related(None)
+        .select_related("lead__owner")  # what a row shows; the lead's raw submission is not
+        .defer("lead__raw_submission", "lead__message")
+    )
+
+
+@dataclass(frozen=True)
+class UnansweredReply:
+    """A lead who texted and has not been answered: their latest text, when the first
+    unanswered one came, and how many there are."""
+
+    lead: Lead
+    text: str
+    since: datetime
+    latest_at: datetime
+    count: int
+
+
+def replies_unanswered(
+    user, *, limit: int = 25, offset: int = 0
+) -> tuple[list[UnansweredReply], int]:
+    """Leads who texted back and have had no personal contact since, the longest waiting
+    first, one row per lead; and how many such leads there are.
+
+    Read from the open "answer a reply" tasks: services.reply_receive opens one for every
+    reply (with the text), and a personal contact (logged, or a one-off sent) closes every task
+    opened before it (tasks_complete_for_contact). Open tasks stay few, so this reads a few
+    rows, not every reply a brokerage ever received. An agent who closes the task by hand has
+    answered it another way."""
+    open_replies = task_list_for(user).filter(kind=Task.Kind.REPLY)
+    per_lead = (
+        open_replies.order_by()
+        .values_list("lead_id")
+        .annotate(
+            since=Min("created_at"),
+            latest_at=Max("created_at"),
+            count=Count("id"),
+            leads=Window(Count("lead_id")),  # how many leads in all, in the same pass
+        )
+        .order_by("since", "lead_id")
+    )
+    groups = list(per_lead[offset : offset + limit])
+    if not groups:
+        return [], per_lead.count() if offset else 0
+    total = groups[0][4]
+    latest: dict[int, Task] = {}
+    for task in (
+        open_replies.filter(lead_id__in=[lead_id for lead_id, *_rest in groups])
+        .select_related(None)
+        .select_related("lead__owner")
+        .defer("lead__raw_submission", "lead__message")
+        .order_by("lead_id", "-created_at", "-id")
+    ):
+        latest.setdefault(task.lead_id, task)
+    rows = [
+        UnansweredReply(
+            lead=latest[lead_id].lead,
+            text=latest[lead_id].notes,
+            since=since,
+            latest_at=latest_at,
+            count=count,
+        )
+        for lead_id, since, latest_at, count, _leads in groups
+    ]
+    return rows, total
+
+
+def lead_task_list(user, lead: Lead) -> QuerySet[Task]:
+    """Every task on the lead: the open ones first, soonest due first; then the closed ones,
+    most recently closed first."""
+    is_open = Case(When(status=Task.Status.OPEN, then=Value(0)), default=Value(1))
+    open_due = Case(When(status=Task.Status.OPEN, then=F("due_at")))
+    return (
+        task_list_for(user, status=None, lead=lead)
+        .select_related("done_by")
+        .order_by(
+            is_open,
+            open_due.asc(nulls_last=True),
+            F("done_at").desc(nulls_last=True),
+            "-id",
+        )
+    )
+
+
+def lead_message_list(user, lead: Lead) -> QuerySet[Message]:
+    """Every message to the lead (not the alerts about it to agents), newest first."""
+    return (
+        Message.objects.filter(
+            lead=lead, lead__in=lead_visible_to(user), audience=Message.Audience.LEAD
+        )
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def enrollment_for_display(lead: Lead) -> Enrollment | None:
+    """The lead's open enrolment, or else the last one it had (to say why it ended)."""
+    is_open = Case(When(status__in=Enrollment.OPEN, then=Value(0)), default=Value(1))
+    return (
+        Enrollment.objects.filter(lead=lead)
+        .select_related("track")
+        .order_by(is_open, "-started_at", "-id")
+        .first()
+    )
+
+
+def one_off_blocked_reasons(lead: Lead) -> dict[str, str]:
+    """Why an agent's one-off text or email to this lead would be refused, per channel ("" when
+    it can go), read before they type it. The same checks, in the same order and words, as
+    services.message_send_one_off, which still decides when the message is sent."""
+    from .outbox import lead_facts
+    from .services import _suppression_sentence
+
+    facts = lead_facts(lead)
+    reasons = {
+        channel: policy.lead_blocked_reason(facts, channel) for channel in Message.Channel.values
+    }
+    addresses = {Message.Channel.SMS: lead.phone, Message.Channel.EMAIL: lead.email.lower()}
+    still_open = Q()
+    for channel, reason in reasons.items():
+        if not reason:
+            still_open |= Q(channel=channel, address=addresses[channel])
+    if still_open:
+        for suppression in Suppression.objects.filter(still_open):
+            reasons[suppression.channel] = _suppression_sentence(suppression)
+    return reasons

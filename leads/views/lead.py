@@ -12,16 +12,43 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from alerts.selectors import alert_open_for
+from sequences.models import Message
+from sequences.selectors import (
+    enrollment_for_display,
+    lead_message_list,
+    lead_task_list,
+    one_off_blocked_reasons,
+)
+from sequences.services import STOP_STAGES
+
 from .. import services
-from ..dashboard_forms import NOTE, ClassifyForm, ContactForm, LogForm, ReassignForm, StageForm
+from ..dashboard_forms import (
+    EMAIL,
+    NOTE,
+    SMS,
+    SNOOZE_CHOICES,
+    ClassifyForm,
+    ContactForm,
+    LogForm,
+    OneOffForm,
+    PauseForm,
+    ReassignForm,
+    StageForm,
+)
 from ..routing import lead_reclassify
 from ..selectors import lead_for_dashboard, user_is_broker
-from .base import LEAD_CHANGED, dashboard_view, safe_next
+from .base import LEAD_CHANGED, PageSlice, dashboard_view, safe_next
 
 TIMELINE_PAGE = 30
+MESSAGES_PAGE = 10
+TASKS_PAGE = 10
+IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
+IN_FLIGHT_WINDOW = timezone.timedelta(minutes=1)
 
 
 def _timeline_page(lead, number=1):
@@ -29,17 +56,51 @@ def _timeline_page(lead, number=1):
     return Paginator(events, TIMELINE_PAGE).get_page(number)
 
 
+def messages_page(request, lead, number=1) -> PageSlice:
+    return PageSlice(lead_message_list(request.user, lead), MESSAGES_PAGE, number)
+
+
+def messages_in_flight(page: PageSlice) -> bool:
+    """Whether a message on the page is due and not yet sent (a one-off just written): the
+    panel then asks again every few seconds until it has gone."""
+    soon = timezone.now() + IN_FLIGHT_WINDOW
+    return any(message.status in IN_FLIGHT and message.scheduled_for <= soon for message in page)
+
+
+def tasks_page(request, lead, number=1) -> PageSlice:
+    return PageSlice(lead_task_list(request.user, lead), TASKS_PAGE, number)
+
+
 def _lead_context(request, lead, **forms) -> dict:
+    """Everything the lead page shows. `forms` replaces a part with the one that failed
+    (a bound form and its errors, `task_error`, `one_off_channel` …)."""
     is_broker = user_is_broker(request.user)
+    outbox_page = messages_page(request, lead)
     context = {
         "lead": lead,
         "is_broker": is_broker,
+        "now": timezone.now(),
         "timeline": _timeline_page(lead),
         "log_form": LogForm(),
         "classify_form": ClassifyForm(lead=lead),
         "stage_form": StageForm(lead=lead),
         "reassign_form": ReassignForm(lead=lead) if is_broker else None,
         "contact_form": None,  # the card shows the details; Edit swaps the form in
+        # Sequences: the messages to the lead, one-off sends, its tasks, its automation.
+        "messages_page": outbox_page,
+        "messages_in_flight": messages_in_flight(outbox_page),
+        "one_off_blocked": one_off_blocked_reasons(lead),
+        "sms_form": OneOffForm(channel=SMS),
+        "email_form": OneOffForm(channel=EMAIL),
+        "one_off_channel": SMS,
+        "tasks_page": tasks_page(request, lead),
+        "task_error_for": None,  # the task whose snooze failed, and why
+        "task_error": "",
+        "snooze_choices": SNOOZE_CHOICES,
+        "enrollment": enrollment_for_display(lead),
+        "automation_stopped_by_stage": lead.stage in STOP_STAGES,
+        "pause_form": PauseForm(),
+        "lead_alerts": list(alert_open_for(request.user).filter(lead=lead)),
     }
     context.update(forms)
     return context
@@ -75,13 +136,23 @@ def action_done(request, lead, notice: str):
     return trigger_client_event(response, LEAD_CHANGED, {"lead": lead.pk})
 
 
-def _invalid(request, lead, **forms):
-    """The lead page again with the form that failed and its message (422)."""
+def action_invalid(request, lead, *, message: str = "", **forms):
+    """The lead page again with the form that failed and its message (422). From elsewhere
+    (Today), the message alone, which the page shows as a notice."""
     if request.htmx and request.htmx.target != "lead":
-        errors = [str(e) for form in forms.values() for e in form.errors.values()]
+        errors = [message] if message else []
+        errors += [
+            " ".join(error)
+            for form in forms.values()
+            if hasattr(form, "errors")
+            for error in form.errors.values()
+        ]
         return HttpResponse(" ".join(errors) or "Invalid input.", status=422)
     template = "leads/lead/_lead.html" if request.htmx else "leads/lead.html"
-    return render(request, template, _lead_context(request, lead, **forms), status=422)
+    context = _lead_context(request, lead, **forms)
+    if message:
+        context.setdefault("action_error", message)
+    return render(request, template, context, status=422)
 
 
 @require_POST
@@ -91,7 +162,7 @@ def lead_log(request, pk):
     lead = lead_for_dashboard(request.user, pk)
     form = LogForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, lead, log_form=form)
+        return action_invalid(request, lead, log_form=form)
     kind, note = form.cleaned_data["kind"], form.cleaned_data["note"]
     if kind == NOTE:
         services.lead_add_note(lead, actor=request.user, text=note)
@@ -107,7 +178,7 @@ def lead_classify(request, pk):
     lead = lead_for_dashboard(request.user, pk)
     form = ClassifyForm(request.POST, lead=lead)
     if not form.is_valid():
-        return _invalid(request, lead, classify_form=form)
+        return action_invalid(request, lead, classify_form=form)
     changes = form.changes()
     if not changes:
         return action_done(request, lead, "Nothing changed.")
@@ -121,7 +192,7 @@ def lead_stage(request, pk):
     lead = lead_for_dashboard(request.user, pk)
     form = StageForm(request.POST, lead=lead)
     if not form.is_valid():
-        return _invalid(request, lead, stage_form=form)
+        return action_invalid(request, lead, stage_form=form)
     moved = services.lead_change_stage(
         lead, form.cleaned_data["stage"], actor=request.user, note=form.cleaned_data["note"]
     )
@@ -154,7 +225,7 @@ def lead_contact(request, pk):
             return action_done(
                 request, lead, "Contact details saved." if changed else "Nothing changed."
             )
-    return _invalid(request, lead, contact_form=form)
+    return action_invalid(request, lead, contact_form=form)
 
 
 @require_POST
@@ -166,7 +237,7 @@ def lead_reassign(request, pk):
         raise PermissionDenied("Only a broker can reassign a lead.")
     form = ReassignForm(request.POST, lead=lead)
     if not form.is_valid():
-        return _invalid(request, lead, reassign_form=form)
+        return action_invalid(request, lead, reassign_form=form)
     owner = form.cleaned_data["owner"]
     moved = services.lead_reassign(lead, owner, actor=request.user)
     name = owner.get_full_name() or owner.get_username()

@@ -1,13 +1,15 @@
 """Today, the home page: what needs a human now, most urgent first.
 
 Today is a list of sections. Each is a partial template and a function that builds its context;
-each refreshes itself (htmx) when a lead changes and every few minutes. Tasks due, replies and
-alerts join as sections of their own (see docs/dashboard.md, "Plugging in").
+each refreshes itself (htmx) when a lead changes and every few minutes. Alerts join as a section
+of their own, first (see docs/dashboard.md, "Plugging in").
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -15,12 +17,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from alerts.selectors import alert_open_for
+from sequences.selectors import replies_unanswered, tasks_due_for
 
+from ..dashboard_forms import SNOOZE_CHOICES
 from ..selectors import hot_queue, saved_filters_for, user_is_broker
 from .base import dashboard_view
 
 HOT_QUEUE_ROWS = 25
 ALERT_ROWS = 10
+TASK_ROWS = 10
+REPLY_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -50,14 +56,64 @@ def hot_queue_context(request) -> dict:
     }
 
 
+def _page_number(request, name: str) -> int:
+    try:
+        return min(max(int(request.GET.get(name, 1)), 1), 1000)
+    except ValueError:
+        return 1
+
+
+def end_of_today(now: datetime, zone) -> datetime:
+    """Midnight at the end of the user's day, on their wall clock."""
+    return datetime.combine(now.astimezone(zone).date() + timedelta(days=1), time(), tzinfo=zone)
+
+
+def tasks_context(request) -> dict:
+    """The personal tasks due today and the overdue ones, oldest due first, a page at a time."""
+    now = timezone.now()
+    tasks = tasks_due_for(request.user, before=end_of_today(now, timezone.get_current_timezone()))
+    counts = tasks.aggregate(total=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
+    pages = max((counts["total"] + TASK_ROWS - 1) // TASK_ROWS, 1)
+    page = min(_page_number(request, "page"), pages)
+    start = (page - 1) * TASK_ROWS
+    return {
+        "tasks": list(tasks[start : start + TASK_ROWS]) if counts["total"] else [],
+        "total": counts["total"],
+        "overdue": counts["overdue"],
+        "page": page,
+        "pages": pages,
+        "now": now,
+        "is_broker": user_is_broker(request.user),
+        "snooze_choices": SNOOZE_CHOICES,
+    }
+
+
+def replies_context(request) -> dict:
+    """Leads who texted back and have not been answered by a personal contact since."""
+    page = _page_number(request, "page")
+    replies, total = replies_unanswered(
+        request.user, limit=REPLY_ROWS, offset=(page - 1) * REPLY_ROWS
+    )
+    return {
+        "replies": replies,
+        "total": total,
+        "page": page,
+        "pages": max((total + REPLY_ROWS - 1) // REPLY_ROWS, 1),
+        "now": timezone.now(),
+        "is_broker": user_is_broker(request.user),
+    }
+
+
 def lists_context(request) -> dict:
     return {"saved_filters": [f for f in saved_filters_for(request.user) if f.pinned]}
 
 
-# Most urgent first. Tasks due and replies (sequences app) go here.
+# Most urgent first.
 SECTIONS = (
     Section("alerts", "alerts/_today.html", alerts_context),
     Section("hot-queue", "leads/today/_hot_queue.html", hot_queue_context),
+    Section("tasks", "leads/today/_tasks.html", tasks_context),
+    Section("replies", "leads/today/_replies.html", replies_context),
     Section("my-lists", "leads/today/_lists.html", lists_context),
 )
 SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}

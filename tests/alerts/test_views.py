@@ -97,3 +97,18 @@ def test_today_alerts_run_a_bounded_number_of_queries(client, alex, django_asser
         AlertFactory(lead=LeadFactory(owner=alex, hot=True), agent=alex)
     with django_assert_max_num_queries(6):
         client.get(reverse("leads:today-section", args=["alerts"]))
+
+
+def test_an_offered_lead_opens_with_a_claim_button_and_claiming_makes_it_yours(client, alex):
+    lead = LeadFactory(owner=None, hot=True, first_name="Offered")
+    offer = AlertFactory(lead=lead, agent=alex, reason=Alert.Reason.CLAIM)
+    response = client.get(reverse("alerts:open", args=[offer.pk]))
+    assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "Claim this lead" in page
+    offer.refresh_from_db()
+    assert offer.closed_at is None  # opening an offer is not claiming it
+    response = client.post(reverse("alerts:claim", args=[offer.pk]))
+    assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
+    lead.refresh_from_db()
+    assert lead.owner == alex

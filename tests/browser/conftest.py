@@ -1,6 +1,7 @@
 """Real headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, never a downloaded
 browser. Without Chromium these tests skip and say why."""
 
+import json
 import os
 from pathlib import Path
 
@@ -28,10 +29,45 @@ def browser():
     # must not leak into other tests (check --deploy rightly refuses it).
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        serialized = _serialized_contents()
         with sync_playwright() as playwright:
+            _share_serialized_contents(serialized)
             browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             yield browser
             browser.close()
+
+
+# The data our own migrations ship (routing rules, tracks, steps, copy): what the browser tests
+# need restored before each of them. Content types and permissions are left out: an earlier
+# transactional test without serialized rollback may have recreated them already (a flush
+# emits post_migrate), and restoring them again would collide.
+RESTORED_APPS = ("leads", "sequences", "alerts", "reports")
+
+
+def _serialized_contents() -> dict:
+    from django.db import connections
+
+    contents = {}
+    for alias in connections:
+        data = getattr(connections[alias], "_test_serialized_contents", None)
+        if data is not None:
+            objects = [
+                obj for obj in json.loads(data) if obj["model"].split(".")[0] in RESTORED_APPS
+            ]
+            contents[alias] = json.dumps(objects)
+    return contents
+
+
+def _share_serialized_contents(serialized: dict) -> None:
+    """With Playwright's event loop running in this thread, Django (through asgiref) hands out
+    other connection objects than the ones the test database was set up with, and those lack
+    the copy of the migrations' data (routing rules, tracks, copy) that `serialized_rollback`
+    restores before each test. Without this, every browser test after the first would run on
+    an emptied database whenever other tests ran first."""
+    from django.db import connections
+
+    for alias, contents in serialized.items():
+        connections[alias]._test_serialized_contents = contents
 
 
 @pytest.fixture

@@ -1,18 +1,25 @@
 """The flows an agent clicks through, in a real browser. Kept few: each one is a whole journey.
 
-UPDATE_SCREENSHOTS=1 also saves the screenshots docs/ and README.md show.
+UPDATE_SCREENSHOTS=1 also saves the screenshots docs/ and README.md show (from the demo data).
 """
 
+import io
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
+from leads.management.commands.seed_demo import DEMO_PASSWORD
 from leads.models import Lead
 from leads.routing import lead_route, lead_segment
 from leads.services import lead_log_contact
+from sequences.models import Message, Task
+from sequences.outbox import sms_allowed_from
+from sequences.selectors import enrollment_for_display
+from sequences.services import reply_receive
 from tests.factories import PASSWORD, AgentFactory, LeadFactory
 
 pytestmark = [
@@ -78,10 +85,10 @@ def leads(agent):
     return made
 
 
-def sign_in(page, base_url, username="alex"):
+def sign_in(page, base_url, username="alex", password=PASSWORD):
     page.goto(f"{base_url}/")
     page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
 
@@ -94,7 +101,6 @@ def test_an_agent_calls_the_oldest_hot_lead_and_it_leaves_the_queue(page, live_s
     sign_in(page, live_server.url)
     assert hot_queue_names(page) == ["Maya Okafor", "Liam Kowalski", "Sofia García"]
     assert "waiting 1 h 35 min" in page.locator("#hot-queue [data-lead]").first.inner_text()
-    shoot(page, "screenshot-today.png")
 
     page.click("text=Maya Okafor")
     page.wait_for_selector("#lead")
@@ -104,7 +110,6 @@ def test_an_agent_calls_the_oldest_hot_lead_and_it_leaves_the_queue(page, live_s
     page.wait_for_selector("[data-testid=notice]")
     assert page.inner_text("[data-testid=notice]") == "Call logged."
     assert "Call: Booked a valuation visit for Thursday" in page.inner_text("#timeline")
-    shoot(page, "screenshot-lead.png")
 
     page.click("nav >> text=Today")
     assert hot_queue_names(page) == ["Liam Kowalski", "Sofia García"]
@@ -128,7 +133,6 @@ def test_an_agent_filters_the_list_and_saves_it_as_a_smart_list(page, live_serve
     page.click("#save-filter button[type=submit]")
     page.wait_for_selector("h1:text('Hot, nobody called yet')")
     assert "Hot, nobody called yet" in page.inner_text("#smart-lists")
-    shoot(page, "screenshot-leads.png")
     page.click("nav >> text=Today")
     assert "Hot, nobody called yet" in page.inner_text("#my-lists")
 
@@ -148,3 +152,57 @@ def test_the_dashboard_works_on_a_phone(phone_page, live_server, leads):
     page.wait_for_selector("[data-testid=notice]")
     assert page.evaluate(no_sideways_scroll)
     assert Lead.objects.get(pk=leads["Sofia"].pk).last_personal_contact_at is not None
+
+
+def test_an_agent_texts_a_lead_from_its_page_and_sees_it_in_the_messages_panel(
+    page, live_server, leads
+):
+    lead = leads["Liam"]
+    sign_in(page, live_server.url)
+    page.click("#hot-queue >> text=Liam Kowalski")
+    page.wait_for_selector("#one-off-sms-form")
+    page.fill("#id_sms_body", "Hi Liam, it's Alex. Still keen on 12 Chestnut Lane?")
+    page.click("#one-off-sms-form button[type=submit]")
+    page.wait_for_selector("[data-testid=notice]")
+    newest = page.locator("#messages .message-row").first
+    assert "Still keen on 12 Chestnut Lane?" in newest.inner_text()
+    assert "One-off from an agent · Alex Rivera" in newest.inner_text()
+    # The worker (synchronous here) sends it at once, unless it is night where Liam lives.
+    held = sms_allowed_from(lead.phone, timezone.now()) > timezone.now()
+    page.wait_for_function(
+        "s => document.querySelector('#messages .message-row').dataset.status === s",
+        arg="queued" if held else "sent",
+    )
+    message = Message.objects.get(lead=lead, purpose=Message.Purpose.ONE_OFF)
+    assert message.body.startswith("Hi Liam, it's Alex. Still keen on 12 Chestnut Lane?")
+    assert page.input_value("#id_sms_body") == ""  # a fresh form for the next one
+
+
+def test_the_demo_data_shows_tasks_replies_and_messages(browser, live_server):
+    """The demo (seed_demo: enrolments, sent messages, open and overdue tasks) through the
+    screens; with UPDATE_SCREENSHOTS=1 these are the screenshots in docs/."""
+    call_command("seed_demo", leads=150, stdout=io.StringIO())
+    alex = Lead.objects.filter(owner__username="alex")
+    texter = alex.filter(sms_consent_at__isnull=False, stage="contacted").order_by("-created_at")[0]
+    reply_receive(from_number=texter.phone, body="Yes! Could we talk Thursday after 5?")
+    context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="en-US")
+    page = context.new_page()
+    sign_in(page, live_server.url, password=DEMO_PASSWORD)
+
+    assert page.locator("#tasks [data-task]").count() > 0
+    assert "Yes! Could we talk Thursday after 5?" in page.inner_text("#replies")
+    shoot(page, "screenshot-today.png")
+
+    page.click("nav >> text=Leads")
+    page.wait_for_selector("[data-testid=result-count]")
+    shoot(page, "screenshot-leads.png")
+
+    open_task = Task.objects.filter(lead__in=alex, status=Task.Status.OPEN).order_by("due_at")[0]
+    page.goto(f"{live_server.url}/leads/{open_task.lead_id}/")
+    assert open_task.title in page.inner_text("#tasks")
+    assert page.locator("#messages .message-row").count() > 0
+    enrollment = enrollment_for_display(open_task.lead)
+    automation = page.inner_text("#automation-card")
+    assert str(enrollment.track) in automation and enrollment.get_status_display() in automation
+    shoot(page, "screenshot-lead.png")
+    context.close()

@@ -6,14 +6,27 @@ The list of URLs comes from the URLconf itself. A URL nobody classified here fai
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from leads.models import Lead
+from leads.views.today import SECTIONS, SECTIONS_BY_KEY
 from reports.tables import ALL_INTENTS, ALL_SOURCES
-from tests.factories import AgentFactory, AlertFactory, LeadFactory, SavedFilterFactory
+from sequences.models import Task
+from tests.factories import (
+    AgentFactory,
+    AlertFactory,
+    EnrollmentFactory,
+    LeadFactory,
+    MessageFactory,
+    SavedFilterFactory,
+    TaskFactory,
+    TrackFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,14 +65,36 @@ LEAD_URLS = {
     "leads:lead-stage": ("post", {"stage": "engaged"}),
     "leads:lead-contact": ("post", {"first_name": "Renamed", "email": "new@example.com"}),
     "leads:lead-reassign": ("post", {}),  # owner filled in per test: the other agent
+    "leads:lead-messages": ("get", {"page": "1"}),
+    "leads:lead-tasks": ("get", {"page": "1"}),
+    "leads:lead-send": (
+        "post",
+        {"channel": "sms", "body": "Hi, it's Alex", "token": "0123456789abcdef0123456789abcdef"},
+    ),
+    "leads:lead-pause": ("post", {"reason": "Talking by phone"}),
+    "leads:lead-resume": ("post", {}),
+}
+# URL name → (method, data, what it changes). Each takes the lead's pk and one of its tasks' pk.
+TASK_URLS = {
+    "leads:task-done": ("post", {}, lambda task: task.status == Task.Status.DONE),
+    "leads:task-snooze": ("post", {"until": "tomorrow"}, lambda task: task.snooze_count == 1),
 }
 # Lists of leads: every signed-in user opens them; what they show is decided per user.
-LIST_URLS = {
-    "leads:today": ("get", {}, {}),
-    "leads:today-section": ("get", {}, {"key": "hot-queue"}),
-    "leads:lead-list": ("get", {}, {}),
-    "leads:lead-export": ("get", {}, {}),
-}
+# (name, method, data, kwargs). Every section of Today is one, taken from the view's SECTIONS.
+SECTIONS_WITHOUT_LEADS = {"my-lists"}  # the user's own pinned lists, no lead in them
+# Sections about the user's own work, not about every lead they may see: a broker's Today does
+# not list the alerts addressed to an agent.
+PERSONAL_SECTIONS = {"alerts"}
+LIST_URLS = [
+    ("leads:today", "get", {}, {}),
+    *[
+        ("leads:today-section", "get", {}, {"key": section.key})
+        for section in SECTIONS
+        if section.key not in SECTIONS_WITHOUT_LEADS
+    ],
+    ("leads:lead-list", "get", {}, {}),
+    ("leads:lead-export", "get", {}, {}),
+]
 # A user's own saved filters (smart lists): nobody else's, not even a broker's.
 SAVED_FILTER_URLS = {
     "leads:saved-filter-pin": ("post", {}),
@@ -105,7 +140,8 @@ CLASSIFIED = (
     | SIGNED
     | ACCOUNT
     | set(LEAD_URLS)
-    | set(LIST_URLS)
+    | set(TASK_URLS)
+    | {name for name, *_ in LIST_URLS}
     | set(SAVED_FILTER_URLS)
     | set(SIGNED_IN_WRITES)
     | set(REPORT_URLS)
@@ -127,13 +163,21 @@ def world(client):
     owner = AgentFactory(user__username="owner")
     other = AgentFactory(user__username="other")
     broker = AgentFactory(broker=True, user__username="broker")
-    lead = LeadFactory(owner=owner.user, hot=True, email="owned@example.com")
+    lead = LeadFactory(owner=owner.user, hot=True, texting=True, email="owned@example.com")
+    # Something for every section and panel to show: a task due, a text they sent, a message,
+    # the track it follows.
+    task = TaskFactory(lead=lead, due_at=timezone.now() - timedelta(hours=2))
+    TaskFactory(lead=lead, kind=Task.Kind.REPLY, notes="Call me", due_at=timezone.now())
+    enrollment = EnrollmentFactory(lead=lead, track=TrackFactory(key="hot_seller"))
+    MessageFactory(lead=lead, enrollment=enrollment, body="Hello from the outbox.")
+    AlertFactory(lead=lead, agent=owner.user, reason="reply")  # an open alert for Today
     return {
         "owner": owner.user,
         "other_agent": other.user,
         "broker": broker.user,
         "anonymous": None,
         "lead": lead,
+        "task": task,
     }
 
 
@@ -174,9 +218,44 @@ def test_a_lead_url_answers_only_its_owner_and_brokers(client, world, name, role
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(LIST_URLS)))
-def test_a_list_shows_a_lead_to_its_owner_and_brokers_only(client, world, name, role):
-    method, data, kwargs = LIST_URLS[name]
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(TASK_URLS)))
+def test_a_task_url_answers_only_the_leads_owner_and_brokers(client, world, name, role):
+    method, data, changed = TASK_URLS[name]
+    lead, task = world["lead"], world["task"]
+    url = reverse(name, args=[lead.pk, task.pk])
+    response = _call(_client_as(client, world, role), method, url, data)
+    task.refresh_from_db()
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "other_agent":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 302
+        assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
+    assert changed(task) is (role in ("owner", "broker"))
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(TASK_URLS)))
+def test_a_task_is_reached_only_through_its_own_lead(client, world, name):
+    """The owner's other lead in the URL does not reach this lead's task."""
+    method, data, changed = TASK_URLS[name]
+    other_lead = LeadFactory(owner=world["owner"])
+    client.force_login(world["owner"])
+    url = reverse(name, args=[other_lead.pk, world["task"].pk])
+    assert _call(client, method, url, data).status_code == 404
+    world["task"].refresh_from_db()
+    assert not changed(world["task"])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("name", "method", "data", "kwargs"),
+    LIST_URLS,
+    ids=[f"{name}:{kwargs['key']}" if kwargs else name for name, _, _, kwargs in LIST_URLS],
+)
+def test_a_list_shows_a_lead_to_its_owner_and_brokers_only(
+    client, world, name, method, data, kwargs, role
+):
     response = _call(_client_as(client, world, role), method, reverse(name, kwargs=kwargs), data)
     if role == "anonymous":
         _assert_sent_to_sign_in(response)
@@ -184,7 +263,15 @@ def test_a_list_shows_a_lead_to_its_owner_and_brokers_only(client, world, name, 
     assert response.status_code == 200
     body = b"".join(response.streaming_content) if response.streaming else response.content
     shows_it = str(world["lead"]).encode() in body or b"owned@example.com" in body
-    assert shows_it is (role in ("owner", "broker"))
+    viewers = {"owner"} if kwargs.get("key") in PERSONAL_SECTIONS else {"owner", "broker"}
+    assert shows_it is (role in viewers)
+
+
+def test_every_section_of_today_is_in_the_matrix():
+    """A section that lists leads must show the world's lead to its owner (give it data in
+    `world`); one that lists none says so in SECTIONS_WITHOUT_LEADS."""
+    listed = {kwargs["key"] for name, _, _, kwargs in LIST_URLS if name == "leads:today-section"}
+    assert listed | SECTIONS_WITHOUT_LEADS == set(SECTIONS_BY_KEY)
 
 
 @pytest.mark.parametrize("role", ROLES)
