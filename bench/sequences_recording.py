@@ -1,6 +1,6 @@
 """Backends for the benchmarks: hand-off is "written to a file with the time", nothing else.
 
-Used by bench/sequences_ack_latency.py through SMS_BACKEND / EMAIL_BACKEND. Each hand-off
+Used by bench/speed_to_lead.py through SMS_BACKEND / EMAIL_BACKEND. Each hand-off
 appends one JSON line to $BENCH_HANDOFF_FILE (a single short write, so the web process and the
 worker processes never interleave lines).
 """
@@ -15,8 +15,10 @@ from sequences.backends.email import REFERENCE_HEADER
 from sequences.backends.sms import BaseSmsBackend
 
 
-def _record(channel: str, to: str, reference: str) -> str:
-    line = json.dumps({"channel": channel, "to": to, "ref": reference, "at": time.time()})
+def _record(channel: str, to: str, reference: str, body: str = "") -> str:
+    line = json.dumps(
+        {"channel": channel, "to": to, "ref": reference, "body": body[:300], "at": time.time()}
+    )
     with open(os.environ["BENCH_HANDOFF_FILE"], "a", encoding="utf-8") as handoffs:
         handoffs.write(line + "\n")
     return f"bench-{channel}-{reference}"
@@ -24,7 +26,7 @@ def _record(channel: str, to: str, reference: str) -> str:
 
 class RecordingSmsBackend(BaseSmsBackend):
     def send(self, sms) -> str:
-        return _record("sms", sms.to, sms.reference)
+        return _record("sms", sms.to, sms.reference, sms.body)
 
 
 class RecordingEmailBackend(BaseEmailBackend):

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from alerts.services import alert_on_reinquiry
 from sequences.services import acknowledgment_for_reinquiry
 
 from . import segmentation
@@ -199,7 +200,9 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
     # A re-inquiry can make a lead hotter, never cooler: cooling down is an agent's call.
     decision = lead_segment(lead)
     if segmentation.INTENT_RANK[decision.intent] > segmentation.INTENT_RANK[lead.intent]:
-        lead_route(lead, decision, is_new=False)
+        lead_route(lead, decision, is_new=False)  # alerts the owner if it became hot
+    else:
+        alert_on_reinquiry(lead)  # a hot lead asking again: its owner, once per window
     # Answered like a first inquiry, matched to this form, unless acknowledged recently.
     acknowledgment_for_reinquiry(lead, source=submission.source, submission_id=submission.pk)
     return lead

@@ -1,7 +1,7 @@
 """Routing: act on a segmentation decision. One entry point, `lead_route`.
 
-    decision ─▶ owner (who works it) ─▶ intent / track on the lead ─▶ enrolment in the track
-             ─▶ events on the timeline
+    decision ─▶ owner (alerts.assignment) ─▶ intent / track on the lead ─▶ enrolment in the
+             track (sequences) ─▶ alerts to the owner (alerts) ─▶ events on the timeline
 
 Intake calls it for a new lead and for a re-inquiry that raises intent; agents' edits call it
 through `lead_reclassify`. Nothing else writes a lead's intent or decides its track (a track's
@@ -11,7 +11,7 @@ own "move" step, e.g. to the nurture cycle after day 7, is part of that track: s
 from django.db import transaction
 
 from . import segmentation
-from .models import Agent, Intent, Lead, LeadEvent, RoutingRule
+from .models import Intent, Lead, LeadEvent, RoutingRule
 from .segmentation import Answers, Decision, Rule
 from .services import lead_event_record
 
@@ -46,32 +46,16 @@ def lead_segment(lead: Lead) -> Decision:
     return segmentation.segment(lead_answers(lead), routing_rules())
 
 
-def default_owner():
-    """With a single active agent (a solo agent's set-up), every lead is theirs."""
-    agents = list(
-        Agent.objects.filter(active=True, paused=False, user__is_active=True).select_related(
-            "user"
-        )[:2]
-    )
-    return agents[0].user if len(agents) == 1 else None
-
-
 @transaction.atomic
 def lead_route(lead: Lead, decision: Decision, *, is_new: bool, actor=None) -> Lead:
     """Apply a decision to a lead: its owner, intent, routing rule and nurture track."""
+    # sequences and alerts build on leads: imported here, where routing hands over to them.
+    from alerts.assignment import lead_assign
+    from alerts.services import alert_became_hot, alerts_for_new_lead
     from sequences.models import Track
     from sequences.services import enrollment_route
 
-    if is_new and lead.owner_id is None:
-        owner = default_owner()
-        if owner is not None:
-            lead.owner = owner
-            lead_event_record(
-                lead,
-                LeadEvent.Kind.ASSIGNED,
-                summary=f"Assigned to {owner.get_full_name() or owner.get_username()}",
-                data={"owner": owner.pk, "why": "only active agent"},
-            )
+    assignment = lead_assign(lead) if is_new and lead.owner_id is None else None
 
     previous_intent = lead.intent
     previous_track = lead.nurture_track
@@ -91,6 +75,11 @@ def lead_route(lead: Lead, decision: Decision, *, is_new: bool, actor=None) -> L
         changed=previous_track != track or previous_intent != decision.intent,
         actor=actor,
     )
+
+    if assignment is not None:
+        alerts_for_new_lead(lead, assignment, alert=decision.alert)
+    elif decision.alert and previous_intent != decision.intent:
+        alert_became_hot(lead, actor=actor)
 
     if not is_new and previous_intent != decision.intent:
         lead_event_record(

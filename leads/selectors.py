@@ -7,7 +7,7 @@ import phonenumbers
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Func, QuerySet, TextField
+from django.db.models import Func, Q, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 
 from .models import Agent, Lead, LeadEvent, SavedFilter
@@ -26,11 +26,18 @@ def user_is_broker(user) -> bool:
 
 
 def lead_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
+    """Brokers see every lead; an agent sees the leads they own, and an unowned lead while it is
+    offered to them to claim (first-to-claim groups)."""
+    from alerts.selectors import lead_ids_offered_to  # alerts build on leads
+
     queryset = Lead.objects.all() if queryset is None else queryset
     if not user.is_authenticated:
         return queryset.none()
     if user_is_broker(user):
         return queryset
+    offered = lead_ids_offered_to(user)
+    if offered:
+        return queryset.filter(Q(owner=user) | Q(owner__isnull=True, pk__in=offered))
     return queryset.filter(owner=user)
 
 

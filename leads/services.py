@@ -52,7 +52,8 @@ def lead_sync_contact_dates(lead: Lead) -> None:
 def lead_log_contact(lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None):
     """A human reached the lead (call, text, email, in person): the contact dates move, a new lead
     becomes contacted, and the open tasks the contact answers are done."""
-    from sequences.services import tasks_complete_for_contact  # sequences builds on leads
+    from alerts.services import alerts_acknowledge_lead  # alerts and sequences build on leads
+    from sequences.services import tasks_complete_for_contact
 
     label = LeadEvent.Channel(channel).label
     event = lead_event_record(
@@ -66,6 +67,8 @@ def lead_log_contact(lead: Lead, *, channel: str, actor, note: str = "", occurre
     if lead.stage == Lead.Stage.NEW:
         lead_change_stage(lead, Lead.Stage.CONTACTED, actor=actor)
     tasks_complete_for_contact(lead, actor=actor, at=event.occurred_at)
+    if actor is not None:
+        alerts_acknowledge_lead(lead, agent=actor, how=f"logged a {label.lower()}")
     return event
 
 
@@ -131,6 +134,8 @@ def lead_reassign(lead: Lead, owner, *, actor) -> bool:
     """Give the lead to another agent. Returns False when they already own it."""
     if lead.owner_id == owner.pk:
         return False
+    from alerts.services import alerts_on_reassign  # alerts build on leads
+
     previous = lead.owner
     lead.owner = owner
     lead.save(update_fields=["owner", "updated_at"])
@@ -145,6 +150,7 @@ def lead_reassign(lead: Lead, owner, *, actor) -> bool:
         summary=f"{name(previous)} → {name(owner)}",
         data={"from": previous.pk if previous else None, "to": owner.pk},
     )
+    alerts_on_reassign(lead, previous=previous, actor=actor)
     return True
 
 

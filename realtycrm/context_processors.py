@@ -11,3 +11,8 @@ def brokerage(request):
             "email": settings.BROKERAGE_EMAIL,
         }
     }
+
+
+def alerts(request):
+    """How often open tabs poll for new alerts (templates/base.html, static/js/alerts.js)."""
+    return {"alert_poll_seconds": settings.ALERT_POLL_SECONDS}

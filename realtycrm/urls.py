@@ -10,4 +10,5 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("", include("leads.urls")),
     path("", include("sequences.urls")),
+    path("alerts/", include("alerts.urls")),
 ]

@@ -589,8 +589,7 @@ def reply_receive(
     STOP (and its synonyms, and plain-language requests) opts the number out at once, for
     every sender, before the next message is sent; START opts back in; HELP answers with the
     brokerage's contact; anything else is a reply: on the lead's timeline, the lead's automation
-    paused, the lead engaged, and a task for the owner to answer. Alerting the owner about the
-    reply belongs here too."""
+    paused, the lead engaged, a task for the owner to answer, and the owner alerted."""
     received_at = received_at or timezone.now()
     kind = replies.classify(body)
     lead = Lead.objects.filter(phone=from_number).select_related("owner").first()
@@ -632,6 +631,9 @@ def reply_receive(
         due_at=received_at + REPLY_TASK_DUE,
         created_at=received_at,
     )
+    from alerts.services import alert_on_reply  # alerts build on sequences
+
+    alert_on_reply(lead, body=body)
     return InboundResult(replies.REPLY, lead, task)
 
 

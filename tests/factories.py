@@ -191,6 +191,34 @@ class TaskFactory(factory.django.DjangoModelFactory):
     due_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(hours=1))
 
 
+# --- alerts ---------------------------------------------------------------------------------------
+from alerts.models import Alert, AssignmentRule  # noqa: E402
+
+
+class AssignmentRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AssignmentRule
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    position = factory.Sequence(lambda n: n + 1)
+    policy = AssignmentRule.Policy.ROUND_ROBIN
+
+    @factory.post_generation
+    def members(rule, create, extracted, **kwargs):
+        if create and extracted:
+            rule.members.set(extracted)
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Alert
+
+    lead = factory.SubFactory(LeadFactory)
+    agent = factory.SubFactory(UserFactory)
+    reason = Alert.Reason.HOT_LEAD
+
+
 # --- reports -------------------------------------------------------------------------------------
 
 from reports.models import Campaign, CampaignSpend  # noqa: E402

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from alerts.selectors import alert_open_for
 from sequences.models import Message
 from sequences.selectors import (
     enrollment_for_display,
@@ -99,7 +100,7 @@ def _lead_context(request, lead, **forms) -> dict:
         "enrollment": enrollment_for_display(lead),
         "automation_stopped_by_stage": lead.stage in STOP_STAGES,
         "pause_form": PauseForm(),
-        # ALERTS SLOT: the lead's open alerts (alerts app) join the context here.
+        "lead_alerts": list(alert_open_for(request.user).filter(lead=lead)),
     }
     context.update(forms)
     return context

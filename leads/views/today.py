@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from alerts.selectors import alert_open_for
 from sequences.selectors import replies_unanswered, tasks_due_for
 
 from ..dashboard_forms import SNOOZE_CHOICES
@@ -23,6 +24,7 @@ from ..selectors import hot_queue, saved_filters_for, user_is_broker
 from .base import dashboard_view
 
 HOT_QUEUE_ROWS = 25
+ALERT_ROWS = 10
 TASK_ROWS = 10
 REPLY_ROWS = 10
 
@@ -32,6 +34,16 @@ class Section:
     key: str  # the element id, and the URL slug of its refresh: today/<key>/
     template: str
     context: Callable  # (request) -> dict
+
+
+def alerts_context(request) -> dict:
+    alerts = alert_open_for(request.user)
+    shown = list(alerts[:ALERT_ROWS])
+    return {
+        "alerts": shown,
+        "total": len(shown) if len(shown) < ALERT_ROWS else alerts.count(),
+        "now": timezone.now(),
+    }
 
 
 def hot_queue_context(request) -> dict:
@@ -98,8 +110,7 @@ def lists_context(request) -> dict:
 
 # Most urgent first.
 SECTIONS = (
-    # ALERTS SLOT: the alerts app's section goes here, first, before the hot queue:
-    #   Section("alerts", "alerts/today/_open_alerts.html", alerts_context),
+    Section("alerts", "alerts/_today.html", alerts_context),
     Section("hot-queue", "leads/today/_hot_queue.html", hot_queue_context),
     Section("tasks", "leads/today/_tasks.html", tasks_context),
     Section("replies", "leads/today/_replies.html", replies_context),

@@ -62,6 +62,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "realtycrm.context_processors.brokerage",
+                "realtycrm.context_processors.alerts",
             ],
         },
     },
@@ -217,3 +218,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Alerts (docs/alerts.md) ---------------------------------------------------------------------
+# The escalation ladder per intent, in minutes after an alert that nobody acknowledged: re-alert
+# the owner by SMS, alert the broker (or the rule's backup), then reassign the lead. Steps run in
+# this order; an intent missing here never escalates.
+ALERT_ESCALATION = {
+    "hot": {
+        "remind_owner": env_int("ALERT_REMIND_MINUTES", 5),
+        "alert_broker": env_int("ALERT_BROKER_MINUTES", 15),
+        "reassign": env_int("ALERT_REASSIGN_MINUTES", 30),
+    },
+}
+# A hot lead asking again within this window re-alerts its owner once, not once per form.
+ALERT_REINQUIRY_WINDOW_MINUTES = env_int("ALERT_REINQUIRY_WINDOW_MINUTES", 60)
+# First to claim, for rules that do not say: minutes before an unclaimed lead goes to the fallback.
+ALERT_CLAIM_MINUTES = env_int("ALERT_CLAIM_MINUTES", 5)
+# How often open tabs poll for new alerts.
+ALERT_POLL_SECONDS = env_int("ALERT_POLL_SECONDS", 5)

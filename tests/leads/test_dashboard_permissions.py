@@ -19,6 +19,7 @@ from reports.tables import ALL_INTENTS, ALL_SOURCES
 from sequences.models import Task
 from tests.factories import (
     AgentFactory,
+    AlertFactory,
     EnrollmentFactory,
     LeadFactory,
     MessageFactory,
@@ -81,6 +82,9 @@ TASK_URLS = {
 # Lists of leads: every signed-in user opens them; what they show is decided per user.
 # (name, method, data, kwargs). Every section of Today is one, taken from the view's SECTIONS.
 SECTIONS_WITHOUT_LEADS = {"my-lists"}  # the user's own pinned lists, no lead in them
+# Sections about the user's own work, not about every lead they may see: a broker's Today does
+# not list the alerts addressed to an agent.
+PERSONAL_SECTIONS = {"alerts"}
 LIST_URLS = [
     ("leads:today", "get", {}, {}),
     *[
@@ -97,6 +101,19 @@ SAVED_FILTER_URLS = {
     "leads:saved-filter-delete": ("post", {}),
 }
 SIGNED_IN_WRITES = {"leads:saved-filter-create": ("post", {"name": "Mine", "query": "intent=hot"})}
+# One alert, addressed to the lead's owner: only they open, acknowledge or claim it.
+ALERT_URLS = {
+    "alerts:open": "get",
+    "alerts:acknowledge": "post",
+    "alerts:claim": "post",
+}
+# A signed-in user's own alerts: the live feed (open alerts, their own only), the inbox (their
+# own; a broker's history also lists everyone's), their availability.
+ALERT_LISTS = {
+    "alerts:feed": {"owner"},
+    "alerts:inbox": {"owner", "broker"},
+    "alerts:availability": set(),
+}
 # Aggregates over the leads a user may see: the lead counts for its owner and brokers only.
 REPORT_URLS = {
     "reports:segment-report": {},
@@ -128,6 +145,8 @@ CLASSIFIED = (
     | set(SAVED_FILTER_URLS)
     | set(SIGNED_IN_WRITES)
     | set(REPORT_URLS)
+    | set(ALERT_URLS)
+    | set(ALERT_LISTS)
 )
 
 
@@ -151,6 +170,7 @@ def world(client):
     TaskFactory(lead=lead, kind=Task.Kind.REPLY, notes="Call me", due_at=timezone.now())
     enrollment = EnrollmentFactory(lead=lead, track=TrackFactory(key="hot_seller"))
     MessageFactory(lead=lead, enrollment=enrollment, body="Hello from the outbox.")
+    AlertFactory(lead=lead, agent=owner.user, reason="reply")  # an open alert for Today
     return {
         "owner": owner.user,
         "other_agent": other.user,
@@ -243,7 +263,8 @@ def test_a_list_shows_a_lead_to_its_owner_and_brokers_only(
     assert response.status_code == 200
     body = b"".join(response.streaming_content) if response.streaming else response.content
     shows_it = str(world["lead"]).encode() in body or b"owned@example.com" in body
-    assert shows_it is (role in ("owner", "broker"))
+    viewers = {"owner"} if kwargs.get("key") in PERSONAL_SECTIONS else {"owner", "broker"}
+    assert shows_it is (role in viewers)
 
 
 def test_every_section_of_today_is_in_the_matrix():
@@ -314,3 +335,35 @@ def test_a_report_counts_a_lead_for_its_owner_and_brokers_only(client, world, na
         row for row in rows if (row["Source"], row["Intent"]) == (ALL_SOURCES, ALL_INTENTS)
     ]
     assert int(overall["Leads"]) == (1 if role in ("owner", "broker") else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(ALERT_URLS)))
+def test_an_alert_answers_only_its_recipient(client, world, name, role):
+    alert = AlertFactory(lead=world["lead"], agent=world["owner"])
+    response = _call(
+        _client_as(client, world, role), ALERT_URLS[name], reverse(name, args=[alert.pk]), {}
+    )
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "owner":
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 404  # a broker does not answer an agent's alert for them
+        alert.refresh_from_db()
+        assert alert.closed_at is None
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(ALERT_LISTS)))
+def test_alert_lists_show_an_alert_to_whom_it_concerns(client, world, name, role):
+    AlertFactory(lead=world["lead"], agent=world["owner"])
+    response = _client_as(client, world, role).get(reverse(name))
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+        return
+    assert response.status_code == 200
+    shows_it = (
+        b"owned@example.com" in response.content or str(world["lead"]).encode() in response.content
+    )
+    assert shows_it is (role in ALERT_LISTS[name])

@@ -274,14 +274,18 @@ def test_a_pause_stops_the_clock_and_a_resume_picks_up_where_it_left(submit, clo
     automation_pause(lead, actor=agent.user, reason="On holiday until next week")
     clock.move_to(AFTERNOON + timedelta(days=5))
     scheduler_tick()
-    assert len(mailoutbox) == 1
+
+    def to_lead():
+        return [mail for mail in mailoutbox if lead.email in mail.to]  # not the agent's alerts
+
+    assert len(to_lead()) == 1
     automation_resume(lead, actor=agent.user)
     # 12 hours were left before day 1 when it paused: day 1's email is due 12 hours from now.
     enrollment = lead.enrollments.get()
     assert enrollment.next_due_at == AFTERNOON + timedelta(days=5, hours=12)
     clock.move_to(AFTERNOON + timedelta(days=5, hours=12))
     scheduler_tick()
-    assert len(mailoutbox) == 2
+    assert len(to_lead()) == 2
     kinds = list(lead.events.filter(kind__startswith="automation").values_list("kind", flat=True))
     assert sorted(kinds) == ["automation_paused", "automation_resumed"]
 

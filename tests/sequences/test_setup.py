@@ -8,16 +8,14 @@ from tests.test_settings import PRODUCTION_ENV, manage
 
 
 @pytest.mark.django_db
-def test_setup_schedules_registers_the_tick_once_however_often_it_runs():
+def test_setup_schedules_registers_each_tick_once_however_often_it_runs():
     for _ in range(3):
         call_command("setup_schedules", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    (schedule,) = Schedule.objects.all()
-    assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
-        "sequences.tasks.sequences_tick",
-        Schedule.MINUTES,
-        1,
-        -1,
-    )
+    schedules = Schedule.objects.order_by("func")
+    assert [(s.func, s.schedule_type, s.minutes, s.repeats) for s in schedules] == [
+        ("alerts.tasks.escalate_alerts", Schedule.MINUTES, 1, -1),
+        ("sequences.tasks.sequences_tick", Schedule.MINUTES, 1, -1),
+    ]
 
 
 def test_production_refuses_twilio_without_its_credentials():

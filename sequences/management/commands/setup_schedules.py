@@ -4,9 +4,10 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django_q.models import Schedule
 
-# The one place schedules are declared: name → (function, minutes between runs).
+# The one place the project's schedules are declared: name → (function, minutes between runs).
 SCHEDULES = {
     "sequences: due steps, recoveries, dispatch": ("sequences.tasks.sequences_tick", 1),
+    "alerts: escalate unacknowledged hot-lead alerts": ("alerts.tasks.escalate_alerts", 1),
 }
 
 

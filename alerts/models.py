@@ -1,0 +1,144 @@
+"""Who owns a lead (assignment rules) and how its owner is interrupted (alerts)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from leads.models import Intent, Side, Source
+
+
+class AssignmentRule(models.Model):
+    """Ordered, first match wins. Blank criteria match anything; the shipped catch-all has none.
+
+    The rule's group is its members, or every active agent when it names none (so a solo agent
+    needs no configuration at all).
+    """
+
+    class Policy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", "Round robin"
+        FIRST_TO_CLAIM = "first_to_claim", "First to claim"
+
+    position = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    intent = models.CharField(
+        max_length=12, choices=[c for c in Intent.choices if c[0] != Intent.UNKNOWN], blank=True
+    )
+    side = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    neighbourhood = models.CharField(
+        max_length=100, blank=True, help_text="Matches the lead's neighbourhood, any case."
+    )
+    postal_code_prefix = models.CharField(
+        max_length=12, blank=True, help_text="Matches postal codes starting with this."
+    )
+    policy = models.CharField(max_length=20, choices=Policy.choices, default=Policy.ROUND_ROBIN)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="assignment_rules",
+        help_text="The group. Leave empty for every active agent.",
+    )
+    claim_minutes = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="First to claim: minutes before an unclaimed lead goes to the fallback.",
+    )
+    fallback = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Gets the lead when nobody in the group can take it or claims it in time.",
+    )
+    backup = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Alerted when a hot lead is not acknowledged in time (instead of the brokers).",
+    )
+    # Round robin: who got the last lead from this rule; the next goes to the one after them.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Alert(models.Model):
+    """An interruption of one agent about one lead. At most one open alert per (lead, reason,
+    recipient): a re-inquiry storm never becomes an alert storm."""
+
+    class Reason(models.TextChoices):
+        HOT_LEAD = "hot_lead", "Hot lead"
+        CLAIM = "claim", "New lead to claim"
+        REINQUIRY = "reinquiry", "Hot lead asked again"
+        REPLY = "reply", "Lead replied"
+        ESCALATION = "escalation", "Hot lead not acknowledged"
+        REASSIGNMENT = "reassignment", "Lead reassigned"
+        WARM_OUTREACH = "warm_outreach", "Warm lead needs personal outreach today"
+
+    # Hot-lead interruptions ignore the agent's quiet hours; the rest wait for them.
+    URGENT = (
+        Reason.HOT_LEAD,
+        Reason.CLAIM,
+        Reason.REINQUIRY,
+        Reason.ESCALATION,
+        Reason.REASSIGNMENT,
+    )
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="alerts")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    rule = models.ForeignKey(
+        AssignmentRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    detail = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # When the recipient said "I'm on it" (or opened the lead from the alert, or logged contact).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # When the alert stopped needing attention: acknowledged, claimed by someone else, or the
+    # lead was reassigned away. Open alerts are the ones without it.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # Escalation ladder of a hot-lead alert: 1 re-alerted the owner, 2 told the broker (or the
+    # rule's backup), 3 reassigned the lead. Each step happens once, whatever the worker does.
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "reason", "agent"],
+                condition=Q(closed_at__isnull=True),
+                name="alert_one_open_per_lead_reason_agent",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["agent", "closed_at", "-created_at"], name="alert_inbox"),
+            models.Index(
+                fields=["reason", "created_at"],
+                condition=Q(closed_at__isnull=True),
+                name="alert_open_by_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()}: {self.lead} → {self.agent}"
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.reason in self.URGENT
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None

@@ -1,0 +1,390 @@
+"""Alerts: interrupt the right agent, record when they respond, escalate when they do not.
+
+    alerts_for_new_lead   hot → owner (SMS + email now); claim group → everyone; warm → owner, later
+    alert_on_reinquiry    a hot lead asking again re-alerts its owner once per window
+    alert_on_reply        the lead answered a message
+    alert_acknowledge     "I'm on it", opening the lead from the alert, or logging a contact
+    lead_claim            first to claim owns the lead (one winner, even at the same instant)
+    alerts_escalate       every minute: 5 min re-alert, 15 min broker, 30 min reassign
+
+Every alert's messages go through the outbox with keys derived from the alert and the step, so a
+step that runs twice sends nothing twice.
+"""
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from leads.models import Intent, Lead, LeadEvent
+from leads.selectors import lead_visible_to
+from leads.services import lead_event_record
+from sequences.models import Message
+from sequences.outbox import message_queue
+
+from . import messages
+from .assignment import Assignment, brokers, lead_assign
+from .models import Alert, AssignmentRule
+
+logger = logging.getLogger(__name__)
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+# --- Raising alerts ---------------------------------------------------------------------------
+
+
+def alert_raise(
+    lead: Lead,
+    agent,
+    reason: str,
+    *,
+    rule: AssignmentRule | None = None,
+    detail: str = "",
+    channels: tuple[str, ...] = ("sms", "email"),
+    now: datetime | None = None,
+) -> Alert | None:
+    """Open an alert for one agent about one lead and send it. Returns None when the agent may not
+    see the lead, or when the same alert is already open (never a second, never a storm)."""
+    now = now or timezone.now()
+    claimable = reason == Alert.Reason.CLAIM and lead.owner_id is None
+    if not claimable and not lead_visible_to(agent).filter(pk=lead.pk).exists():
+        logger.warning("Not alerting %s about lead %s they cannot see", agent, lead.pk)
+        return None
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                lead=lead,
+                agent=agent,
+                reason=reason,
+                rule=rule,
+                detail=detail[:255],
+                created_at=now,
+            )
+    except IntegrityError:
+        return None  # already open for this lead, reason and agent
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.ALERT,
+        summary=f"Alerted {_name(agent)}: {alert.get_reason_display().lower()}",
+        data={"alert": alert.pk, "reason": reason, "agent": agent.pk},
+        occurred_at=now,
+    )
+    _notify(alert, step="raised", channels=channels, now=now)
+    return alert
+
+
+def _notify(alert: Alert, *, step: str, channels, now: datetime) -> None:
+    """Queue the alert's SMS and email to its agent. Urgent alerts go now; others wait for the end
+    of the agent's own quiet hours."""
+    agent_profile = getattr(alert.agent, "agent", None)
+    send_at = None
+    if not alert.is_urgent and agent_profile is not None:
+        send_at = after_quiet_hours(agent_profile, now)
+    addresses = {
+        Message.Channel.SMS: agent_profile.phone if agent_profile else "",
+        Message.Channel.EMAIL: alert.agent.email,
+    }
+    for channel in channels:
+        to = addresses.get(channel)
+        if not to:
+            continue
+        if channel == Message.Channel.SMS:
+            subject, body = "", messages.alert_sms(alert)
+        else:
+            subject, body = messages.alert_email(alert)
+        message_queue(
+            channel=channel,
+            to=to,
+            subject=subject,
+            body=body,
+            idempotency_key=f"alert:{alert.pk}:{step}:{channel}",
+            purpose=Message.Purpose.ALERT,
+            audience=Message.Audience.AGENT,
+            lead=alert.lead,
+            agent=alert.agent,
+            scheduled_for=send_at,
+        )
+
+
+def after_quiet_hours(agent, now: datetime) -> datetime | None:
+    """When a non-urgent alert may go out: now, or the end of the agent's quiet hours."""
+    start, end = agent.alert_quiet_start, agent.alert_quiet_end
+    if start is None or end is None or start == end:
+        return None
+    local = now.astimezone(ZoneInfo(agent.time_zone))
+    moment = local.time()
+    quiet = (start <= moment < end) if start < end else (moment >= start or moment < end)
+    if not quiet:
+        return None
+    wake = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if wake <= local:
+        wake += timedelta(days=1)
+    return wake
+
+
+@transaction.atomic
+def alerts_for_new_lead(lead: Lead, assignment: Assignment, *, alert: bool) -> list[Alert]:
+    """What a new lead's arrival interrupts: its owner when the routing rule says so (hot), every
+    member of a claim group, or its owner's day (warm leads that need personal outreach)."""
+    raised = []
+    if assignment.claim_group:
+        for agent in assignment.claim_group:
+            raised.append(
+                alert_raise(
+                    lead,
+                    agent,
+                    Alert.Reason.CLAIM,
+                    rule=assignment.rule,
+                    channels=("sms", "email") if alert else ("email",),
+                )
+            )
+    elif lead.owner_id and alert:
+        raised.append(alert_raise(lead, lead.owner, Alert.Reason.HOT_LEAD, rule=assignment.rule))
+    elif lead.owner_id and lead.intent == Intent.WARM:
+        raised.append(
+            alert_raise(lead, lead.owner, Alert.Reason.WARM_OUTREACH, channels=("email",))
+        )
+    return [alert for alert in raised if alert]
+
+
+def alert_became_hot(lead: Lead, *, actor=None) -> Alert | None:
+    """A lead turned hot after it arrived (a hotter answer on a re-inquiry, or a broker's call):
+    interrupt its owner, unless the owner made the change themselves."""
+    if lead.owner_id is None or (actor is not None and actor.pk == lead.owner_id):
+        return None
+    return alert_raise(lead, lead.owner, Alert.Reason.HOT_LEAD)
+
+
+def alerts_on_reassign(lead: Lead, *, previous, actor=None) -> Alert | None:
+    """A broker gave the lead to someone else: the previous owner's alerts about it close, and the
+    new owner is interrupted when the lead is hot and still waits for a first personal contact."""
+    now = timezone.now()
+    if previous is not None:
+        Alert.objects.filter(lead=lead, agent=previous, closed_at__isnull=True).update(
+            closed_at=now, detail=f"Reassigned to {_name(lead.owner)}"
+        )
+    hot_and_waiting = lead.intent == Intent.HOT and lead.first_personal_contact_at is None
+    if not hot_and_waiting or (actor is not None and actor.pk == lead.owner_id):
+        return None
+    by = f" by {_name(actor)}" if actor is not None else ""
+    return alert_raise(
+        lead, lead.owner, Alert.Reason.REASSIGNMENT, detail=f"Reassigned to you{by}", now=now
+    )
+
+
+def alert_on_reinquiry(lead: Lead) -> Alert | None:
+    """A hot lead asking again re-alerts its current owner once per window, never more."""
+    if lead.intent != Intent.HOT or lead.owner_id is None:
+        return None
+    window = timedelta(minutes=settings.ALERT_REINQUIRY_WINDOW_MINUTES)
+    recent = Alert.objects.filter(
+        lead=lead, reason=Alert.Reason.REINQUIRY, created_at__gte=timezone.now() - window
+    )
+    if recent.exists():
+        return None
+    return alert_raise(lead, lead.owner, Alert.Reason.REINQUIRY, detail="Submitted another form")
+
+
+def alert_on_reply(lead: Lead, *, body: str) -> Alert | None:
+    if lead.owner_id is None:
+        return None
+    return alert_raise(lead, lead.owner, Alert.Reason.REPLY, detail=body[:255])
+
+
+# --- Responding -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def alert_acknowledge(alert: Alert, *, by, how: str) -> bool:
+    """The recipient is on it. Returns False when the alert was already closed."""
+    now = timezone.now()
+    closed = Alert.objects.filter(pk=alert.pk, closed_at__isnull=True).update(
+        acknowledged_at=now, closed_at=now
+    )
+    if not closed:
+        return False
+    alert.acknowledged_at = alert.closed_at = now
+    Lead.objects.filter(pk=alert.lead_id, alert_acknowledged_at__isnull=True).update(
+        alert_acknowledged_at=now
+    )
+    lead_event_record(
+        alert.lead,
+        LeadEvent.Kind.ALERT_ACKNOWLEDGED,
+        actor=by,
+        summary=f"{_name(by)} acknowledged ({how}) after {_duration(now - alert.created_at)}",
+        data={"alert": alert.pk, "how": how},
+    )
+    return True
+
+
+def alerts_acknowledge_lead(lead: Lead, *, agent, how: str) -> int:
+    """Close every open alert this agent has about this lead (e.g. they logged a call)."""
+    alerts = Alert.objects.filter(lead=lead, agent=agent, closed_at__isnull=True).select_related(
+        "lead"
+    )
+    return sum(alert_acknowledge(alert, by=agent, how=how) for alert in alerts)
+
+
+@transaction.atomic
+def lead_claim(lead: Lead, *, agent) -> bool:
+    """First to claim owns the lead. A conditional update decides, so of two agents clicking at
+    the same instant exactly one wins; the other is told the lead is taken."""
+    offered = Alert.objects.filter(
+        lead=lead, agent=agent, reason=Alert.Reason.CLAIM, closed_at__isnull=True
+    ).first()
+    if offered is None:
+        return False
+    won = Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=agent)
+    if not won:
+        return False
+    lead.owner = agent
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.ASSIGNED,
+        actor=agent,
+        summary=f"Claimed by {_name(agent)}",
+        data={"owner": agent.pk, "rule": offered.rule_id, "policy": "first_to_claim"},
+    )
+    alert_acknowledge(offered, by=agent, how="claimed")
+    Alert.objects.filter(lead=lead, reason=Alert.Reason.CLAIM, closed_at__isnull=True).update(
+        closed_at=timezone.now(), detail=f"Claimed by {_name(agent)}"
+    )
+    return True
+
+
+# --- Escalation -------------------------------------------------------------------------------
+
+
+def alerts_escalate(now: datetime | None = None) -> dict[str, int]:
+    """One sweep of the escalation ladder, derived from the database alone: each step of each
+    alert happens once, in its own transaction, however often (or rarely) the sweep runs."""
+    now = now or timezone.now()
+    done = {"reminded": 0, "broker": 0, "reassigned": 0, "claim_fallback": 0}
+    hot = Alert.objects.filter(
+        reason__in=(Alert.Reason.HOT_LEAD, Alert.Reason.REASSIGNMENT), closed_at__isnull=True
+    ).select_related("lead", "agent__agent", "rule")
+    for alert in hot:
+        ladder = settings.ALERT_ESCALATION.get(alert.lead.intent)
+        if not ladder or alert.lead.owner_id != alert.agent_id:
+            continue
+        age = now - alert.created_at
+        for level, (step, minutes) in enumerate(ladder.items(), start=1):
+            if alert.escalation_level >= level or age < timedelta(minutes=minutes):
+                continue
+            try:
+                if _escalation_step(alert, level, step, now):
+                    done[STEP_COUNTER[step]] += 1
+            except Exception:
+                # Rolled back whole: the step is still due and the next sweep retries it. One
+                # failing alert never holds up the others.
+                logger.exception("Escalation step %s of alert %s failed", step, alert.pk)
+                break
+    for alert in Alert.objects.filter(
+        reason=Alert.Reason.CLAIM, closed_at__isnull=True, lead__owner__isnull=True
+    ).select_related("lead", "rule"):
+        minutes = alert.rule.claim_minutes if alert.rule else settings.ALERT_CLAIM_MINUTES
+        if now - alert.created_at >= timedelta(minutes=minutes):
+            done["claim_fallback"] += _claim_fallback(alert.lead, alert.rule, now)
+    return done
+
+
+STEP_COUNTER = {"remind_owner": "reminded", "alert_broker": "broker", "reassign": "reassigned"}
+
+
+@transaction.atomic
+def _escalation_step(alert: Alert, level: int, step: str, now: datetime) -> bool:
+    advanced = Alert.objects.filter(
+        pk=alert.pk, closed_at__isnull=True, escalation_level=alert.escalation_level
+    ).update(escalation_level=level, escalated_at=now)
+    if not advanced:
+        return False  # acknowledged meanwhile, or another worker took this step
+    alert.escalation_level, alert.escalated_at = level, now
+    lead = alert.lead
+    if step == "remind_owner":
+        _notify(alert, step="reminder", channels=("sms",), now=now)
+        lead_event_record(lead, LeadEvent.Kind.ALERT, summary=f"Reminded {_name(alert.agent)}")
+    elif step == "alert_broker":
+        recipients = [alert.rule.backup] if alert.rule and alert.rule.backup else brokers()
+        for recipient in recipients:
+            alert_raise(
+                lead,
+                recipient,
+                Alert.Reason.ESCALATION,
+                detail=f"{_name(alert.agent)} has not acknowledged after "
+                f"{_duration(now - alert.created_at)}",
+                now=now,
+            )
+    elif step == "reassign":
+        if lead.first_personal_contact_at is not None:
+            return True  # contacted meanwhile: nothing to take away
+        _reassign(lead, previous=alert.agent, now=now)
+    return True
+
+
+def _reassign(lead: Lead, *, previous, now: datetime) -> None:
+    """Thirty minutes without contact: the next available agent gets the lead; both are told."""
+    assignment = lead_assign(lead, now=now, exclude=[previous])
+    Alert.objects.filter(lead=lead, agent=previous, closed_at__isnull=True).update(
+        closed_at=now, detail="Reassigned to another agent"
+    )
+    if assignment.owner is None:
+        return
+    alert_raise(
+        lead,
+        assignment.owner,
+        Alert.Reason.REASSIGNMENT,
+        detail=f"Reassigned from {_name(previous)}: no contact in time",
+        now=now,
+    )
+    # The previous owner can no longer open the lead, so they get an email, not an alert.
+    if previous.email:
+        message_queue(
+            channel=Message.Channel.EMAIL,
+            to=previous.email,
+            subject=f"{lead.full_name or 'A hot lead'} was reassigned",
+            body=messages.reassigned_away(lead, assignment.owner),
+            idempotency_key=f"reassigned-away:{lead.pk}:{previous.pk}:{assignment.owner.pk}",
+            purpose=Message.Purpose.ALERT,
+            audience=Message.Audience.AGENT,
+            lead=lead,
+            agent=previous,
+        )
+
+
+def _claim_fallback(lead: Lead, rule: AssignmentRule | None, now: datetime) -> int:
+    with transaction.atomic():
+        fallback = rule.fallback if rule and rule.fallback else None
+        owner = fallback or next(iter(brokers()), None)
+        if owner is None:
+            return 0
+        taken = Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=owner)
+        if not taken:
+            return 0
+        lead.owner = owner
+        Alert.objects.filter(lead=lead, reason=Alert.Reason.CLAIM, closed_at__isnull=True).update(
+            closed_at=now, detail=f"Nobody claimed it: given to {_name(owner)}"
+        )
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.ASSIGNED,
+            summary=f"Nobody claimed it in time: assigned to {_name(owner)} (fallback)",
+            data={"owner": owner.pk, "rule": rule.pk if rule else None},
+        )
+        reason = Alert.Reason.HOT_LEAD if lead.intent == Intent.HOT else Alert.Reason.WARM_OUTREACH
+        alert_raise(lead, owner, reason, rule=rule, now=now)
+    return 1
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return f"{int(delta.total_seconds())} s"
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"

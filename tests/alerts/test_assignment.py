@@ -1,0 +1,113 @@
+"""Who owns a new lead: rules in order, round robin that skips the unavailable, a group to claim."""
+
+from collections import Counter
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from alerts.assignment import agent_on_duty, lead_assign
+from alerts.models import AssignmentRule
+from leads.models import LeadEvent
+from tests.factories import AgentFactory, AssignmentRuleFactory, LeadFactory
+
+pytestmark = pytest.mark.django_db
+NY = ZoneInfo("America/New_York")
+
+
+def test_round_robin_distributes_evenly_and_skips_paused_agents():
+    alex, sam, kim = (AgentFactory().user for _ in range(3))
+    paused = AgentFactory(on_vacation=True).user
+    owners = Counter(lead_assign(LeadFactory(owner=None)).owner for _ in range(9))
+    assert owners == {alex: 3, sam: 3, kim: 3}
+    assert paused not in owners
+
+
+def test_rules_run_in_order_and_the_first_match_wins():
+    valuation_team = AgentFactory().user
+    hot_team = AgentFactory().user
+    AssignmentRuleFactory(
+        name="Valuations", source="valuation", position=1, members=[valuation_team]
+    )
+    AssignmentRuleFactory(name="Hot", intent="hot", position=2, members=[hot_team])
+    assert lead_assign(LeadFactory(source="valuation", hot=True)).owner == valuation_team
+    assert lead_assign(LeadFactory(source="giveaway", hot=True)).owner == hot_team
+
+
+def test_neighbourhood_and_postal_code_rules():
+    forest_park = AgentFactory().user
+    zip_01108 = AgentFactory().user
+    AssignmentRuleFactory(neighbourhood="Forest Park", position=1, members=[forest_park])
+    AssignmentRuleFactory(postal_code_prefix="011 08", position=2, members=[zip_01108])
+    assert lead_assign(LeadFactory(neighbourhood="forest park")).owner == forest_park
+    assert lead_assign(LeadFactory(neighbourhood="", postal_code="01108-1234")).owner == zip_01108
+
+
+def test_a_solo_agent_gets_everything_without_configuration():
+    solo = AgentFactory().user
+    assert {lead_assign(LeadFactory()).owner for _ in range(3)} == {solo}
+
+
+def test_every_assignment_is_on_the_timeline_with_the_rule_that_decided():
+    agent = AgentFactory().user
+    lead = LeadFactory(owner=None)
+    lead_assign(lead)
+    event = lead.events.get(kind=LeadEvent.Kind.ASSIGNED)
+    rule = AssignmentRule.objects.get()
+    assert event.data == {"owner": agent.pk, "rule": rule.pk}
+    assert rule.name in event.summary
+
+
+def test_when_the_whole_group_is_paused_the_fallback_gets_the_lead_never_a_paused_agent():
+    paused = AgentFactory(on_vacation=True).user
+    fallback = AgentFactory().user
+    AssignmentRuleFactory(position=1, members=[paused], fallback=fallback)
+    assignment = lead_assign(LeadFactory())
+    assert assignment.owner == fallback
+    assert "nobody in the group is available" in assignment.why
+
+
+def test_with_nobody_at_all_a_broker_takes_it():
+    AgentFactory(on_vacation=True)
+    broker = AgentFactory(broker=True).user
+    assert lead_assign(LeadFactory()).owner == broker
+
+
+def test_agents_on_duty_are_preferred_to_agents_off_duty():
+    day = AgentFactory(work_start=time(9), work_end=time(17), work_days="01234").user
+    night = AgentFactory(work_start=time(22), work_end=time(6), work_days="0123456").user
+    at_noon = datetime(2026, 11, 25, 12, 0, tzinfo=NY)  # a Wednesday
+    at_two_am = datetime(2026, 11, 25, 2, 0, tzinfo=NY)
+    assert {lead_assign(LeadFactory(), now=at_noon).owner for _ in range(3)} == {day}
+    assert {lead_assign(LeadFactory(), now=at_two_am).owner for _ in range(3)} == {night}
+
+
+def test_on_duty_handles_weekends_and_shifts_past_midnight():
+    agent = AgentFactory.build(work_start=time(22), work_end=time(6), work_days="4")  # Fridays
+    assert agent_on_duty(agent, datetime(2026, 11, 27, 23, 0, tzinfo=NY))  # Friday 23:00
+    assert not agent_on_duty(agent, datetime(2026, 11, 26, 23, 0, tzinfo=NY))  # Thursday
+    assert agent_on_duty(
+        AgentFactory.build(), datetime(2026, 11, 29, 3, 0, tzinfo=NY)
+    )  # no hours set
+
+
+def test_first_to_claim_offers_the_lead_to_the_available_group():
+    alex, sam = AgentFactory().user, AgentFactory().user
+    AgentFactory(on_vacation=True)
+    AssignmentRuleFactory(
+        position=1, policy=AssignmentRule.Policy.FIRST_TO_CLAIM, members=[alex, sam]
+    )
+    lead = LeadFactory(owner=None)
+    assignment = lead_assign(lead)
+    assert assignment.owner is None
+    assert set(assignment.claim_group) == {alex, sam}
+    lead.refresh_from_db()
+    assert lead.owner is None
+
+
+def test_reassignment_excludes_the_previous_owner():
+    alex, sam = AgentFactory().user, AgentFactory().user
+    lead = LeadFactory(owner=alex)
+    assignment = lead_assign(lead, exclude=[alex])
+    assert assignment.owner == sam
+    assert lead.events.filter(kind=LeadEvent.Kind.REASSIGNED).exists()
