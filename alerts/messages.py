@@ -4,7 +4,7 @@ broker-edited text is involved, so nothing here is a template)."""
 from django.conf import settings
 from django.urls import reverse
 
-from leads.templatetags.leads_tags import phone_display
+from leads.phones import phone_display
 
 
 def _open_url(alert) -> str:

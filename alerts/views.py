@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from leads.phones import phone_display
 from leads.selectors import lead_visible_to, user_is_broker
-from leads.templatetags.leads_tags import phone_display
 from leads.views.base import LEAD_CHANGED
 
 from .forms import AvailabilityForm

@@ -9,7 +9,6 @@ quarantined, never shown an error that teaches it what to fix.
 import time
 import unicodedata
 
-import phonenumbers
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
@@ -21,6 +20,7 @@ from django.utils.html import format_html
 
 from .consent import sms_consent_text
 from .models import InquiryType, Side, Source, Timeline
+from .phones import phone_e164, phone_example
 
 TOKEN_SALT = "leads.intake.form-token"  # noqa: S105 - a signing namespace, not a secret
 HONEYPOT_FIELD = "company_website"
@@ -80,24 +80,13 @@ class PhoneField(forms.CharField):
         value = super().clean(value)
         if not value:
             return ""
-        region = settings.PHONE_DEFAULT_REGION
-        try:
-            number = phonenumbers.parse(value, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is None or not phonenumbers.is_valid_number(number):
+        number = phone_e164(value)
+        if number is None:
             raise ValidationError(
-                f"Please enter a valid phone number with its area code, like {example_phone(region)}.",
+                f"Please enter a valid phone number with its area code, like {phone_example()}.",
                 code="invalid_phone",
             )
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def example_phone(region: str) -> str:
-    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-    if example is None:
-        return "+1 413 555 0123"
-    return phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return number
 
 
 TIMELINE_QUESTION = "When are you thinking of making a move?"

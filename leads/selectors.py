@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -11,6 +10,7 @@ from django.db.models import Func, Q, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 
 from .models import Agent, Lead, LeadEvent, SavedFilter
+from .phones import phone_e164
 
 User = get_user_model()
 
@@ -64,7 +64,7 @@ PHONE_CHARACTERS = frozenset("0123456789+-(). ")
 MAX_SEARCH_TERMS = 6
 
 
-def search_terms(text: str, region: str) -> list[str]:
+def search_terms(text: str) -> list[str]:
     """What a search box entry must all match, upper-cased.
 
     A phone number typed in any format ("(413) 555-0187", "413.555.0187", "+1 413 555 0187")
@@ -76,18 +76,13 @@ def search_terms(text: str, region: str) -> list[str]:
         return []
     digits = "".join(char for char in text if char.isdigit())
     if set(text) <= PHONE_CHARACTERS and len(digits) >= 3:
-        try:
-            number = phonenumbers.parse(text, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        if number is not None and phonenumbers.is_valid_number(number):
-            return [phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]]
-        return [digits]
+        number = phone_e164(text)
+        return [number[1:]] if number else [digits]
     return [word.upper() for word in text.split(" ")[:MAX_SEARCH_TERMS]]
 
 
 def lead_search(queryset: QuerySet, text: str) -> QuerySet:
-    terms = search_terms(text, settings.PHONE_DEFAULT_REGION)
+    terms = search_terms(text)
     if not terms:
         return queryset
     queryset = queryset.alias(search_text=LeadSearchText())

@@ -8,10 +8,10 @@ render(template, values)                  (subject, body), by plain substitution
 
 from dataclasses import dataclass
 
-import phonenumbers
 from django.conf import settings
 
 from leads.models import InquiryType, Lead, Source
+from leads.phones import phone_display
 
 from .models import Template
 from .placeholders import clean_value, fill
@@ -36,21 +36,6 @@ INQUIRY_PHRASES = {
     InquiryType.MARKET_QUESTION: "the local market",
     InquiryType.NEIGHBOUR: "the neighbourhood",
 }
-
-
-def national(phone: str) -> str:
-    """+14135550100 → (413) 555-0100 for readers in the same country."""
-    try:
-        number = phonenumbers.parse(phone, settings.PHONE_DEFAULT_REGION)
-    except phonenumbers.NumberParseException:
-        return phone
-    same_country = phonenumbers.region_code_for_number(number) == settings.PHONE_DEFAULT_REGION
-    style = (
-        phonenumbers.PhoneNumberFormat.NATIONAL
-        if same_country
-        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-    )
-    return phonenumbers.format_number(number, style)
 
 
 def variants_for(source: str, inquiry_type: str = "") -> list[str]:
@@ -84,7 +69,9 @@ def lead_values(lead: Lead, *, source: str | None = None) -> dict[str, str]:
         "agent_name": (owner.get_full_name() or owner.get_username())
         if owner
         else FALLBACKS["agent_name"],
-        "agent_phone": national(agent.phone if agent and agent.phone else settings.BROKERAGE_PHONE),
+        "agent_phone": phone_display(
+            agent.phone if agent and agent.phone else settings.BROKERAGE_PHONE
+        ),
         "agent_email": (owner.email if owner and owner.email else settings.BROKERAGE_EMAIL),
         "property_address": address or PROPERTY_FALLBACK.get(source, "the home you asked about"),
         "neighbourhood": clean_value(lead.neighbourhood, max_length=60)
@@ -92,7 +79,7 @@ def lead_values(lead: Lead, *, source: str | None = None) -> dict[str, str]:
         "open_house": open_house or FALLBACKS["open_house"],
         "inquiry": inquiry or FALLBACKS["inquiry"],
         "brokerage": settings.BROKERAGE_NAME,
-        "brokerage_phone": national(settings.BROKERAGE_PHONE),
+        "brokerage_phone": phone_display(settings.BROKERAGE_PHONE),
         "brokerage_email": settings.BROKERAGE_EMAIL,
     }
     values["submission"] = _submission(source, lead, address, open_house, inquiry)
@@ -104,12 +91,12 @@ def brokerage_values() -> dict[str, str]:
     return {
         **FALLBACKS,
         "lead_name": FALLBACKS["lead_name"],
-        "agent_phone": national(settings.BROKERAGE_PHONE),
+        "agent_phone": phone_display(settings.BROKERAGE_PHONE),
         "agent_email": settings.BROKERAGE_EMAIL,
         "property_address": "the home you asked about",
         "submission": "a message",
         "brokerage": settings.BROKERAGE_NAME,
-        "brokerage_phone": national(settings.BROKERAGE_PHONE),
+        "brokerage_phone": phone_display(settings.BROKERAGE_PHONE),
         "brokerage_email": settings.BROKERAGE_EMAIL,
     }
 

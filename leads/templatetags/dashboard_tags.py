@@ -1,13 +1,12 @@
 """Small helpers for the dashboard's templates."""
 
 from datetime import timedelta
-from functools import lru_cache
 
 from django import template
 from django.conf import settings
 from django.utils import timezone
 
-from .leads_tags import phone_display
+from leads.phones import phone_display
 
 register = template.Library()
 
@@ -63,16 +62,7 @@ def brokerage_name() -> str:
     return settings.BROKERAGE_NAME
 
 
-@register.filter
-def phone(value: str) -> str:
-    """phone_display, remembered: a list shows the same few formats over and over, and parsing
-    a number is the slowest thing on a row."""
-    return _phone_display(value or "", settings.PHONE_DEFAULT_REGION)
-
-
-@lru_cache(maxsize=4096)
-def _phone_display(value: str, region: str) -> str:
-    return phone_display(value)  # reads the region itself; it is in the key so a change shows
+register.filter("phone", phone_display)
 
 
 @register.filter

@@ -22,11 +22,11 @@ from tests.factories import LeadFactory
     ],
 )
 def test_what_a_search_box_entry_must_match(typed, terms):
-    assert search_terms(typed, "US") == terms
+    assert search_terms(typed) == terms
 
 
 def test_a_search_has_at_most_a_handful_of_words():
-    assert len(search_terms("a b c d e f g h i j", "US")) == 6
+    assert len(search_terms("a b c d e f g h i j")) == 6
 
 
 @pytest.mark.django_db
