@@ -34,9 +34,15 @@ pytest: $(VENV)/.installed
 
 test: lint pytest
 
-# Dashboard server times with 100,000 leads (PostgreSQL on 127.0.0.1; own database, see bench/).
+# Benchmarks print numbers (never asserted in tests). Each loads its own databases: the local
+# PostgreSQL (realtycrm_*_bench) and temporary SQLite files; docs/*.md hold the results.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench: $(VENV)/.installed
+	$(PY) bench/speed_to_lead.py
+	$(PY) bench/sequences_dispatch.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/reports_matrix.py --postgres $(BENCH_PG)/realtycrm_reports_bench
+	$(PY) bench/reports_matrix.py --sqlite /tmp/realtycrm_reports_bench.sqlite3
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache
