@@ -1,8 +1,7 @@
 """The leads list as CSV rows, safe to open in a spreadsheet.
 
-A cell a spreadsheet would read as a formula (=, +, -, @, or a leading tab or carriage return) is
-prefixed with an apostrophe, as OWASP advises against CSV injection: a lead who typed
-`=HYPERLINK(...)` as their name stays text. Phones are exported in the national format an agent
+Every cell goes through realtycrm.spreadsheets.csv_safe, so nothing a lead typed is run as a
+formula. Phones are exported in the national format an agent
 dials ((413) 555-0187); international ones keep their + behind the apostrophe.
 """
 
@@ -10,10 +9,11 @@ from collections.abc import Iterable, Iterator
 
 from django.utils import timezone
 
-from .models import Lead
-from .templatetags.leads_tags import phone_display
+from realtycrm.spreadsheets import csv_safe
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+from .models import Lead
+from .phones import phone_display
+
 LEAD_CSV_HEADER = (
     "id",
     "created",
@@ -37,11 +37,6 @@ LEAD_CSV_HEADER = (
     "utm campaign",
 )
 CHUNK = 2000
-
-
-def csv_safe(value) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _when(value) -> str:

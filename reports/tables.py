@@ -11,6 +11,7 @@ from functools import cached_property
 
 from leads.models import Intent, Source
 from leads.selectors import user_is_broker
+from realtycrm.spreadsheets import csv_safe
 
 from . import selectors
 from .figures import Figures
@@ -387,7 +388,6 @@ def duration_label(seconds: float) -> str:
 
 
 CSV_UNITS = {"rate": " (%)", "seconds": " (minutes)"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_header(column: Column) -> str:
@@ -407,9 +407,7 @@ def csv_value(value, kind: str):
     if kind.startswith("period"):
         return value.isoformat()
     if kind == "text":
-        # Names and campaigns are typed by people: never let a spreadsheet run them as formulas.
-        text = str(value)
-        return "'" + text if text.startswith(FORMULA_START) else text
+        return csv_safe(value)  # names and campaigns are typed by people
     return value
 
 

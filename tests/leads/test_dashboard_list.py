@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.exports import csv_safe
 from leads.filters import normalised_query
 from leads.models import Lead, SavedFilter
 from leads.selectors import DEFAULT_SMART_LISTS
+from realtycrm.spreadsheets import csv_safe
 from tests.factories import AgentFactory, LeadFactory, SavedFilterFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
