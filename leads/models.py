@@ -322,6 +322,7 @@ class LeadEvent(models.Model):
         ALERT = "alert", "Agent alerted"
         ALERT_ACKNOWLEDGED = "alert_acknowledged", "Alert acknowledged"
         AUTOMATION_PAUSED = "automation_paused", "Automation paused"
+        AUTOMATION_STOPPED = "automation_stopped", "Automation stopped"
         AUTOMATION_RESUMED = "automation_resumed", "Automation resumed"
         CONTACT_UPDATED = "contact_updated", "Contact details updated"
 

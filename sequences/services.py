@@ -444,10 +444,10 @@ def automation_stop(lead: Lead, *, reason: str, actor=None) -> Enrollment | None
         _enrollment_end(enrollment, Enrollment.Status.STOPPED, reason, cancel_tasks=True)
         lead_event_record(
             lead,
-            LeadEvent.Kind.AUTOMATION_PAUSED,
+            LeadEvent.Kind.AUTOMATION_STOPPED,
             actor=actor,
             summary=f"{enrollment.track} stopped: {reason}",
-            data={"enrollment": enrollment.pk, "stopped": True},
+            data={"enrollment": enrollment.pk},
         )
         return enrollment
 

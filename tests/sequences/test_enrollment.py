@@ -262,6 +262,8 @@ def test_an_appointment_stops_automation_and_closes_the_tracks_tasks(submit, clo
         "stage changed to Appointment",
     )
     assert lead.tasks.get().status == "cancelled"
+    stop = lead.events.get(kind="automation_stopped")
+    assert stop.summary == "Hot seller stopped: stage changed to Appointment"
     clock.move_to(AFTERNOON + timedelta(days=8))
     scheduler_tick()
     assert len(mailoutbox) == 1  # the acknowledgment, nothing after
