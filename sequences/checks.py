@@ -1,7 +1,7 @@
 """System checks: sequences settings that would only fail at the first send fail at start-up."""
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from .policy import parse_state_windows, parse_window
@@ -30,3 +30,22 @@ def sequences_settings(app_configs, **kwargs):
             )
         )
     return errors
+
+
+SENDGRID_BACKEND = "sequences.backends.sendgrid.EmailBackend"
+
+
+@register(Tags.security, deploy=True)
+def sendgrid_webhook_signed(app_configs, **kwargs):
+    """Unsigned SendGrid events could suppress any address: sign them in production."""
+    if settings.EMAIL_BACKEND == SENDGRID_BACKEND and not settings.SENDGRID_WEBHOOK_PUBLIC_KEY:
+        return [
+            Warning(
+                "SendGrid's event webhook is accepted unsigned: anyone could report a bounce "
+                "or an unsubscribe for any address.",
+                hint="Turn on the signed event webhook in SendGrid and set "
+                "SENDGRID_WEBHOOK_PUBLIC_KEY.",
+                id="sequences.W001",
+            )
+        ]
+    return []

@@ -208,7 +208,7 @@ def one_off_blocked_reasons(lead: Lead) -> dict[str, str]:
     it can go), read before they type it. The same checks, in the same order and words, as
     services.message_send_one_off, which still decides when the message is sent."""
     from .outbox import lead_facts
-    from .services import _suppression_sentence
+    from .services import suppression_sentence
 
     facts = lead_facts(lead)
     reasons = {
@@ -221,5 +221,5 @@ def one_off_blocked_reasons(lead: Lead) -> dict[str, str]:
             still_open |= Q(channel=channel, address=addresses[channel])
     if still_open:
         for suppression in Suppression.objects.filter(still_open):
-            reasons[suppression.channel] = _suppression_sentence(suppression)
+            reasons[suppression.channel] = suppression_sentence(suppression)
     return reasons

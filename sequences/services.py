@@ -495,7 +495,7 @@ def message_send_one_off(
     to = lead.phone if channel == Message.Channel.SMS else lead.email
     suppression = Suppression.objects.filter(channel=channel, address=to.lower()).first()
     if suppression is not None:
-        raise MessageBlocked(_suppression_sentence(suppression))
+        raise MessageBlocked(suppression_sentence(suppression))
     now = timezone.now()
     scheduled_for = outbox.sms_allowed_from(to, now) if channel == Message.Channel.SMS else now
     if channel == Message.Channel.EMAIL:
@@ -514,7 +514,8 @@ def message_send_one_off(
     )
 
 
-def _suppression_sentence(suppression: Suppression) -> str:
+def suppression_sentence(suppression: Suppression) -> str:
+    """Why nothing more goes to this address, in words an agent reads next to the send form."""
     on = on_date(suppression.created_at)
     return {
         Suppression.Reason.SMS_STOP: f"{suppression.address} replied STOP on {on}",

@@ -46,3 +46,23 @@ def test_production_starts_with_twilio_and_sendgrid_configured():
         SENDGRID_API_KEY="SG.key",
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_check_deploy_warns_while_sendgrid_events_are_unsigned():
+    sendgrid = {
+        **PRODUCTION_ENV,
+        "EMAIL_BACKEND": "sequences.backends.sendgrid.EmailBackend",
+        "SENDGRID_API_KEY": "SG.key",
+    }
+    unsigned = manage("check", "--deploy", "--fail-level", "WARNING", **sendgrid)
+    assert unsigned.returncode != 0
+    assert "sequences.W001" in unsigned.stderr + unsigned.stdout
+    signed = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **sendgrid,
+        SENDGRID_WEBHOOK_PUBLIC_KEY="MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
+    )
+    assert signed.returncode == 0, signed.stderr
