@@ -21,6 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 
+def ensure_postgres_database(url: str) -> None:
+    """Create the benchmark's own database on a machine that has never run it."""
+    import psycopg
+
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     target = parser.add_mutually_exclusive_group(required=True)
@@ -32,6 +42,8 @@ def main():
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.postgres or f"sqlite:///{Path(args.sqlite).resolve()}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "realtycrm.settings.test"
+    if args.postgres:
+        ensure_postgres_database(args.postgres)
     count = args.leads or (1_000_000 if args.postgres else 100_000)
 
     import django
