@@ -110,22 +110,42 @@ def _with_durations(leads: QuerySet) -> QuerySet:
 
 def _grouped(leads: QuerySet, fields: list[str], *, percentiles: bool) -> dict[tuple, Figures]:
     """Figures per distinct value of `fields` (one row for all leads when there are none)."""
+    return _grouped_levels(leads, [fields], percentiles=percentiles)[tuple(fields)]
+
+
+def _grouped_levels(
+    leads: QuerySet, levels: list[list[str]], *, percentiles: bool
+) -> dict[tuple[str, ...], dict[tuple, Figures]]:
+    """_grouped for several groupings: one aggregate query each, and on SQLite one statement
+    for all their percentiles."""
     queryset = _with_durations(leads)
     aggregates = _aggregates(percentiles=percentiles)
-    if fields:
-        rows = {
-            tuple(row.pop(name) for name in fields): row
-            for row in queryset.values(*fields).annotate(**aggregates).order_by()
-        }
-    else:
-        rows = {(): queryset.aggregate(**aggregates)}
-        if not rows[()]["leads"]:
-            rows = {}
+    found = {}
     if percentiles and not has_percentile_cont():
-        found = window_percentiles(leads, {name: name for name in fields}, DURATIONS, PERCENTILES)
+        names = list(dict.fromkeys(name for level in levels for name in level))
+        found = window_percentiles(
+            leads,
+            {name: name for name in names},
+            DURATIONS,
+            PERCENTILES,
+            levels=[tuple(level) for level in levels],
+        )
+    result = {}
+    for fields in levels:
+        if fields:
+            rows = {
+                tuple(row.pop(name) for name in fields): row
+                for row in queryset.values(*fields).annotate(**aggregates).order_by()
+            }
+        else:
+            rows = {(): queryset.aggregate(**aggregates)}
+            if not rows[()]["leads"]:
+                rows = {}
+        level_found = found.get(tuple(fields), {})
         for key, row in rows.items():
-            row.update(found.get(key, {}))
-    return {key: Figures(**row) for key, row in rows.items()}
+            row.update(level_found.get(key, {}))
+        result[tuple(fields)] = {key: Figures(**row) for key, row in rows.items()}
+    return result
 
 
 @dataclass(frozen=True)
@@ -141,7 +161,8 @@ def segment_figures(leads: QuerySet) -> SegmentFigures:
     do not add up, so every level (cell, source, intent, all) is an aggregate of its own.
 
     PostgreSQL computes the four levels in one statement (GROUP BY CUBE, about twice as fast
-    as four queries); elsewhere each level is a query."""
+    as four queries); elsewhere each level's counts are a query and one statement ranks the
+    contact times for all four."""
     fields = ["source", "intent"]
     levels = None
     if has_percentile_cont():
@@ -149,8 +170,9 @@ def segment_figures(leads: QuerySet) -> SegmentFigures:
         levels = cube_rows(grouped.order_by(), fields)
     if levels is None:
         levels = {}
-        for level in (fields, ["source"], ["intent"], []):
-            for key, row in _grouped(leads, level, percentiles=True).items():
+        grouped = _grouped_levels(leads, [fields, ["source"], ["intent"], []], percentiles=True)
+        for level, found in grouped.items():
+            for key, row in found.items():
                 values = dict(zip(level, key, strict=True))
                 levels[tuple(values.get(name) for name in fields)] = row
     else:

@@ -99,65 +99,91 @@ def window_percentiles(
     group_by: dict[str, object],
     measures: dict[str, object],
     fractions: dict[str, tuple[str, float]],
-) -> dict[tuple, dict[str, float | None]]:
-    """percentile_cont computed with window functions (for SQLite).
+    levels: list[tuple[str, ...]] | None = None,
+) -> dict[tuple[str, ...], dict[tuple, dict[str, float | None]]]:
+    """percentile_cont computed with window functions (for SQLite), for several groupings at once.
 
     group_by: output name → field or expression; measures: name → expression;
-    fractions: output name → (measure name, fraction), e.g. {"personal_p50": ("personal", 0.5)}.
-    Returns {group key tuple: {output name: value}}; a group with no value for a measure gets None.
-    """
+    fractions: output name → (measure name, fraction), e.g. {"personal_p50": ("personal", 0.5)};
+    levels: the groupings, each a tuple of group_by names (default: all of them; () is every
+    row together). Returns {level: {key: {output name: value}}}, the key holding the level's
+    values in its order; a group with no value for a measure gets None.
+
+    One statement: the rows are computed once (a MATERIALIZED CTE: julianday() arithmetic is
+    most of a row's cost) and ranked once per level and measure."""
     qn = connection.ops.quote_name
-    keys = [f"g{n}" for n in range(len(group_by))]
+    names = list(group_by)
+    levels = [tuple(names)] if levels is None else [tuple(level) for level in levels]
+    keys = {name: f"g{n}" for n, name in enumerate(names)}
     inner = queryset.order_by().annotate(
-        **{key: _expression(field) for key, field in zip(keys, group_by.values(), strict=True)},
+        **{keys[name]: _expression(field) for name, field in group_by.items()},
         **{f"m_{name}": expression for name, expression in measures.items()},
     )
-    inner = inner.values(*keys, *(f"m_{name}" for name in measures))
+    inner = inner.values(*keys.values(), *(f"m_{name}" for name in measures))
     inner_sql, inner_params = inner.query.sql_with_params()
 
-    partition = ", ".join(qn(key) for key in keys)
-    ranked = []
-    for name in measures:
-        value = qn(f"m_{name}")
-        # Ranks among the group's non-NULL values only: NULLs get a partition of their own.
-        window = f"PARTITION BY {partition + ', ' if keys else ''}{value} IS NULL ORDER BY {value}"
-        ranked += [
-            value,
-            f"ROW_NUMBER() OVER ({window}) - 1 AS {qn('r_' + name)}",
-            f"LEAD({value}) OVER ({window}) AS {qn('next_' + name)}",
-            # Same window as the rank: one sort serves all three (the NULL partition's count
-            # is never used).
-            f"COUNT(*) OVER ({window} ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) "
-            f"AS {qn('n_' + name)}",
+    # Per level: each row with, per measure, its rank among its group's non-NULL values and
+    # the number of those values (NULLs get a partition of their own, never read).
+    ranked_parts = []
+    for number, level in enumerate(levels):
+        partition = "".join(f"{qn(keys[name])}, " for name in level)
+        columns = [f"{number} AS {qn('level')}"] + [
+            f"{qn(key)}" if name in level else f"NULL AS {qn(key)}" for name, key in keys.items()
         ]
-    picks, params = [], []
+        for name in measures:
+            value = qn(f"m_{name}")
+            window = f"PARTITION BY {partition}{value} IS NULL ORDER BY {value}"
+            columns += [
+                value,
+                f"ROW_NUMBER() OVER ({window}) - 1 AS {qn('r_' + name)}",
+                f"COUNT(*) OVER ({window} ROWS BETWEEN UNBOUNDED PRECEDING AND "
+                f"UNBOUNDED FOLLOWING) AS {qn('n_' + name)}",
+            ]
+        ranked_parts.append(f"SELECT {', '.join(columns)} FROM d")  # noqa: S608 - names are ours
+
+    # Per group and fraction: the values at ranks k and k + 1 and the weight f, where
+    # k + f = fraction × (n − 1); then v[k] + (v[k+1] − v[k]) × f outside.
+    group_columns = [qn("level"), *(qn(key) for key in keys.values())]
+    parts, outputs, params = [], [], []
     for output, (name, fraction) in fractions.items():
-        value, rank = qn(f"m_{name}"), qn(f"r_{name}")
-        following, count = qn(f"next_{name}"), qn(f"n_{name}")
+        value, rank, count = qn(f"m_{name}"), qn(f"r_{name}"), qn(f"n_{name}")
         position = f"(%s * ({count} - 1))"
         whole = f"CAST({position} AS INTEGER)"
-        pick = (
-            f"MAX(CASE WHEN {value} IS NOT NULL AND {rank} = {whole} THEN "
-            f"{value} + (COALESCE({following}, {value}) - {value}) * ({position} - {whole}) "
-            f"END) AS {qn(output)}"
-        )
-        picks.append(pick)
-        params += [fraction] * pick.count("%s")
-    select_keys = [qn(key) for key in keys]
-    # MATERIALIZED: compute each lead's times once. Flattened, SQLite would repeat the
-    # julianday() arithmetic at every mention of a measure below (some twenty per row).
-    materialized = "MATERIALIZED " if connection.Database.sqlite_version_info >= (3, 35) else ""
+        low, high, weight = (qn(f"{part}_{output}") for part in ("low", "high", "weight"))
+        for alias, expression in (
+            (low, f"{rank} = {whole} THEN {value}"),
+            (high, f"{rank} = {whole} + 1 THEN {value}"),
+            (weight, f"{rank} = 0 THEN {position} - {whole}"),
+        ):
+            part = f"MAX(CASE WHEN {value} IS NOT NULL AND {expression} END) AS {alias}"
+            parts.append(part)
+            params += [fraction] * part.count("%s")
+        outputs.append(f"{low} + (COALESCE({high}, {low}) - {low}) * {weight} AS {qn(output)}")
     sql = (
-        f"WITH d AS {materialized}({inner_sql}) "  # noqa: S608 - names are ours
-        f"SELECT {', '.join([*select_keys, *picks])} FROM ("
-        f"SELECT {', '.join([*select_keys, *ranked])} FROM d"
-        f") AS r{' GROUP BY ' + ', '.join(select_keys) if keys else ''}"
+        f"WITH d AS {_materialized()}({inner_sql}) "  # noqa: S608 - names are ours
+        f"SELECT {', '.join([*group_columns, *outputs])} FROM ("
+        f"SELECT {', '.join([*group_columns, *parts])} FROM ("
+        f"{' UNION ALL '.join(ranked_parts)}"
+        f") AS r GROUP BY {', '.join(group_columns)}) AS picked"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*inner_params, *params])
         rows = cursor.fetchall()
-    width = len(keys)
-    return {tuple(row[:width]): dict(zip(fractions, row[width:], strict=True)) for row in rows}
+    found = {level: {} for level in levels}
+    width = len(group_columns)
+    for row in rows:
+        level = levels[row[0]]
+        values = dict(zip(names, row[1:width], strict=True))
+        found[level][tuple(values[name] for name in level)] = dict(
+            zip(fractions, row[width:], strict=True)
+        )
+    return found
+
+
+def _materialized() -> str:
+    # MATERIALIZED: compute each lead's times once. Flattened, SQLite would repeat the
+    # julianday() arithmetic at every mention of a measure (some twenty per row per level).
+    return "MATERIALIZED " if connection.Database.sqlite_version_info >= (3, 35) else ""
 
 
 def _expression(field):
