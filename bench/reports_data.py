@@ -11,20 +11,13 @@ from datetime import UTC, datetime, timedelta
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 
-from leads.models import Agent, Intent, Lead, Source, Stage
+from leads.management.commands.seed_demo import SOURCE_WEIGHTS  # the demo's mix of sources
+from leads.models import Agent, Intent, Lead, Stage
 from sequences.models import Track
 
 AGENTS = 20
 DAYS = 730  # two years of leads, so a one-year range is also a realistic query
 CAMPAIGNS = [f"campaign-{n:02d}" for n in range(12)]
-SOURCE_WEIGHTS = {
-    Source.VALUATION: 25,
-    Source.LISTING_AD: 20,
-    Source.GIVEAWAY: 20,
-    Source.OPEN_HOUSE: 12,
-    Source.WEBSITE: 13,
-    Source.REACTIVATION: 10,
-}
 INTENT_WEIGHTS = {Intent.HOT: 20, Intent.WARM: 35, Intent.LONG_TERM: 40, Intent.UNKNOWN: 5}
 TRACK_FOR_INTENT = {
     Intent.HOT: "hot_seller",
