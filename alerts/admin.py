@@ -1,35 +1,7 @@
 from django.contrib import admin
 
-from .models import Alert, AssignmentRule
+from .models import Alert
 from .selectors import alert_history_for
-
-
-@admin.register(AssignmentRule)
-class AssignmentRuleAdmin(admin.ModelAdmin):
-    list_display = (
-        "position",
-        "name",
-        "active",
-        "source",
-        "intent",
-        "side",
-        "neighbourhood",
-        "postal_code_prefix",
-        "policy",
-        "fallback",
-    )
-    list_display_links = ("name",)
-    list_editable = ("position", "active")
-    list_select_related = ("fallback",)
-    filter_horizontal = ("members",)
-    fieldsets = (
-        (None, {"fields": ("position", "name", "active")}),
-        (
-            "Which leads (blank matches any)",
-            {"fields": ("source", "intent", "side", "neighbourhood", "postal_code_prefix")},
-        ),
-        ("Who gets them", {"fields": ("policy", "members", "claim_minutes", "fallback", "backup")}),
-    )
 
 
 @admin.register(Alert)

@@ -1,75 +1,9 @@
-"""Who owns a lead (assignment rules) and how its owner is interrupted (alerts)."""
+"""How a lead's owner is interrupted (alerts). Who owns it is leads' business (leads.ownership)."""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-
-from leads.models import Intent, Side, Source
-
-
-class AssignmentRule(models.Model):
-    """Ordered, first match wins. Blank criteria match anything; the shipped catch-all has none.
-
-    The rule's group is its members, or every active agent when it names none (so a solo agent
-    needs no configuration at all).
-    """
-
-    class Policy(models.TextChoices):
-        ROUND_ROBIN = "round_robin", "Round robin"
-        FIRST_TO_CLAIM = "first_to_claim", "First to claim"
-
-    position = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
-    name = models.CharField(max_length=100)
-    active = models.BooleanField(default=True)
-    source = models.CharField(max_length=20, choices=Source.choices, blank=True)
-    intent = models.CharField(
-        max_length=12, choices=[c for c in Intent.choices if c[0] != Intent.UNKNOWN], blank=True
-    )
-    side = models.CharField(max_length=10, choices=Side.choices, blank=True)
-    neighbourhood = models.CharField(
-        max_length=100, blank=True, help_text="Matches the lead's neighbourhood, any case."
-    )
-    postal_code_prefix = models.CharField(
-        max_length=12, blank=True, help_text="Matches postal codes starting with this."
-    )
-    policy = models.CharField(max_length=20, choices=Policy.choices, default=Policy.ROUND_ROBIN)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        blank=True,
-        related_name="assignment_rules",
-        help_text="The group. Leave empty for every active agent.",
-    )
-    claim_minutes = models.PositiveSmallIntegerField(
-        default=5,
-        help_text="First to claim: minutes before an unclaimed lead goes to the fallback.",
-    )
-    fallback = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="Gets the lead when nobody in the group can take it or claims it in time.",
-    )
-    backup = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        help_text="Alerted when a hot lead is not acknowledged in time (instead of the brokers).",
-    )
-    # Round robin: who got the last lead from this rule; the next goes to the one after them.
-    last_assigned = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["position", "id"]
-
-    def __str__(self):
-        return self.name
 
 
 class Alert(models.Model):
@@ -100,7 +34,7 @@ class Alert(models.Model):
     )
     reason = models.CharField(max_length=20, choices=Reason.choices)
     rule = models.ForeignKey(
-        AssignmentRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "leads.AssignmentRule", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     detail = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

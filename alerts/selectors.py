@@ -7,15 +7,6 @@ from leads.selectors import lead_visible_to, user_is_broker
 from .models import Alert
 
 
-def lead_ids_offered_to(user) -> list[int]:
-    """Unowned leads offered to this agent to claim, right now (usually none, always few)."""
-    return list(
-        Alert.objects.filter(
-            agent=user, reason=Alert.Reason.CLAIM, closed_at__isnull=True, lead__owner__isnull=True
-        ).values_list("lead_id", flat=True)
-    )
-
-
 def alert_open_for(user) -> QuerySet:
     """The agent's open alerts on leads they can see (a claim offer while it is unclaimed)."""
     return (

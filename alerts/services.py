@@ -4,8 +4,11 @@
     alert_on_reinquiry    a hot lead asking again re-alerts its owner once per window
     alert_on_reply        the lead answered a message
     alert_acknowledge     "I'm on it", opening the lead from the alert, or logging a contact
-    lead_claim            first to claim owns the lead (one winner, even at the same instant)
-    alerts_escalate       every minute: 5 min re-alert, 15 min broker, 30 min reassign
+    alerts_on_claim       a claim won: the winner's alert acknowledged, everyone else's closed
+    alerts_escalate       every minute: 5 min re-alert, 15 min broker, 30 min reassign, and
+                          offers nobody claimed go to the fallback
+
+Who owns a lead is leads.ownership's answer; the flows (realtycrm/flows/) call it, then these.
 
 Every alert's messages go through the outbox with keys derived from the alert and the step, so a
 step that runs twice sends nothing twice.
@@ -19,21 +22,25 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from leads.models import Intent, Lead, LeadEvent
+from leads.models import AssignmentRule, Intent, Lead, LeadEvent
+from leads.names import person_name as _name
+from leads.ownership import (
+    Assignment,
+    brokers,
+    lead_assign,
+    lead_offer_fallback,
+    offers_expired,
+)
 from leads.selectors import lead_visible_to
-from leads.services import lead_event_record
+from leads.services import lead_event_record, lead_mark_alert_acknowledged
+from realtycrm.clock import duration_text, in_daily_window
 from sequences.models import Message
 from sequences.outbox import message_queue
 
 from . import messages
-from .assignment import Assignment, brokers, lead_assign
-from .models import Alert, AssignmentRule
+from .models import Alert
 
 logger = logging.getLogger(__name__)
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 # --- Raising alerts ---------------------------------------------------------------------------
@@ -119,8 +126,7 @@ def after_quiet_hours(agent, now: datetime) -> datetime | None:
         return None
     local = now.astimezone(ZoneInfo(agent.time_zone))
     moment = local.time()
-    quiet = (start <= moment < end) if start < end else (moment >= start or moment < end)
-    if not quiet:
+    if not in_daily_window(moment, start, end):
         return None
     wake = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
     if wake <= local:
@@ -210,14 +216,12 @@ def alert_acknowledge(alert: Alert, *, by, how: str) -> bool:
     if not closed:
         return False
     alert.acknowledged_at = alert.closed_at = now
-    Lead.objects.filter(pk=alert.lead_id, alert_acknowledged_at__isnull=True).update(
-        alert_acknowledged_at=now
-    )
+    lead_mark_alert_acknowledged(alert.lead, now)
     lead_event_record(
         alert.lead,
         LeadEvent.Kind.ALERT_ACKNOWLEDGED,
         actor=by,
-        summary=f"{_name(by)} acknowledged ({how}) after {_duration(now - alert.created_at)}",
+        summary=f"{_name(by)} acknowledged ({how}) after {duration_text(now - alert.created_at)}",
         data={"alert": alert.pk, "how": how},
     )
     return True
@@ -231,31 +235,17 @@ def alerts_acknowledge_lead(lead: Lead, *, agent, how: str) -> int:
     return sum(alert_acknowledge(alert, by=agent, how=how) for alert in alerts)
 
 
-@transaction.atomic
-def lead_claim(lead: Lead, *, agent) -> bool:
-    """First to claim owns the lead. A conditional update decides, so of two agents clicking at
-    the same instant exactly one wins; the other is told the lead is taken."""
+def alerts_on_claim(lead: Lead, *, agent) -> None:
+    """`agent` claimed the lead (leads.ownership.lead_claim): their offer alert is acknowledged,
+    everyone else's closes."""
     offered = Alert.objects.filter(
         lead=lead, agent=agent, reason=Alert.Reason.CLAIM, closed_at__isnull=True
     ).first()
-    if offered is None:
-        return False
-    won = Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=agent)
-    if not won:
-        return False
-    lead.owner = agent
-    lead_event_record(
-        lead,
-        LeadEvent.Kind.ASSIGNED,
-        actor=agent,
-        summary=f"Claimed by {_name(agent)}",
-        data={"owner": agent.pk, "rule": offered.rule_id, "policy": "first_to_claim"},
-    )
-    alert_acknowledge(offered, by=agent, how="claimed")
+    if offered is not None:
+        alert_acknowledge(offered, by=agent, how="claimed")
     Alert.objects.filter(lead=lead, reason=Alert.Reason.CLAIM, closed_at__isnull=True).update(
         closed_at=timezone.now(), detail=f"Claimed by {_name(agent)}"
     )
-    return True
 
 
 # --- Escalation -------------------------------------------------------------------------------
@@ -285,12 +275,8 @@ def alerts_escalate(now: datetime | None = None) -> dict[str, int]:
                 # failing alert never holds up the others.
                 logger.exception("Escalation step %s of alert %s failed", step, alert.pk)
                 break
-    for alert in Alert.objects.filter(
-        reason=Alert.Reason.CLAIM, closed_at__isnull=True, lead__owner__isnull=True
-    ).select_related("lead", "rule"):
-        minutes = alert.rule.claim_minutes if alert.rule else settings.ALERT_CLAIM_MINUTES
-        if now - alert.created_at >= timedelta(minutes=minutes):
-            done["claim_fallback"] += _claim_fallback(alert.lead, alert.rule, now)
+    for offer in offers_expired(now):
+        done["claim_fallback"] += _claim_fallback(offer.lead, offer.rule, now)
     return done
 
 
@@ -317,7 +303,7 @@ def _escalation_step(alert: Alert, level: int, step: str, now: datetime) -> bool
                 recipient,
                 Alert.Reason.ESCALATION,
                 detail=f"{_name(alert.agent)} has not acknowledged after "
-                f"{_duration(now - alert.created_at)}",
+                f"{duration_text(now - alert.created_at)}",
                 now=now,
             )
     elif step == "reassign":
@@ -359,32 +345,12 @@ def _reassign(lead: Lead, *, previous, now: datetime) -> None:
 
 def _claim_fallback(lead: Lead, rule: AssignmentRule | None, now: datetime) -> int:
     with transaction.atomic():
-        fallback = rule.fallback if rule and rule.fallback else None
-        owner = fallback or next(iter(brokers()), None)
+        owner = lead_offer_fallback(lead, rule, now)
         if owner is None:
             return 0
-        taken = Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=owner)
-        if not taken:
-            return 0
-        lead.owner = owner
         Alert.objects.filter(lead=lead, reason=Alert.Reason.CLAIM, closed_at__isnull=True).update(
             closed_at=now, detail=f"Nobody claimed it: given to {_name(owner)}"
-        )
-        lead_event_record(
-            lead,
-            LeadEvent.Kind.ASSIGNED,
-            summary=f"Nobody claimed it in time: assigned to {_name(owner)} (fallback)",
-            data={"owner": owner.pk, "rule": rule.pk if rule else None},
         )
         reason = Alert.Reason.HOT_LEAD if lead.intent == Intent.HOT else Alert.Reason.WARM_OUTREACH
         alert_raise(lead, owner, reason, rule=rule, now=now)
     return 1
-
-
-def _duration(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 1:
-        return f"{int(delta.total_seconds())} s"
-    if minutes < 120:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"

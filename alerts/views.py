@@ -12,11 +12,12 @@ from django_htmx.http import trigger_client_event
 from leads.phones import phone_display
 from leads.selectors import lead_visible_to, user_is_broker
 from leads.views.base import LEAD_CHANGED
+from realtycrm.flows.contacts import lead_claim
 
 from .forms import AvailabilityForm
 from .models import Alert
 from .selectors import alert_history_for, alert_open_for
-from .services import alert_acknowledge, lead_claim
+from .services import alert_acknowledge
 
 FEED_LIMIT = 20
 

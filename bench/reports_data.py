@@ -48,7 +48,7 @@ COLUMNS = (
     "updated_at", "last_inquiry_at", "inquiry_count", "first_automated_contact_at",
     "first_personal_contact_at", "last_personal_contact_at", "sms_consent_version",
     "sms_opted_out_at", "email_opted_out_at", "utm_source", "utm_medium", "utm_campaign",
-    "utm_content", "utm_term", "raw_submission", "nurture_track_id", "owner_id",
+    "utm_content", "utm_term", "nurture_track_id", "owner_id",
     *MILESTONES,
 )  # fmt: skip
 

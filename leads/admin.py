@@ -2,9 +2,18 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
+from realtycrm.flows.intake import submission_process
+
 from .forms import FORM_FOR_SOURCE
-from .intake import submission_process
-from .models import Agent, ConsentRecord, Lead, LeadEvent, RoutingRule, Submission
+from .models import (
+    Agent,
+    AssignmentRule,
+    ConsentRecord,
+    Lead,
+    LeadEvent,
+    RoutingRule,
+    Submission,
+)
 from .selectors import lead_visible_to
 
 
@@ -66,7 +75,7 @@ class LeadAdmin(admin.ModelAdmin):
         "last_personal_contact_at",
         "sms_consent_at",
         "sms_consent_version",
-        "raw_submission",
+        "first_submission",
     )
     fieldsets = (
         ("Contact", {"fields": ("first_name", "last_name", "email", "phone")}),
@@ -137,12 +146,17 @@ class LeadAdmin(admin.ModelAdmin):
                     "utm_campaign",
                     "utm_content",
                     "utm_term",
-                    "raw_submission",
+                    "first_submission",
                 ),
             },
         ),
     )
     inlines = [LeadEventInline, ConsentInline]
+
+    @admin.display(description="First submission, as received")
+    def first_submission(self, lead):
+        first = lead.submissions.order_by("created_at", "id").first()
+        return first.data if first else "—"
 
     def get_queryset(self, request):
         # Staff agents see their own leads here too; brokers see all.
@@ -170,6 +184,34 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     list_display_links = ("__str__",)
     list_filter = ("source", "intent", "side", "alert", "track")
     list_select_related = ("track",)
+
+
+@admin.register(AssignmentRule)
+class AssignmentRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "position",
+        "name",
+        "active",
+        "source",
+        "intent",
+        "side",
+        "neighbourhood",
+        "postal_code_prefix",
+        "policy",
+        "fallback",
+    )
+    list_display_links = ("name",)
+    list_editable = ("position", "active")
+    list_select_related = ("fallback",)
+    filter_horizontal = ("members",)
+    fieldsets = (
+        (None, {"fields": ("position", "name", "active")}),
+        (
+            "Which leads (blank matches any)",
+            {"fields": ("source", "intent", "side", "neighbourhood", "postal_code_prefix")},
+        ),
+        ("Who gets them", {"fields": ("policy", "members", "claim_minutes", "fallback", "backup")}),
+    )
 
 
 @admin.register(Submission)

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django_filters.fields import ModelChoiceField
 from django_filters.widgets import DateRangeWidget
 
-from sequences.models import Track
-
 from .models import Intent, Lead, Side, Source, Stage, Timeline
 from .selectors import assignable_users, lead_search, user_is_broker
+
+# The tracks a lead can be in: the model its nurture_track points at (sequences sits above leads).
+TRACKS = Lead._meta.get_field("nurture_track").related_model
 
 # ?sort= value → ORDER BY. Every order ends on the primary key so pages never overlap.
 SORTS = {
@@ -67,7 +68,7 @@ class LeadFilter(django_filters.FilterSet):
     side = django_filters.ChoiceFilter(choices=_choices(Side.choices), empty_label="Any")
     stage = django_filters.ChoiceFilter(choices=_choices(Stage.choices), empty_label="Any")
     track = django_filters.ModelChoiceFilter(
-        field_name="nurture_track", queryset=Track.objects.all(), empty_label="Any"
+        field_name="nurture_track", queryset=TRACKS.objects.all(), empty_label="Any"
     )
     owner = OwnerFilter(queryset=assignable_users(), empty_label="Anyone", null_label="Unassigned")
     neighbourhood = django_filters.CharFilter(

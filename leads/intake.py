@@ -1,28 +1,27 @@
-"""Intake: a validated form submission in, a stored, segmented, routed lead out.
+"""Intake, the leads' part: store what arrived, and turn it into a lead or a re-inquiry.
 
-    submission_receive   store the POST as received (always first, so nothing is lost)
-    submission_process   dedupe → create or update the lead → segment → route
+    submission_receive     store the POST as received (always first, so nothing is lost)
     submission_quarantine  a bot's POST: stored, never turned into a lead
+    lead_take_submission   dedupe → create the lead, or record a re-inquiry on the one it matches
+    consent_record         the evidence of an SMS consent given on a form
 
-Dedupe is enforced by the database (unique email, unique phone): two racing submissions from the
-same person end as one lead and a re-inquiry, never two leads.
+The whole use case (consent, routing, acknowledgment, alerts, in one transaction) is
+realtycrm.flows.intake.submission_process. Dedupe is enforced by the database (unique email,
+unique phone): two racing submissions from the same person end as one lead and a re-inquiry,
+never two leads.
 """
 
 import logging
-import traceback
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from alerts.services import alert_on_reinquiry
-from sequences.services import acknowledgment_for_reinquiry
-
-from . import segmentation
 from .consent import SMS_CONSENT_VERSION, sms_consent_text
 from .models import ConsentRecord, Lead, LeadEvent, Submission
-from .routing import lead_route, lead_segment
+from .routing import lead_segment
+from .segmentation import Decision
 from .services import lead_event_record
 
 logger = logging.getLogger(__name__)
@@ -88,42 +87,36 @@ def submission_quarantine(source: str, data: dict, info: RequestInfo, reason: st
     return submission
 
 
-def submission_process(submission: Submission, fields: dict, *, sms_consent: bool) -> Lead | None:
-    """Turn a stored submission into a lead. Never raises: a failure is kept on the submission
-    (status failed, with the error) for a broker to process again from the admin."""
-    try:
-        with transaction.atomic():
-            lead = _lead_from_submission(submission, fields, sms_consent=sms_consent)
-            submission.lead = lead
-            submission.status = Submission.Status.ACCEPTED
-            submission.error = ""
-            submission.save(update_fields=["lead", "status", "error"])
-        return lead
-    except Exception:
-        logger.exception("Could not process %s submission %s", submission.source, submission.pk)
-        Submission.objects.filter(pk=submission.pk).update(
-            status=Submission.Status.FAILED, error=traceback.format_exc()[-5000:]
-        )
-        return None
+def submission_accept(submission: Submission, lead: Lead) -> None:
+    submission.lead = lead
+    submission.status = Submission.Status.ACCEPTED
+    submission.error = ""
+    submission.save(update_fields=["lead", "status", "error"])
 
 
-def _lead_from_submission(submission: Submission, fields: dict, *, sms_consent: bool) -> Lead:
+def submission_fail(submission: Submission, error: str) -> None:
+    """Processing failed: the submission keeps the error, for a broker to process it again."""
+    Submission.objects.filter(pk=submission.pk).update(
+        status=Submission.Status.FAILED, error=error[-5000:]
+    )
+
+
+def lead_take_submission(submission: Submission, fields: dict) -> tuple[Lead, Decision | None]:
+    """The lead this submission is about: a new one (with its segmentation decision, to route)
+    or the existing one it matches by email or phone, with the re-inquiry recorded (no decision:
+    the caller re-segments and decides whether the lead got hotter)."""
     lead = _existing_lead(fields)
     if lead is None:
         try:
             with transaction.atomic():
-                lead = _lead_create(submission, fields)
+                return _lead_create(submission, fields)
         except IntegrityError:
             # A racing submission from the same person committed first: this one is a re-inquiry.
             lead = _existing_lead(fields)
             if lead is None:
                 raise
-            _lead_reinquire(lead, submission, fields)
-    else:
-        _lead_reinquire(lead, submission, fields)
-    if sms_consent and lead.phone:
-        _consent_record(lead, submission)
-    return lead
+    _lead_reinquire(lead, submission, fields)
+    return lead, None
 
 
 def _existing_lead(fields: dict) -> Lead | None:
@@ -139,14 +132,13 @@ def _existing_lead(fields: dict) -> Lead | None:
     return (by_email or candidates or [None])[0]
 
 
-def _lead_create(submission: Submission, fields: dict) -> Lead:
+def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
     now = timezone.now()
     lead = Lead.objects.create(
         **fields,
         source=submission.source,
         created_at=now,
         last_inquiry_at=now,
-        raw_submission=submission.data,
         **{name: submission.query.get(name, "")[:200] for name in UTM_FIELDS},
     )
     decision = lead_segment(lead)
@@ -157,7 +149,7 @@ def _lead_create(submission: Submission, fields: dict) -> Lead:
         data={"submission": submission.pk, "rule": decision.rule_id, "track": decision.track},
         occurred_at=now,
     )
-    return lead_route(lead, decision, is_new=True)
+    return lead, decision
 
 
 def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
@@ -197,21 +189,15 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
             "changed": {name: str(value) for name, value in changed.items()},
         },
     )
-    # A re-inquiry can make a lead hotter, never cooler: cooling down is an agent's call.
-    decision = lead_segment(lead)
-    if segmentation.INTENT_RANK[decision.intent] > segmentation.INTENT_RANK[lead.intent]:
-        lead_route(lead, decision, is_new=False)  # alerts the owner if it became hot
-    else:
-        alert_on_reinquiry(lead)  # a hot lead asking again: its owner, once per window
-    # Answered like a first inquiry, matched to this form, unless acknowledged recently.
-    acknowledgment_for_reinquiry(lead, source=submission.source, submission_id=submission.pk)
     return lead
 
 
-def _consent_record(lead: Lead, submission: Submission) -> None:
+def consent_record(lead: Lead, submission: Submission) -> ConsentRecord:
+    """The prospect ticked the SMS consent on a form: the exact wording, when and from where, and
+    the lead's consent columns. Lifting an earlier opt-out is the suppression list's business
+    (sequences.suppressions), called by the intake flow right after this."""
     now = timezone.now()
-    was_opted_out = lead.sms_opted_out_at is not None
-    ConsentRecord.objects.create(
+    record = ConsentRecord.objects.create(
         lead=lead,
         submission=submission,
         channel="sms",
@@ -224,14 +210,21 @@ def _consent_record(lead: Lead, submission: Submission) -> None:
     )
     lead.sms_consent_at = now
     lead.sms_consent_version = SMS_CONSENT_VERSION
-    lead.sms_opted_out_at = None
-    lead.save(update_fields=["sms_consent_at", "sms_consent_version", "sms_opted_out_at"])
-    lead_event_record(
+    lead.save(update_fields=["sms_consent_at", "sms_consent_version"])
+    return record
+
+
+def consent_summary(submission: Submission) -> str:
+    return f"Agreed to texts on the {Lead.Source(submission.source).label.lower()} form"
+
+
+def consent_event_record(lead: Lead, record: ConsentRecord) -> LeadEvent:
+    return lead_event_record(
         lead,
-        LeadEvent.Kind.OPTED_IN if was_opted_out else LeadEvent.Kind.CONSENT_GIVEN,
+        LeadEvent.Kind.CONSENT_GIVEN,
         channel=LeadEvent.Channel.SMS,
-        summary=f"Agreed to texts on the {Lead.Source(submission.source).label.lower()} form",
-        data={"wording_version": SMS_CONSENT_VERSION, "submission": submission.pk},
+        summary=consent_summary(record.submission),
+        data={"wording_version": record.wording_version, "submission": record.submission_id},
     )
 
 

@@ -1,4 +1,5 @@
-"""The lead, its timeline, the agents who own leads, and the routing matrix.
+"""The lead, its timeline, the agents who own leads, who may own which (assignment rules and
+claim offers), and the routing matrix.
 
 Stored values and their meaning are fixed by DESIGN.md (the vocabulary and the data contract).
 """
@@ -236,8 +237,7 @@ class Lead(models.Model):
     utm_content = models.CharField(max_length=200, blank=True)
     utm_term = models.CharField(max_length=200, blank=True)
 
-    # The first submission exactly as received (every later one is a Submission row too).
-    raw_submission = models.JSONField(default=dict, blank=True)
+    # Every submission exactly as received is a Submission row (lead.submissions), never a copy.
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -439,3 +439,103 @@ class SavedFilter(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class AssignmentRule(models.Model):
+    """Ordered, first match wins. Blank criteria match anything; the shipped catch-all has none.
+
+    The rule's group is its members, or every active agent when it names none (so a solo agent
+    needs no configuration at all).
+    """
+
+    class Policy(models.TextChoices):
+        ROUND_ROBIN = "round_robin", "Round robin"
+        FIRST_TO_CLAIM = "first_to_claim", "First to claim"
+
+    position = models.PositiveIntegerField(default=100, help_text="Lower runs first.")
+    name = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    source = models.CharField(max_length=20, choices=Source.choices, blank=True)
+    intent = models.CharField(
+        max_length=12, choices=[c for c in Intent.choices if c[0] != Intent.UNKNOWN], blank=True
+    )
+    side = models.CharField(max_length=10, choices=Side.choices, blank=True)
+    neighbourhood = models.CharField(
+        max_length=100, blank=True, help_text="Matches the lead's neighbourhood, any case."
+    )
+    postal_code_prefix = models.CharField(
+        max_length=12, blank=True, help_text="Matches postal codes starting with this."
+    )
+    policy = models.CharField(max_length=20, choices=Policy.choices, default=Policy.ROUND_ROBIN)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="assignment_rules",
+        help_text="The group. Leave empty for every active agent.",
+    )
+    claim_minutes = models.PositiveSmallIntegerField(
+        default=5,
+        help_text="First to claim: minutes before an unclaimed lead goes to the fallback.",
+    )
+    fallback = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Gets the lead when nobody in the group can take it or claims it in time.",
+    )
+    backup = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Alerted when a hot lead is not acknowledged in time (instead of the brokers).",
+    )
+    # Round robin: who got the last lead from this rule; the next goes to the one after them.
+    last_assigned = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        db_table = "alerts_assignmentrule"  # moved from alerts (leads/0007): the table stayed
+
+    def __str__(self):
+        return self.name
+
+
+class ClaimOffer(models.Model):
+    """An unowned lead offered to one agent of a first-to-claim group. While it is open, the agent
+    may see the lead and claim it; the first claim closes every offer of the lead."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="claim_offers")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="claim_offers"
+    )
+    rule = models.ForeignKey(
+        AssignmentRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "agent"],
+                condition=Q(closed_at__isnull=True),
+                name="claimoffer_one_open_per_lead_agent",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["agent", "lead"],
+                condition=Q(closed_at__isnull=True),
+                name="claimoffer_open_by_agent",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.lead} offered to {self.agent}"

@@ -69,9 +69,7 @@ class Rule:
     id: int | None = None
 
     def matches(self, source: str, intent: str, side: str) -> bool:
-        return (
-            self.source in ("", source) and self.intent in ("", intent) and self.side in ("", side)
-        )
+        return criteria_match((self.source, self.intent, self.side), (source, intent, side))
 
     @property
     def specificity(self) -> int:
@@ -90,6 +88,12 @@ class Decision:
     alert: bool
     first_contact_mode: str
     rule_id: int | None
+
+
+def criteria_match(criteria: tuple[str, ...], values: tuple[str, ...]) -> bool:
+    """Blank means any: every criterion is blank or equals its value. Routing rules (here) and
+    assignment rules (leads.ownership) both match a lead's source, intent and side this way."""
+    return all(criterion in ("", value) for criterion, value in zip(criteria, values, strict=True))
 
 
 def intent_for(answers: Answers) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Func, Q, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 
-from .models import Agent, Lead, LeadEvent, SavedFilter
+from .models import Agent, ClaimOffer, Lead, LeadEvent, SavedFilter
 from .phones import phone_e164
 
 User = get_user_model()
@@ -28,8 +28,6 @@ def user_is_broker(user) -> bool:
 def lead_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     """Brokers see every lead; an agent sees the leads they own, and an unowned lead while it is
     offered to them to claim (first-to-claim groups)."""
-    from alerts.selectors import lead_ids_offered_to  # alerts build on leads
-
     queryset = Lead.objects.all() if queryset is None else queryset
     if not user.is_authenticated:
         return queryset.none()
@@ -39,6 +37,15 @@ def lead_visible_to(user, queryset: QuerySet | None = None) -> QuerySet:
     if offered:
         return queryset.filter(Q(owner=user) | Q(owner__isnull=True, pk__in=offered))
     return queryset.filter(owner=user)
+
+
+def lead_ids_offered_to(user) -> list[int]:
+    """Unowned leads offered to this agent to claim, right now (usually none, always few)."""
+    return list(
+        ClaimOffer.objects.filter(
+            agent=user, closed_at__isnull=True, lead__owner__isnull=True
+        ).values_list("lead_id", flat=True)
+    )
 
 
 # --- The agent dashboard's reads (leads/views/) -------------------------------------------------

@@ -1,7 +1,10 @@
 """Writes to a lead and its timeline. Every state change is one named function here.
 
-Intake (leads/intake.py) creates leads; everything that changes one afterwards comes through here,
-so the timeline records every change and derived dates stay true.
+Intake (leads/intake.py) creates leads and the owner is set only by leads/ownership.py; every other
+column of a lead is written here, so the timeline records every change and derived dates stay
+true. The apps above (sequences, alerts) call these and never `.update()` a lead themselves; the
+columns that copy another app's fact (the track, the opt-outs, the first automated contact, the
+first alert acknowledgment) are caches, each written by one named function below for one caller.
 """
 
 from django.db import IntegrityError, transaction
@@ -9,6 +12,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from .models import Lead, LeadEvent, SavedFilter
+from .segmentation import Decision
 
 
 def lead_event_record(
@@ -48,15 +52,13 @@ def lead_sync_contact_dates(lead: Lead) -> None:
     )
 
 
-@transaction.atomic
-def lead_log_contact(lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None):
-    """A human reached the lead (call, text, email, in person): the contact dates move, a new lead
-    becomes contacted, and the open tasks the contact answers are done."""
-    from alerts.services import alerts_acknowledge_lead  # alerts and sequences build on leads
-    from sequences.services import tasks_complete_for_contact
-
+def lead_record_contact(
+    lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None
+) -> LeadEvent:
+    """A human reached the lead (call, text, email, in person): the timeline and the contact
+    dates. What else a contact does (stage, tasks, alerts) is realtycrm.flows.contacts.contact_log."""
     label = LeadEvent.Channel(channel).label
-    event = lead_event_record(
+    return lead_event_record(
         lead,
         LeadEvent.Kind.PERSONAL_CONTACT,
         channel=channel,
@@ -64,12 +66,6 @@ def lead_log_contact(lead: Lead, *, channel: str, actor, note: str = "", occurre
         summary=f"{label}: {note}" if note else label,
         occurred_at=occurred_at,
     )
-    if lead.stage == Lead.Stage.NEW:
-        lead_change_stage(lead, Lead.Stage.CONTACTED, actor=actor)
-    tasks_complete_for_contact(lead, actor=actor, at=event.occurred_at)
-    if actor is not None:
-        alerts_acknowledge_lead(lead, agent=actor, how=f"logged a {label.lower()}")
-    return event
 
 
 # Funnel milestones in order; reaching one implies having passed the ones before it.
@@ -85,7 +81,8 @@ MILESTONES = (
 def lead_change_stage(
     lead: Lead, stage: str, *, actor=None, note: str = "", occurred_at=None
 ) -> bool:
-    """Move the lead along the funnel. Returns False when it was already there.
+    """Move the lead along the funnel. Returns False when it was already there. What the move
+    means for automation is realtycrm.flows.contacts.stage_change's business.
 
     Records the first time each milestone was reached (a lead moved straight to appointment has
     also been engaged), so reports count conversion from dates, not from today's stage.
@@ -106,9 +103,6 @@ def lead_change_stage(
             if field == reached[0]:
                 break
     lead.save(update_fields=changed)
-    from sequences.services import automation_on_stage_change  # sequences builds on leads
-
-    automation_on_stage_change(lead, stage, actor=actor)
     lead_event_record(
         lead,
         LeadEvent.Kind.STAGE_CHANGED,
@@ -130,28 +124,34 @@ def lead_add_note(lead: Lead, *, actor, text: str) -> LeadEvent:
 
 
 @transaction.atomic
-def lead_reassign(lead: Lead, owner, *, actor) -> bool:
-    """Give the lead to another agent. Returns False when they already own it."""
-    if lead.owner_id == owner.pk:
-        return False
-    from alerts.services import alerts_on_reassign  # alerts build on leads
-
-    previous = lead.owner
-    lead.owner = owner
-    lead.save(update_fields=["owner", "updated_at"])
-
-    def name(user):
-        return (user.get_full_name() or user.get_username()) if user else "nobody"
-
-    lead_event_record(
-        lead,
-        LeadEvent.Kind.REASSIGNED,
-        actor=actor,
-        summary=f"{name(previous)} → {name(owner)}",
-        data={"from": previous.pk if previous else None, "to": owner.pk},
-    )
-    alerts_on_reassign(lead, previous=previous, actor=actor)
-    return True
+def lead_correct_answers(
+    lead: Lead, *, actor, timeline: str | None = None, side: str | None = None
+) -> None:
+    """An agent corrects what the lead told us (timeline, side); each change is on the timeline.
+    Re-segmenting after it is realtycrm.flows.routing.lead_reclassify's job."""
+    changed = []
+    if timeline is not None and timeline != lead.timeline:
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.TIMELINE_CHANGED,
+            actor=actor,
+            summary=f"{Lead.Timeline(lead.timeline).label} → {Lead.Timeline(timeline).label}",
+            data={"from": lead.timeline, "to": timeline},
+        )
+        lead.timeline = timeline
+        changed.append("timeline")
+    if side is not None and side != lead.side:
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.SIDE_CHANGED,
+            actor=actor,
+            summary=f"{Lead.Side(lead.side).label} → {Lead.Side(side).label}",
+            data={"from": lead.side, "to": side},
+        )
+        lead.side = side
+        changed.append("side")
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
 
 
 # Contact details an agent may correct, in the order the timeline lists a change.
@@ -237,3 +237,84 @@ def saved_filter_set_pinned(saved_filter: SavedFilter, *, pinned: bool) -> None:
 
 def saved_filter_delete(saved_filter: SavedFilter) -> None:
     saved_filter.delete()
+
+
+# --- Caches of facts other apps own, each written by one caller -------------------------------------
+
+
+def lead_apply_decision(lead: Lead, decision: Decision) -> None:
+    """Routing's decision on the lead (realtycrm.flows.routing.lead_route): intent and why, the
+    routing rule and the first-contact mode. The track is the enrolment's (lead_set_track)."""
+    lead.intent = decision.intent
+    lead.intent_reason = decision.intent_reason[:200]
+    lead.routing_rule_id = decision.rule_id
+    lead.first_contact_mode = decision.first_contact_mode
+    lead.save(
+        update_fields=[
+            "intent",
+            "intent_reason",
+            "routing_rule",
+            "first_contact_mode",
+            "updated_at",
+        ]
+    )
+
+
+def lead_set_track(lead: Lead, track) -> None:
+    """The lead's current nurture track: a cache written only by sequences' enrolment service."""
+    lead.nurture_track = track
+    Lead.objects.filter(pk=lead.pk).update(nurture_track=track)
+
+
+def lead_mark_first_automated_contact(lead: Lead, at) -> None:
+    """The outbox sent the lead's first automated message (speed to lead, automated)."""
+    if lead.first_automated_contact_at is None:
+        lead.first_automated_contact_at = at
+        Lead.objects.filter(pk=lead.pk, first_automated_contact_at__isnull=True).update(
+            first_automated_contact_at=at
+        )
+
+
+def lead_mark_alert_acknowledged(lead: Lead, at) -> None:
+    """An agent first acknowledged an alert about the lead (alerts' acknowledgment)."""
+    if lead.alert_acknowledged_at is None:
+        lead.alert_acknowledged_at = at
+        Lead.objects.filter(pk=lead.pk, alert_acknowledged_at__isnull=True).update(
+            alert_acknowledged_at=at
+        )
+
+
+OPT_OUT_FIELD = {"sms": "sms_opted_out_at", "email": "email_opted_out_at"}
+
+
+def leads_mark_opted_out(channel: str, address: str, *, at, summary: str, data: dict) -> None:
+    """The suppression list now holds this number or address (sequences.suppressions, the one
+    caller): every lead with it shows as opted out, once, on its timeline."""
+    field = OPT_OUT_FIELD[channel]
+    match = {"phone": address} if channel == "sms" else {"email": address}
+    for lead in Lead.objects.filter(**match, **{f"{field}__isnull": True}):
+        setattr(lead, field, at)
+        lead.save(update_fields=[field])
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.OPTED_OUT,
+            channel=channel,
+            summary=summary,
+            data=data,
+            occurred_at=at,
+        )
+
+
+def leads_mark_opted_in(channel: str, address: str, *, summary: str, data: dict) -> list[Lead]:
+    """The suppression list let this number or address go (sequences.suppressions, the one
+    caller): the leads with it may be messaged again. Returns the leads that were opted out."""
+    field = OPT_OUT_FIELD[channel]
+    match = {"phone": address} if channel == "sms" else {"email": address}
+    leads = list(Lead.objects.filter(**match, **{f"{field}__isnull": False}))
+    for lead in leads:
+        setattr(lead, field, None)
+        lead.save(update_fields=[field])
+        lead_event_record(
+            lead, LeadEvent.Kind.OPTED_IN, channel=channel, summary=summary, data=data
+        )
+    return leads

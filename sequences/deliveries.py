@@ -19,7 +19,7 @@ from leads.services import lead_event_record
 
 from .backends.sendgrid import CUSTOM_ARG
 from .models import Message, Suppression, WebhookEvent
-from .services import address_suppress
+from .services.suppressions import address_suppress
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
+from leads.services import lead_mark_first_automated_contact, lead_set_track
 
 from . import schedule
 from .models import Enrollment, Message, Step, Task, Template, Track
@@ -24,7 +25,7 @@ from .outbox import OPT_OUT_LINE
 from .placeholders import fill
 from .rendering import lead_values, variants_for
 from .selectors import track_steps
-from .services import STOP_STAGES
+from .services.enrollment import STOP_STAGES
 from .unsubscribe import email_footer
 
 # Tasks the agent never got to are closed as tried after this long, so the demo shows a
@@ -129,13 +130,10 @@ class _History:
                 enrollment.next_due_at = next_due
                 enrollment.save()
             break
-        changed = {}
         if lead.nurture_track_id != track.pk:
-            changed["nurture_track"] = track
+            lead_set_track(lead, track)
         if first_sent is not None:
-            changed["first_automated_contact_at"] = first_sent
-        if changed:
-            Lead.objects.filter(pk=lead.pk).update(**changed)
+            lead_mark_first_automated_contact(lead, first_sent)
 
     def _end(self, enrollment, status, reason, at):
         enrollment.status, enrollment.status_reason = status, reason

@@ -28,12 +28,14 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from leads.models import Lead, LeadEvent
-from leads.services import lead_event_record, lead_log_contact
+from leads.services import lead_event_record, lead_mark_first_automated_contact
 
 from . import policy
 from .backends import ProviderError
 from .messaging import Sender
 from .models import Enrollment, Message, Suppression, WebhookEvent
+from .services.suppressions import address_suppress
+from .signals import message_sent
 from .unsubscribe import email_footer
 
 logger = logging.getLogger(__name__)
@@ -399,35 +401,26 @@ def _commit_without_waiting_for_disk() -> None:
 
 
 def message_record_effects(message: Message) -> None:
-    """What a sent message means for its lead: the timeline, the first automated contact, and
-    for a one-off written by a person, a personal contact that completes their open task."""
-    if message.audience != Message.Audience.LEAD or not message.lead_id:
-        return
-    lead = message.lead
-    if message.purpose in Message.AUTOMATED and lead.first_automated_contact_at is None:
-        Lead.objects.filter(pk=lead.pk, first_automated_contact_at__isnull=True).update(
-            first_automated_contact_at=message.sent_at
-        )
-    if message.purpose == Message.Purpose.ONE_OFF:
-        lead_log_contact(
-            lead,
-            channel=message.channel,
-            actor=message.created_by,
-            note=_excerpt(message),
-            occurred_at=message.sent_at,
-        )
-        return
-    lead_event_record(
-        lead,
-        LeadEvent.Kind.MESSAGE_SENT,
-        channel=message.channel,
-        summary=f"{Message.Purpose(message.purpose).label}: {_excerpt(message)}",
-        data={"message": message.pk},
-        occurred_at=message.sent_at,
-    )
+    """What a sent message means for its lead: the timeline and the first automated contact.
+    Then `message_sent` tells the layers above (a person's one-off is a personal contact, which
+    realtycrm.flows records instead of an automated "message sent")."""
+    if message.audience == Message.Audience.LEAD and message.lead_id:
+        lead = message.lead
+        if message.purpose in Message.AUTOMATED:
+            lead_mark_first_automated_contact(lead, message.sent_at)
+        if message.purpose != Message.Purpose.ONE_OFF:
+            lead_event_record(
+                lead,
+                LeadEvent.Kind.MESSAGE_SENT,
+                channel=message.channel,
+                summary=f"{Message.Purpose(message.purpose).label}: {message_excerpt(message)}",
+                data={"message": message.pk},
+                occurred_at=message.sent_at,
+            )
+    message_sent.send(sender=Message, message=message)
 
 
-def _excerpt(message: Message) -> str:
+def message_excerpt(message: Message) -> str:
     text = message.subject or message.body
     text = " ".join(text.split())
     return text if len(text) <= 120 else text[:119] + "…"
@@ -450,8 +443,6 @@ def _record_failure(message: Message, exc: ProviderError) -> str:
             last_error=error,
             lease_expires_at=None,
         ):
-            from .services import address_suppress
-
             address_suppress(
                 message.channel,
                 message.to,

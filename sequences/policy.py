@@ -26,6 +26,8 @@ from django.utils.timezone import localtime
 from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezone
 
+from realtycrm.clock import in_daily_window
+
 # More zones than this means the number is not tied to a place (toll-free, non-geographic).
 MAX_ZONES_FOR_A_PLACE = 3
 SEND = "send"
@@ -41,7 +43,9 @@ class Window:
     end: time
 
     def contains(self, moment: time) -> bool:
-        return self.start <= moment < self.end or (self.end == time.max and moment >= self.start)
+        return in_daily_window(moment, self.start, self.end) or (
+            self.end == time.max and moment >= self.start
+        )
 
     def __str__(self):
         end = "24:00" if self.end == time.max else f"{self.end:%H:%M}"

@@ -3,14 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When, Window
+from django.db.models import Case, Count, F, Max, Min, QuerySet, Value, When, Window
 from django.utils import timezone
 
 from leads.models import Lead
 from leads.selectors import lead_visible_to
 
-from . import policy, schedule
-from .models import Enrollment, Message, Step, Suppression, Task
+from . import schedule
+from .models import Enrollment, Message, Step, Task
 
 
 def task_list_for(
@@ -45,15 +45,6 @@ def message_list_for(user, *, lead: Lead | None = None) -> QuerySet[Message]:
     if lead is not None:
         visible = visible.filter(lead=lead)
     return visible.select_related("lead", "agent").order_by("-created_at", "-id")
-
-
-def lead_enrollment(lead: Lead) -> Enrollment | None:
-    """The lead's open (active or paused) enrolment, if any."""
-    return (
-        Enrollment.objects.filter(lead=lead, status__in=Enrollment.OPEN)
-        .select_related("track")
-        .first()
-    )
 
 
 def track_steps(track_id: int, cache: dict | None = None):
@@ -99,7 +90,7 @@ def tasks_due_for(user, *, before) -> QuerySet[Task]:
         .exclude(kind=Task.Kind.REPLY)
         .select_related(None)
         .select_related("lead__owner")  # what a row shows; the lead's raw submission is not
-        .defer("lead__raw_submission", "lead__message")
+        .defer("lead__message")
     )
 
 
@@ -121,7 +112,7 @@ def replies_unanswered(
     """Leads who texted back and have had no personal contact since, the longest waiting
     first, one row per lead; and how many such leads there are.
 
-    Read from the open "answer a reply" tasks: services.reply_receive opens one for every
+    Read from the open "answer a reply" tasks: realtycrm.flows.inbound.text_receive opens one for every
     reply (with the text), and a personal contact (logged, or a one-off sent) closes every task
     opened before it (tasks_complete_for_contact). Open tasks stay few, so this reads a few
     rows, not every reply a brokerage ever received. An agent who closes the task by hand has
@@ -147,7 +138,7 @@ def replies_unanswered(
         open_replies.filter(lead_id__in=[lead_id for lead_id, *_rest in groups])
         .select_related(None)
         .select_related("lead__owner")
-        .defer("lead__raw_submission", "lead__message")
+        .defer("lead__message")
         .order_by("lead_id", "-created_at", "-id")
     ):
         latest.setdefault(task.lead_id, task)
@@ -201,25 +192,3 @@ def enrollment_for_display(lead: Lead) -> Enrollment | None:
         .order_by(is_open, "-started_at", "-id")
         .first()
     )
-
-
-def one_off_blocked_reasons(lead: Lead) -> dict[str, str]:
-    """Why an agent's one-off text or email to this lead would be refused, per channel ("" when
-    it can go), read before they type it. The same checks, in the same order and words, as
-    services.message_send_one_off, which still decides when the message is sent."""
-    from .outbox import lead_facts
-    from .services import suppression_sentence
-
-    facts = lead_facts(lead)
-    reasons = {
-        channel: policy.lead_blocked_reason(facts, channel) for channel in Message.Channel.values
-    }
-    addresses = {Message.Channel.SMS: lead.phone, Message.Channel.EMAIL: lead.email.lower()}
-    still_open = Q()
-    for channel, reason in reasons.items():
-        if not reason:
-            still_open |= Q(channel=channel, address=addresses[channel])
-    if still_open:
-        for suppression in Suppression.objects.filter(still_open):
-            reasons[suppression.channel] = suppression_sentence(suppression)
-    return reasons

@@ -1,7 +1,8 @@
 """django-q2 entry points. Each takes ids (or nothing), calls one function, and is safe to run
 twice: the outbox claims every message atomically and skips anything already sent."""
 
-from . import deliveries, outbox, services
+from . import deliveries, outbox
+from .services.enrollment import scheduler_tick
 
 
 def message_dispatch(message_id: int) -> str:
@@ -13,7 +14,7 @@ def messages_dispatch_due() -> int:
 
 
 def sequences_tick() -> dict:
-    return services.scheduler_tick()
+    return scheduler_tick()
 
 
 def webhook_events_process() -> int:

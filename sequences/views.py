@@ -4,7 +4,8 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 
-from .services import email_unsubscribe
+from realtycrm.flows.inbound import email_unsubscribe
+
 from .unsubscribe import address_from_token
 
 

@@ -27,8 +27,9 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 from twilio.request_validator import RequestValidator
 
+from realtycrm.flows.inbound import text_receive
+
 from .models import WebhookEvent
-from .services import reply_receive
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def twilio_inbound(request):
         except IntegrityError:
             logger.info("Inbound text %s was already handled", sid)
         else:
-            reply_receive(
+            text_receive(
                 from_number=sender,
                 body=request.POST.get("Body", ""),
                 to_number=request.POST.get("To", ""),

@@ -192,7 +192,8 @@ class TaskFactory(factory.django.DjangoModelFactory):
 
 
 # --- alerts ---------------------------------------------------------------------------------------
-from alerts.models import Alert, AssignmentRule  # noqa: E402
+from alerts.models import Alert  # noqa: E402
+from leads.models import AssignmentRule, ClaimOffer  # noqa: E402
 
 
 class AssignmentRuleFactory(factory.django.DjangoModelFactory):
@@ -208,6 +209,14 @@ class AssignmentRuleFactory(factory.django.DjangoModelFactory):
     def members(rule, create, extracted, **kwargs):
         if create and extracted:
             rule.members.set(extracted)
+
+
+class ClaimOfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClaimOffer
+
+    lead = factory.SubFactory(LeadFactory, owner=None)
+    agent = factory.SubFactory(UserFactory)
 
 
 class AlertFactory(factory.django.DjangoModelFactory):

@@ -7,32 +7,19 @@ from django.conf import settings
 from django.utils import timezone
 
 from leads.phones import phone_display
+from realtycrm.clock import duration_text
 
 register = template.Library()
 
 
 def waited_text(delta: timedelta) -> str:
-    """How long someone has waited, short enough for a phone: 4 min, 2 h 5 min, 3 d 4 h."""
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    if minutes < 1:
-        return "just now"
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    """How long someone has waited: "just now", then 4 min, 2 h 5 min, 3 d 4 h."""
+    return "just now" if delta < timedelta(minutes=1) else duration_text(delta)
 
 
 @register.filter
 def waited(since, now=None) -> str:
     return waited_text((now or timezone.now()) - since) if since else ""
-
-
-@register.filter
-def waited_minutes(since, now=None) -> int:
-    return int(((now or timezone.now()) - since).total_seconds() // 60) if since else 0
 
 
 @register.simple_tag(takes_context=True)

@@ -15,15 +15,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sequences.models import Message
 from sequences.selectors import task_list_for
-from sequences.services import (
-    STOP_STAGES,
-    MessageBlocked,
-    automation_pause,
-    automation_resume,
-    message_send_one_off,
-    task_complete,
-    task_snooze,
-)
+from sequences.services.agent_tasks import task_complete, task_snooze
+from sequences.services.automation import automation_pause, automation_resume
+from sequences.services.enrollment import STOP_STAGES
+from sequences.services.one_off import MessageBlocked, message_send_one_off
 
 from ..dashboard_forms import SNOOZE_CHOICES, OneOffForm, PauseForm, SnoozeForm
 from ..selectors import lead_for_dashboard

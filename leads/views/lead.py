@@ -17,14 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from alerts.selectors import alert_open_for
+from realtycrm.flows import contacts
+from realtycrm.flows.contacts import contact_log, stage_change
+from realtycrm.flows.routing import lead_reclassify
 from sequences.models import Message
-from sequences.selectors import (
-    enrollment_for_display,
-    lead_message_list,
-    lead_task_list,
-    one_off_blocked_reasons,
-)
-from sequences.services import STOP_STAGES
+from sequences.selectors import enrollment_for_display, lead_message_list, lead_task_list
+from sequences.services.enrollment import STOP_STAGES
+from sequences.services.one_off import one_off_blocked_reasons
 
 from .. import services
 from ..dashboard_forms import (
@@ -40,7 +39,6 @@ from ..dashboard_forms import (
     ReassignForm,
     StageForm,
 )
-from ..routing import lead_reclassify
 from ..selectors import lead_for_dashboard, user_is_broker
 from .base import LEAD_CHANGED, PageSlice, dashboard_view, safe_next
 
@@ -167,7 +165,7 @@ def lead_log(request, pk):
     if kind == NOTE:
         services.lead_add_note(lead, actor=request.user, text=note)
         return action_done(request, lead, "Note added.")
-    services.lead_log_contact(lead, channel=kind, actor=request.user, note=note)
+    contact_log(lead, channel=kind, actor=request.user, note=note)
     return action_done(request, lead, f"{dict(form.fields['kind'].choices)[kind]} logged.")
 
 
@@ -193,7 +191,7 @@ def lead_stage(request, pk):
     form = StageForm(request.POST, lead=lead)
     if not form.is_valid():
         return action_invalid(request, lead, stage_form=form)
-    moved = services.lead_change_stage(
+    moved = stage_change(
         lead, form.cleaned_data["stage"], actor=request.user, note=form.cleaned_data["note"]
     )
     return action_done(
@@ -239,6 +237,6 @@ def lead_reassign(request, pk):
     if not form.is_valid():
         return action_invalid(request, lead, reassign_form=form)
     owner = form.cleaned_data["owner"]
-    moved = services.lead_reassign(lead, owner, actor=request.user)
+    moved = contacts.lead_reassign(lead, owner, actor=request.user)
     name = owner.get_full_name() or owner.get_username()
     return action_done(request, lead, f"Reassigned to {name}." if moved else "Nothing changed.")

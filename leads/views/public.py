@@ -7,16 +7,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
+from realtycrm.flows.intake import submission_process
 from realtycrm.http import client_ip
 
 from ..forms import INTAKE_FORMS
-from ..intake import (
-    RequestInfo,
-    raw_fields,
-    submission_process,
-    submission_quarantine,
-    submission_receive,
-)
+from ..intake import RequestInfo, raw_fields, submission_quarantine, submission_receive
 
 MAX_QUERY_KEYS, MAX_QUERY_VALUE = 20, 300
 

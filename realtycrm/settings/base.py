@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "sequences",
     "alerts",
     "reports",
+    "realtycrm.flows",
 ]
 
 MIDDLEWARE = [

@@ -6,9 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from alerts.assignment import agent_on_duty, lead_assign
-from alerts.models import AssignmentRule
-from leads.models import LeadEvent
+from leads.models import AssignmentRule, LeadEvent
+from leads.ownership import agent_on_duty, lead_assign
 from tests.factories import AgentFactory, AssignmentRuleFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +53,7 @@ def test_every_assignment_is_on_the_timeline_with_the_rule_that_decided():
     lead_assign(lead)
     event = lead.events.get(kind=LeadEvent.Kind.ASSIGNED)
     rule = AssignmentRule.objects.get()
-    assert event.data == {"owner": agent.pk, "rule": rule.pk}
+    assert event.data == {"from": None, "to": agent.pk, "rule": rule.pk, "how": "rule"}
     assert rule.name in event.summary
 
 

@@ -8,17 +8,16 @@ import time_machine
 from django.urls import reverse
 
 from alerts import services
-from alerts.models import Alert, AssignmentRule
+from alerts.models import Alert
 from alerts.services import (
     alert_raise,
     alerts_escalate,
-    lead_claim,
 )
-from leads.models import Lead, LeadEvent
-from leads.services import lead_log_contact, lead_reassign
+from leads.models import AssignmentRule, Lead, LeadEvent
+from realtycrm.flows.contacts import contact_log, lead_claim, lead_reassign
+from realtycrm.flows.inbound import text_receive
 from sequences.models import Message
-from sequences.services import reply_receive
-from tests.factories import AgentFactory, AssignmentRuleFactory, LeadFactory
+from tests.factories import AgentFactory, AssignmentRuleFactory, ClaimOfferFactory, LeadFactory
 from tests.helpers import post_intake
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +176,7 @@ class TestEscalation:
 
     def test_logging_a_call_acknowledges_and_stops_it(self, clock, team, hot, sms_outbox, sent):
         clock.move_to(NOON + timedelta(minutes=2))
-        sent(lead_log_contact, hot, channel="call", actor=team["alex"])
+        sent(contact_log, hot, channel="call", actor=team["alex"])
         clock.move_to(NOON + timedelta(minutes=45))
         sent(alerts_escalate)
         assert len(texts_to(sms_outbox, team["alex"])) == 1
@@ -255,7 +254,7 @@ def test_an_agent_never_receives_an_alert_for_a_lead_they_cannot_see(clock, team
 
 def test_a_lead_reply_alerts_its_owner(clock, team, sms_outbox, sent):
     lead = LeadFactory(owner=team["alex"], texting=True, phone="+14135550199")
-    sent(reply_receive, from_number="+14135550199", body="Can we see it Saturday?")
+    sent(text_receive, from_number="+14135550199", body="Can we see it Saturday?")
     alert = Alert.objects.get(reason=Alert.Reason.REPLY)
     assert alert.agent == team["alex"]
     (text,) = texts_to(sms_outbox, team["alex"])
@@ -324,6 +323,7 @@ def test_a_lead_offered_to_claim_is_visible_to_the_group_until_someone_claims_it
 
     lead = LeadFactory(owner=None, hot=True)
     for agent in (team["alex"], team["sam"]):
+        ClaimOfferFactory(lead=lead, agent=agent)
         alert_raise(lead, agent, Alert.Reason.CLAIM, channels=())
     outsider = AgentFactory().user
     assert lead_visible_to(team["alex"]).filter(pk=lead.pk).exists()

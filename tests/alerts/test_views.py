@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from alerts.models import Alert
-from tests.factories import AgentFactory, AlertFactory, LeadFactory, UserFactory
+from tests.factories import AgentFactory, AlertFactory, ClaimOfferFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -101,6 +101,7 @@ def test_today_alerts_run_a_bounded_number_of_queries(client, alex, django_asser
 
 def test_an_offered_lead_opens_with_a_claim_button_and_claiming_makes_it_yours(client, alex):
     lead = LeadFactory(owner=None, hot=True, first_name="Offered")
+    ClaimOfferFactory(lead=lead, agent=alex)
     offer = AlertFactory(lead=lead, agent=alex, reason=Alert.Reason.CLAIM)
     response = client.get(reverse("alerts:open", args=[offer.pk]))
     assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])

@@ -14,12 +14,13 @@ from django.utils import timezone
 
 from leads.management.commands.seed_demo import DEMO_PASSWORD
 from leads.models import Lead
-from leads.routing import lead_route, lead_segment
-from leads.services import lead_log_contact
+from leads.routing import lead_segment
+from realtycrm.flows.contacts import contact_log
+from realtycrm.flows.inbound import text_receive
+from realtycrm.flows.routing import lead_route
 from sequences.models import Message, Task
 from sequences.outbox import sms_allowed_from
 from sequences.selectors import enrollment_for_display
-from sequences.services import reply_receive
 from tests.factories import PASSWORD, AgentFactory, LeadFactory
 
 pytestmark = [
@@ -81,7 +82,7 @@ def leads(agent):
             sms_consent_at=now - timedelta(minutes=ago),
         )
         made[first] = lead_route(lead, lead_segment(lead), is_new=True)
-    lead_log_contact(made["Kenji"], channel="call", actor=agent, note="Wants to list in spring")
+    contact_log(made["Kenji"], channel="call", actor=agent, note="Wants to list in spring")
     return made
 
 
@@ -184,7 +185,7 @@ def test_the_demo_data_shows_tasks_replies_and_messages(browser, live_server):
     call_command("seed_demo", leads=150, stdout=io.StringIO())
     alex = Lead.objects.filter(owner__username="alex")
     texter = alex.filter(sms_consent_at__isnull=False, stage="contacted").order_by("-created_at")[0]
-    reply_receive(from_number=texter.phone, body="Yes! Could we talk Thursday after 5?")
+    text_receive(from_number=texter.phone, body="Yes! Could we talk Thursday after 5?")
     context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="en-US")
     page = context.new_page()
     sign_in(page, live_server.url, password=DEMO_PASSWORD)

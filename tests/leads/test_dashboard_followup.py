@@ -10,13 +10,10 @@ from django.utils import timezone
 
 from leads.dashboard_forms import one_off_token, snooze_until
 from leads.models import Lead
+from realtycrm.flows.inbound import text_receive
 from sequences.models import Enrollment, Message, Suppression, Task
-from sequences.services import (
-    MessageBlocked,
-    message_send_one_off,
-    reply_receive,
-    scheduler_tick,
-)
+from sequences.services.enrollment import scheduler_tick
+from sequences.services.one_off import MessageBlocked, message_send_one_off
 from tests.factories import (
     AgentFactory,
     EnrollmentFactory,
@@ -263,7 +260,7 @@ def test_a_one_off_answers_a_reply_on_today(
     client, agent, sms_outbox, django_capture_on_commit_callbacks
 ):
     lead = LeadFactory(owner=agent, texting=True)
-    reply_receive(from_number=lead.phone, body="Call me")
+    text_receive(from_number=lead.phone, body="Call me")
     replies = reverse("leads:today-section", args=["replies"])
     assert len(client.get(replies).context["replies"]) == 1
     with django_capture_on_commit_callbacks(execute=True):

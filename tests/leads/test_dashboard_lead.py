@@ -3,7 +3,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent, RoutingRule
-from leads.routing import lead_route, lead_segment
+from leads.routing import lead_segment
+from realtycrm.flows.routing import lead_route
 from tests.factories import (
     AgentFactory,
     LeadEventFactory,

@@ -1,7 +1,8 @@
 import pytest
 
 from leads.models import LeadEvent
-from leads.services import DuplicateContact, lead_add_note, lead_reassign, lead_update_contact
+from leads.services import DuplicateContact, lead_add_note, lead_update_contact
+from realtycrm.flows.contacts import lead_reassign
 from tests.factories import AgentFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,8 +14,16 @@ def test_reassigning_records_who_gave_it_to_whom_once():
     assert lead_reassign(lead, sam.user, actor=broker.user) is True
     assert lead_reassign(lead, sam.user, actor=broker.user) is False
     event = lead.events.get()
-    assert event.summary == f"{alex.user.get_full_name()} → {sam.user.get_full_name()}"
-    assert event.data == {"from": alex.user.pk, "to": sam.user.pk}
+    assert event.summary == (
+        f"Reassigned to {sam.user.get_full_name()} from {alex.user.get_full_name()}: "
+        f"by {broker.user.get_full_name()}"
+    )
+    assert event.data == {
+        "from": alex.user.pk,
+        "to": sam.user.pk,
+        "rule": None,
+        "how": "reassigned",
+    }
 
 
 def test_a_new_phone_withdraws_the_sms_consent_given_for_the_old_one():

@@ -7,10 +7,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.models import Lead
-from leads.services import lead_log_contact
 from leads.templatetags.dashboard_tags import waited_text
+from realtycrm.flows.contacts import contact_log
+from realtycrm.flows.inbound import text_receive
 from sequences.models import Task
-from sequences.services import reply_receive
 from tests.factories import (
     AgentFactory,
     LeadFactory,
@@ -271,13 +271,13 @@ def test_many_replies_come_a_page_at_a_time(client, agent):
 
 def _reply(lead, text, at=None):
     """A text from the lead, as the Twilio webhook hands it over."""
-    return reply_receive(from_number=lead.phone, body=text, received_at=at or timezone.now())
+    return text_receive(from_number=lead.phone, body=text, received_at=at or timezone.now())
 
 
 @time_machine.travel(NOW, tick=False)
 def test_a_lead_who_texted_back_shows_with_the_text_until_someone_answers(client, agent):
     lead = LeadFactory(owner=agent, texting=True, first_name="Ada")
-    reply_receive(from_number=lead.phone, body="<b>Yes</b> please call me after 5")
+    text_receive(from_number=lead.phone, body="<b>Yes</b> please call me after 5")
     response = _section(client, "replies")
     body = response.content.decode()
     assert [reply.lead.pk for reply in response.context["replies"]] == [lead.pk]
@@ -294,7 +294,7 @@ def test_a_lead_who_texted_back_shows_with_the_text_until_someone_answers(client
 def test_replies_show_one_row_per_lead_the_longest_waiting_first(client, agent):
     early = LeadFactory(owner=agent)
     _reply(early, "Before your call", at=NOW - timedelta(days=4))
-    lead_log_contact(early, channel="call", actor=agent, occurred_at=NOW - timedelta(days=3))
+    contact_log(early, channel="call", actor=agent, occurred_at=NOW - timedelta(days=3))
     _reply(early, "Is it still for sale?", at=NOW - timedelta(hours=3))
     _reply(early, "Hello?", at=NOW - timedelta(hours=1))
     late = LeadFactory(owner=agent)
@@ -329,7 +329,7 @@ def test_today_with_tasks_and_replies_runs_a_bounded_number_of_queries(
     for _ in range(count):
         lead = LeadFactory(owner=AgentFactory().user, hot=True)
         TaskFactory(lead=lead, due_at=timezone.now() - timedelta(hours=1))
-        for text in ("Call me back", "Hello?"):  # what reply_receive opens for each text
+        for text in ("Call me back", "Hello?"):  # what text_receive opens for each text
             TaskFactory(lead=lead, kind=Task.Kind.REPLY, notes=text, due_at=timezone.now())
     client.force_login(broker.user)
     with django_assert_max_num_queries(11):  # 10, and the alerts section's one

@@ -50,7 +50,7 @@ def test_valid_post_stores_the_lead_and_thanks_the_prospect(client, slug):
     assert lead.phone == "+14135550187"
     assert lead.email == "ada@example.com"
     assert lead.nurture_track is not None
-    assert lead.raw_submission["phone"] == "(413) 555-0187"
+    assert lead.submissions.get().data["phone"] == "(413) 555-0187"
     assert lead.events.filter(kind=LeadEvent.Kind.CREATED).count() == 1
     assert Submission.objects.get().status == Submission.Status.ACCEPTED
 

@@ -2,7 +2,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent
-from leads.services import lead_change_stage, lead_log_contact
+from realtycrm.flows.contacts import contact_log, stage_change
 from tests.factories import AgentFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 def test_logging_a_call_sets_contact_dates_and_moves_a_new_lead_to_contacted():
     agent = AgentFactory()
     lead = LeadFactory(owner=agent.user)
-    lead_log_contact(lead, channel="call", actor=agent.user, note="Left a voicemail")
+    contact_log(lead, channel="call", actor=agent.user, note="Left a voicemail")
     lead.refresh_from_db()
     assert lead.stage == Lead.Stage.CONTACTED
     assert lead.first_personal_contact_at == lead.last_personal_contact_at is not None
@@ -23,21 +23,21 @@ def test_first_and_last_contact_come_from_the_timeline_in_any_order():
     lead = LeadFactory()
     later = timezone.now()
     earlier = later - timezone.timedelta(days=2)
-    lead_log_contact(lead, channel="sms", actor=None, occurred_at=later)
-    lead_log_contact(lead, channel="call", actor=None, occurred_at=earlier)
+    contact_log(lead, channel="sms", actor=None, occurred_at=later)
+    contact_log(lead, channel="call", actor=None, occurred_at=earlier)
     lead.refresh_from_db()
     assert (lead.first_personal_contact_at, lead.last_personal_contact_at) == (earlier, later)
 
 
 def test_jumping_to_appointment_counts_as_engaged_too_and_losing_keeps_the_milestones():
     lead = LeadFactory()
-    assert lead_change_stage(lead, Lead.Stage.APPOINTMENT) is True
+    assert stage_change(lead, Lead.Stage.APPOINTMENT) is True
     assert lead.engaged_at == lead.appointment_at is not None
     assert lead.client_at is None
-    lead_change_stage(lead, Lead.Stage.LOST, note="Chose another agent")
+    stage_change(lead, Lead.Stage.LOST, note="Chose another agent")
     lead.refresh_from_db()
     assert lead.stage == "lost"
     assert lead.appointment_at is not None
-    assert lead_change_stage(lead, Lead.Stage.LOST) is False
+    assert stage_change(lead, Lead.Stage.LOST) is False
     summaries = list(lead.events.filter(kind="stage_changed").values_list("summary", flat=True))
     assert summaries == ["Appointment → Lost: Chose another agent", "New → Appointment"]

@@ -7,7 +7,7 @@ from django_q.models import OrmQ
 
 from leads.models import Lead
 from sequences.models import Enrollment, Message, Task
-from sequences.services import scheduler_tick
+from sequences.services.enrollment import scheduler_tick
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,12 @@ import pytest
 import time_machine
 
 from leads.models import Lead, LeadEvent
-from leads.routing import lead_reclassify
-from leads.services import lead_change_stage
-from sequences.models import Enrollment, Message, Task
-from sequences.services import automation_pause, automation_resume, scheduler_tick
+from realtycrm.flows.contacts import stage_change
+from realtycrm.flows.inbound import text_receive
+from realtycrm.flows.routing import lead_reclassify
+from sequences.models import Enrollment, Message, Suppression, Task
+from sequences.services.automation import automation_pause, automation_resume
+from sequences.services.enrollment import scheduler_tick
 from tests.factories import AgentFactory
 from tests.helpers import post_intake
 
@@ -67,7 +69,7 @@ def test_the_acknowledgment_is_written_with_the_lead_and_sent_after_commit(
 
 
 def test_if_intake_fails_no_acknowledgment_is_left_behind(client, clock, sms_outbox):
-    with mock.patch("leads.intake._consent_record", side_effect=RuntimeError("disk full")):
+    with mock.patch("leads.intake.consent_record", side_effect=RuntimeError("disk full")):
         post_intake(client, "valuation", sms_consent="on")
     assert Lead.objects.count() == 0
     assert Message.objects.count() == 0
@@ -255,7 +257,7 @@ def test_an_agents_intent_change_moves_tracks_without_a_second_acknowledgment(su
 
 def test_an_appointment_stops_automation_and_closes_the_tracks_tasks(submit, clock, mailoutbox):
     lead = submit("valuation", timeline="within_3_months", sms_consent=None)
-    lead_change_stage(lead, Lead.Stage.APPOINTMENT)
+    stage_change(lead, Lead.Stage.APPOINTMENT)
     enrollment = lead.enrollments.get()
     assert (enrollment.status, enrollment.status_reason) == (
         "stopped",
@@ -323,3 +325,33 @@ def test_a_lead_talking_to_an_agent_gets_no_automatic_acknowledgment_and_stays_p
     current = lead.enrollments.get(status__in=["active", "paused"])
     assert (current.track.key, current.status) == ("hot_seller", "paused")
     assert lead.tasks.filter(kind="call", status="open").exists()  # the agent still sees it
+
+
+def test_fresh_consent_after_stop_lifts_the_suppression_and_the_acknowledgment_is_texted(
+    submit, clock, sms_outbox, django_capture_on_commit_callbacks
+):
+    lead = submit("valuation", timeline="6_to_18_months")
+    assert len(texts_to(sms_outbox)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        text_receive(from_number=lead.phone, body="STOP")
+    assert Suppression.objects.filter(channel="sms", address=lead.phone).exists()
+
+    # Four days later (past the re-acknowledgment window) they ask again and tick the SMS box.
+    clock.move_to(AFTERNOON + timedelta(days=4))
+    submit("listing-ad", timeline="6_to_18_months")
+
+    lead.refresh_from_db()
+    assert not Suppression.objects.filter(channel="sms", address=lead.phone).exists()
+    assert lead.sms_opted_out_at is None and lead.can_text
+    opted_in = lead.events.get(kind=LeadEvent.Kind.OPTED_IN)
+    assert opted_in.summary == "Agreed to texts on the listing ad form"
+    assert opted_in.data["submission"] == lead.submissions.order_by("-id").first().pk
+    # The re-inquiry's acknowledgment is texted (matched to the listing ad), not suppressed.
+    texts = texts_to(sms_outbox)
+    assert len(texts) == 2
+    reack = lead.messages.get(channel="sms", idempotency_key__startswith="reinquiry:")
+    assert reack.status == Message.Status.SENT
+    acknowledged = lead.events.filter(kind=LeadEvent.Kind.MESSAGE_SENT, channel="sms").latest(
+        "occurred_at", "id"
+    )
+    assert opted_in.occurred_at <= acknowledged.occurred_at  # consent first, then the text

@@ -11,7 +11,7 @@ from leads.models import LeadEvent
 from sequences import outbox
 from sequences.models import Message, Suppression
 from sequences.outbox import message_dispatch, message_queue, messages_dispatch_due
-from sequences.services import scheduler_tick
+from sequences.services.enrollment import scheduler_tick
 from tests.factories import LeadFactory, MessageFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

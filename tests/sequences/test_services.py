@@ -8,15 +8,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from leads.models import Lead, LeadEvent
-from leads.services import lead_log_contact
+from realtycrm.flows.contacts import contact_log
 from sequences.models import Message, Suppression, Task
 from sequences.selectors import message_list_for, task_list_for
-from sequences.services import (
-    MessageBlocked,
-    message_send_one_off,
-    task_complete,
-    task_snooze,
-)
+from sequences.services.agent_tasks import task_complete, task_snooze
+from sequences.services.one_off import MessageBlocked, message_send_one_off
 from tests.factories import AgentFactory, LeadFactory, MessageFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,7 +122,7 @@ def test_logging_contact_completes_the_tasks_it_answers(agent):
     lead = LeadFactory(owner=agent)
     earlier = TaskFactory(lead=lead, created_at=NOON - timedelta(days=1))
     later = TaskFactory(lead=lead, created_at=NOON + timedelta(hours=1), kind=Task.Kind.CHECK_IN)
-    lead_log_contact(lead, channel="call", actor=agent, note="Talked about the comps")
+    contact_log(lead, channel="call", actor=agent, note="Talked about the comps")
     earlier.refresh_from_db()
     later.refresh_from_db()
     assert (earlier.status, earlier.done_at, earlier.done_by) == ("done", NOON, agent)

@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 from leads.models import Lead, LeadEvent
 from sequences.models import Message, Suppression, Task, Track, WebhookEvent
 from sequences.outbox import message_dispatch, message_queue
-from sequences.services import enrollment_start, scheduler_tick
+from sequences.services.enrollment import enrollment_start, scheduler_tick
 from tests.factories import AgentFactory, LeadFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db

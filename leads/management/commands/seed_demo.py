@@ -16,7 +16,8 @@ from django.utils import timezone
 from leads.models import Agent, Lead, LeadEvent, Side, Source, Stage, Timeline
 from leads.routing import lead_answers, routing_rules
 from leads.segmentation import segment
-from leads.services import lead_change_stage, lead_event_record
+from leads.services import lead_event_record
+from realtycrm.flows.contacts import stage_change
 from reports.demo import seed_demo_campaigns
 from sequences.demo import seed_demo_data
 from sequences.models import Track
@@ -152,7 +153,6 @@ class Command(BaseCommand):
             lead.nurture_track = tracks.get(decision.track)
             lead.first_contact_mode = decision.first_contact_mode
             lead.owner = agents[index % len(agents)]
-            lead.first_automated_contact_at = created_at + timedelta(seconds=rng.uniform(5, 60))
             lead.save()
             lead_event_record(
                 lead,
@@ -237,4 +237,4 @@ class Command(BaseCommand):
 
     def move(self, lead: Lead, stage: str, at, now) -> None:
         if at < now:
-            lead_change_stage(lead, stage, actor=lead.owner, occurred_at=at)
+            stage_change(lead, stage, actor=lead.owner, occurred_at=at)

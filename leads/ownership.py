@@ -1,0 +1,310 @@
+"""Ownership: who owns a lead, and the one function that changes it.
+
+    lead_assign       a new lead's owner: first matching rule ─▶ its group's available agents ─▶
+                      round robin, or an offer to all (first to claim)
+                      └─ nobody available ─▶ the rule's fallback, else a broker
+    lead_claim        first to claim an offered lead owns it (one winner, even at the same instant)
+    offers_expired    offers nobody claimed in time; lead_offer_fallback gives such a lead away
+    lead_set_owner    every change of owner goes through here: one writer, one timeline format
+
+An agent who is paused (vacation, off duty by choice) is never handed a lead. Agents on duty (inside
+their working hours) are preferred; when nobody in the group is on duty the lead goes to an
+available agent anyway, to be worked when they start, rather than to the broker. Interrupting the
+new owner is the alerts app's job; the flows (realtycrm/flows/) call both in order.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from realtycrm.clock import in_daily_window
+
+from .models import Agent, AssignmentRule, ClaimOffer, Lead, LeadEvent
+from .names import person_name
+from .segmentation import criteria_match
+from .services import lead_event_record
+
+User = get_user_model()
+
+
+def agent_available(agent: Agent) -> bool:
+    """Can take new leads at all: active, signed-in account enabled, not paused."""
+    return agent.active and agent.user.is_active and not agent.paused
+
+
+def agent_on_duty(agent: Agent, now: datetime) -> bool:
+    """Inside the agent's working hours (always, when they set none)."""
+    if agent.work_start is None or agent.work_end is None:
+        return True
+    local = now.astimezone(ZoneInfo(agent.time_zone))
+    if str(local.weekday()) not in agent.work_days:
+        return False
+    return in_daily_window(local.time(), agent.work_start, agent.work_end)
+
+
+def rule_matches(rule: AssignmentRule, lead: Lead) -> bool:
+    return (
+        criteria_match((rule.source, rule.intent, rule.side), (lead.source, lead.intent, lead.side))
+        and (
+            not rule.neighbourhood or rule.neighbourhood.casefold() == lead.neighbourhood.casefold()
+        )
+        and (
+            not rule.postal_code_prefix
+            or lead.postal_code.replace(" ", "")
+            .upper()
+            .startswith(rule.postal_code_prefix.replace(" ", "").upper())
+        )
+    )
+
+
+def next_in_turn(candidates: list, last_id: int | None):
+    """Round robin: the first candidate (by id) after the last one served, wrapping around."""
+    ordered = sorted(candidates, key=lambda user: user.pk)
+    later = [user for user in ordered if last_id is not None and user.pk > last_id]
+    return (later or ordered)[0]
+
+
+@dataclass
+class Assignment:
+    owner: object | None
+    rule: AssignmentRule | None
+    why: str
+    claim_group: list = field(default_factory=list)
+
+
+def active_rules() -> list[AssignmentRule]:
+    return list(
+        AssignmentRule.objects.filter(active=True)
+        .select_related("fallback__agent")
+        .prefetch_related("members__agent")
+    )
+
+
+def rule_group(rule: AssignmentRule | None) -> list:
+    """The rule's members, or every agent (not broker) when it names none. With no agents at
+    all, leads fall to the brokers, so a one-person brokerage works without configuration."""
+    if rule is not None:
+        members = [user for user in rule.members.all() if hasattr(user, "agent")]
+        if members:
+            return members
+    return list(User.objects.filter(agent__role=Agent.Role.AGENT).select_related("agent"))
+
+
+def brokers() -> list:
+    return [
+        user
+        for user in User.objects.filter(agent__role=Agent.Role.BROKER).select_related("agent")
+        if agent_available(user.agent)
+    ]
+
+
+def _pool(rule: AssignmentRule | None, excluded: set[int], now: datetime) -> tuple[list, bool]:
+    """The rule's agents who can take a lead now: those on duty if any, else the available."""
+    available = [
+        user for user in rule_group(rule) if user.pk not in excluded and agent_available(user.agent)
+    ]
+    on_duty = [user for user in available if agent_on_duty(user.agent, now)]
+    return (on_duty or available), bool(on_duty)
+
+
+# --- The one writer of a lead's owner -----------------------------------------------------------
+
+
+def lead_set_owner(
+    lead: Lead,
+    owner,
+    *,
+    why: str,
+    how: str,
+    actor=None,
+    rule: AssignmentRule | None = None,
+    only_if_unowned: bool = False,
+    occurred_at=None,
+) -> bool:
+    """Give the lead to `owner` and put it on the timeline, in one format for every (re)assignment:
+    "Assigned to Sam Lee: <why>" or "Reassigned to Sam Lee from Alex Rivera: <why>", with data
+    {from, to, rule, how}. `only_if_unowned` makes the change conditional on the database row
+    still having no owner (claims and fallbacks race): returns False when someone was first."""
+    previous = None if only_if_unowned else lead.owner
+    owner_pk = owner.pk if owner is not None else None
+    rows = Lead.objects.filter(pk=lead.pk)
+    if only_if_unowned:
+        rows = rows.filter(owner__isnull=True)
+    if not rows.update(owner=owner_pk, updated_at=timezone.now()):
+        return False
+    lead.owner = owner
+    if owner is None:
+        summary = f"Nobody could take this lead ({why})"
+    else:
+        verb = "Reassigned" if previous is not None else "Assigned"
+        away = f" from {person_name(previous)}" if previous is not None else ""
+        summary = f"{verb} to {person_name(owner)}{away}: {why}"
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.REASSIGNED if previous is not None else LeadEvent.Kind.ASSIGNED,
+        actor=actor,
+        summary=summary,
+        data={
+            "from": previous.pk if previous is not None else None,
+            "to": owner_pk,
+            "rule": rule.pk if rule is not None else None,
+            "how": how,
+        },
+        occurred_at=occurred_at,
+    )
+    return True
+
+
+@transaction.atomic
+def lead_assign(lead: Lead, *, now: datetime | None = None, exclude=(), actor=None) -> Assignment:
+    """Choose the lead's owner (or offer it to a group to claim) and record why on its timeline.
+
+    The first matching rule decides; when nobody in its group can take the lead, its fallback
+    does, else the next matching rule (the catch-all, in the end), else a broker. `exclude` is for
+    reassignment: those agents are passed over (and a group offer becomes a plain turn).
+    """
+    now = now or timezone.now()
+    excluded = {user.pk for user in exclude}
+    matching = [rule for rule in active_rules() if rule_matches(rule, lead)]
+    owner, decided_by, why = None, None, "no matching rule, nobody available: a broker"
+    for rule in matching or [None]:
+        pool, on_duty = _pool(rule, excluded, now)
+        rule_name = f"rule “{rule.name}”" if rule else "no matching rule"
+        if (
+            rule
+            and rule.policy == AssignmentRule.Policy.FIRST_TO_CLAIM
+            and len(pool) > 1
+            and not excluded
+        ):
+            return _offer(lead, rule, pool, actor, now)
+        if pool:
+            owner, decided_by = _next_turn(rule, pool), rule
+            why = f"{rule_name} ({'on duty' if on_duty else 'nobody on duty'})"
+            break
+        fallback = rule.fallback if rule else None
+        if fallback and fallback.pk not in excluded and agent_available(fallback.agent):
+            owner, decided_by = fallback, rule
+            why = f"{rule_name}: nobody in the group is available, its fallback"
+            break
+    else:
+        owner = next((b for b in brokers() if b.pk not in excluded), None)
+        why = "nobody in any matching rule is available: a broker"
+
+    lead_set_owner(
+        lead,
+        owner,
+        why=why,
+        how="escalation" if excluded else "rule",
+        actor=actor,
+        rule=decided_by,
+        occurred_at=now,
+    )
+    return Assignment(owner=owner, rule=decided_by, why=why)
+
+
+def _next_turn(rule: AssignmentRule | None, pool: list):
+    """Round robin within the rule, serialised on the rule's row so two leads arriving at once
+    go to two agents."""
+    if rule is None:
+        return next_in_turn(pool, None)
+    locked = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
+    owner = next_in_turn(pool, locked.last_assigned_id)
+    AssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=owner)
+    return owner
+
+
+def _offer(lead: Lead, rule: AssignmentRule, pool: list, actor, now: datetime) -> Assignment:
+    ClaimOffer.objects.bulk_create(
+        [ClaimOffer(lead=lead, agent=user, rule=rule, created_at=now) for user in pool]
+    )
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.ASSIGNED,
+        actor=actor,
+        summary=f"Offered to {', '.join(person_name(user) for user in pool)} (first to claim)",
+        data={"rule": rule.pk, "policy": rule.policy, "group": [user.pk for user in pool]},
+        occurred_at=now,
+    )
+    return Assignment(
+        owner=None,
+        rule=rule,
+        why=f"offered to {len(pool)} agents by rule “{rule.name}”",
+        claim_group=pool,
+    )
+
+
+# --- Claims ---------------------------------------------------------------------------------------
+
+
+def open_offer(lead: Lead, agent) -> ClaimOffer | None:
+    return ClaimOffer.objects.filter(lead=lead, agent=agent, closed_at__isnull=True).first()
+
+
+@transaction.atomic
+def lead_claim(lead: Lead, *, agent) -> ClaimOffer | None:
+    """First to claim owns the lead. A conditional update decides, so of two agents clicking at
+    the same instant exactly one wins. Returns the winning offer, or None (not offered to this
+    agent, or somebody claimed it first)."""
+    offer = open_offer(lead, agent)
+    if offer is None:
+        return None
+    won = lead_set_owner(
+        lead,
+        agent,
+        why="claimed first",
+        how="claimed",
+        actor=agent,
+        rule=offer.rule,
+        only_if_unowned=True,
+    )
+    if not won:
+        return None
+    offers_close(lead)
+    return offer
+
+
+def offers_close(lead: Lead) -> int:
+    return ClaimOffer.objects.filter(lead=lead, closed_at__isnull=True).update(
+        closed_at=timezone.now()
+    )
+
+
+def offers_expired(now: datetime) -> list[ClaimOffer]:
+    """One open offer per unowned lead whose claim window has passed (the rule's minutes)."""
+    expired = {}
+    for offer in (
+        ClaimOffer.objects.filter(closed_at__isnull=True, lead__owner__isnull=True)
+        .select_related("lead", "rule")
+        .order_by("created_at", "id")
+    ):
+        minutes = offer.rule.claim_minutes if offer.rule else settings.ALERT_CLAIM_MINUTES
+        if now - offer.created_at >= timedelta(minutes=minutes):
+            expired.setdefault(offer.lead_id, offer)
+    return list(expired.values())
+
+
+@transaction.atomic
+def lead_offer_fallback(lead: Lead, rule: AssignmentRule | None, now: datetime):
+    """Nobody claimed the lead in time: the rule's fallback (else a broker) owns it. Returns the
+    new owner, or None when somebody claimed it meanwhile or nobody can take it."""
+    owner = (rule.fallback if rule and rule.fallback else None) or next(iter(brokers()), None)
+    if owner is None:
+        return None
+    taken = lead_set_owner(
+        lead,
+        owner,
+        why="nobody claimed it in time (fallback)",
+        how="fallback",
+        rule=rule,
+        only_if_unowned=True,
+        occurred_at=now,
+    )
+    if not taken:
+        return None
+    offers_close(lead)
+    return owner

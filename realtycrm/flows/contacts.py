@@ -1,0 +1,62 @@
+"""An agent works a lead: a contact, a stage, a new owner, a claim."""
+
+from django.db import transaction
+
+from alerts.services import alerts_acknowledge_lead, alerts_on_claim, alerts_on_reassign
+from leads import ownership
+from leads.models import Lead, LeadEvent
+from leads.names import person_name
+from leads.services import lead_change_stage, lead_record_contact
+from sequences.services.agent_tasks import tasks_complete_for_contact
+from sequences.services.automation import automation_on_stage_change
+
+
+@transaction.atomic(savepoint=False)
+def contact_log(lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None) -> LeadEvent:
+    """A human reached the lead (call, text, email, in person): the contact dates move, a new lead
+    becomes contacted, the open tasks the contact answers are done, and the agent's open alerts
+    about the lead are acknowledged."""
+    event = lead_record_contact(
+        lead, channel=channel, actor=actor, note=note, occurred_at=occurred_at
+    )
+    if lead.stage == Lead.Stage.NEW:
+        stage_change(lead, Lead.Stage.CONTACTED, actor=actor)
+    tasks_complete_for_contact(lead, actor=actor, at=event.occurred_at)
+    if actor is not None:
+        label = LeadEvent.Channel(channel).label.lower()
+        alerts_acknowledge_lead(lead, agent=actor, how=f"logged a {label}")
+    return event
+
+
+@transaction.atomic(savepoint=False)
+def stage_change(lead: Lead, stage: str, *, actor=None, note: str = "", occurred_at=None) -> bool:
+    """Move the lead along the funnel; an appointment, a client, a closed or a lost lead is in a
+    person's hands, so its automation stops. Returns False when it was already there."""
+    moved = lead_change_stage(lead, stage, actor=actor, note=note, occurred_at=occurred_at)
+    if moved:
+        automation_on_stage_change(lead, stage, actor=actor)
+    return moved
+
+
+@transaction.atomic(savepoint=False)
+def lead_reassign(lead: Lead, owner, *, actor) -> bool:
+    """A broker gives the lead to another agent: the previous owner's alerts about it close, and
+    the new owner is interrupted when it is hot and waiting. False when they already own it."""
+    if lead.owner_id == owner.pk:
+        return False
+    previous = lead.owner
+    ownership.lead_set_owner(
+        lead, owner, why=f"by {person_name(actor)}", how="reassigned", actor=actor
+    )
+    alerts_on_reassign(lead, previous=previous, actor=actor)
+    return True
+
+
+@transaction.atomic(savepoint=False)
+def lead_claim(lead: Lead, *, agent) -> bool:
+    """First to claim owns the lead (one winner, even at the same instant); the winner's claim
+    alert is acknowledged and everyone else's closes. False when it was not theirs to claim."""
+    if ownership.lead_claim(lead, agent=agent) is None:
+        return False
+    alerts_on_claim(lead, agent=agent)
+    return True

@@ -1,0 +1,75 @@
+"""Inbound texts and unsubscribes: what a prospect sends back.
+
+text_receive       every inbound text, once (the webhook deduplicates on Twilio's id):
+                   STOP (and its synonyms) opts the number out at once, for every sender,
+                   before the next message is sent; START opts back in; HELP answers with the
+                   brokerage's contact; anything else is a reply: on the lead's timeline, its
+                   automation paused, the lead engaged, a task for the owner, the owner alerted
+email_unsubscribe  the one-click unsubscribe link (or List-Unsubscribe POST)
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.services import alert_on_reply
+from leads.models import Stage
+from sequences import replies
+from sequences.models import Message, Suppression
+from sequences.services import suppressions
+from sequences.services.agent_tasks import reply_task_open
+from sequences.services.automation import automation_pause
+from sequences.services.inbound import help_reply, reply_record, sender_lead
+
+from .contacts import stage_change
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic(savepoint=False)
+def text_receive(
+    *, from_number: str, body: str, to_number: str = "", provider_id: str = "", received_at=None
+) -> str:
+    """What the text was: stop, start, help, reply or unknown_sender (see the module doc)."""
+    received_at = received_at or timezone.now()
+    kind = replies.classify(body)
+    lead = sender_lead(from_number)
+    if kind == replies.STOP:
+        suppressions.address_suppress(
+            Message.Channel.SMS, from_number, reason=Suppression.Reason.SMS_STOP, detail=body
+        )
+        return kind
+    if kind == replies.START:
+        opted_out = suppressions.is_suppressed(Message.Channel.SMS, from_number) or (
+            lead is not None and lead.sms_opted_out_at is not None
+        )
+        if opted_out:
+            suppressions.address_unsuppress(
+                Message.Channel.SMS,
+                from_number,
+                summary="Texted START: texts may resume",
+                data={"detail": body[:200]},
+            )
+            return kind
+        kind = replies.REPLY  # "Yes" from someone who never opted out is an answer
+    if kind == replies.HELP:
+        help_reply(from_number, lead, provider_id)
+        return kind
+    if lead is None:
+        logger.info("Text from %s, who is not a lead", from_number)
+        return "unknown_sender"
+    reply_record(
+        lead, body=body, provider_id=provider_id, to_number=to_number, received_at=received_at
+    )
+    automation_pause(lead, actor=None, reason="They replied by text")
+    if lead.stage in (Stage.NEW, Stage.CONTACTED):
+        stage_change(lead, Stage.ENGAGED, note="Replied by text", occurred_at=received_at)
+    reply_task_open(lead, body=body, received_at=received_at)
+    alert_on_reply(lead, body=body)
+    return replies.REPLY
+
+
+def email_unsubscribe(address: str) -> Suppression:
+    """The one-click unsubscribe link was used: nothing more goes to the address."""
+    return suppressions.email_unsubscribe(address)

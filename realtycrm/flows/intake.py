@@ -1,0 +1,75 @@
+"""Intake: a stored submission in, a segmented, routed, acknowledged lead out, in one transaction.
+
+    submission_process   dedupe → create the lead or record a re-inquiry (leads.intake) →
+                         SMS consent, lifting an earlier opt-out (sequences.suppressions) →
+                         route a new lead, or re-route a hotter one (flows.routing) →
+                         re-alert, re-acknowledge a re-inquiry (alerts, sequences)
+
+Every channel stores its raw payload first (leads.intake.submission_receive) and then calls this.
+"""
+
+import logging
+import traceback
+
+from django.db import transaction
+
+from alerts.services import alert_on_reinquiry
+from leads import intake, segmentation
+from leads.models import Lead, Submission
+from leads.routing import lead_segment
+from sequences.models import Message
+from sequences.services.steps import acknowledgment_for_reinquiry
+from sequences.services.suppressions import address_unsuppress
+
+from .routing import lead_route
+
+logger = logging.getLogger(__name__)
+
+
+def submission_process(submission: Submission, fields: dict, *, sms_consent: bool) -> Lead | None:
+    """Turn a stored submission into a lead. Never raises: a failure is kept on the submission
+    (status failed, with the error) for a broker to process again from the admin."""
+    try:
+        with transaction.atomic():
+            lead = _lead_from_submission(submission, fields, sms_consent=sms_consent)
+            intake.submission_accept(submission, lead)
+        return lead
+    except Exception:
+        logger.exception("Could not process %s submission %s", submission.source, submission.pk)
+        intake.submission_fail(submission, traceback.format_exc())
+        return None
+
+
+def _lead_from_submission(submission: Submission, fields: dict, *, sms_consent: bool) -> Lead:
+    lead, decision = intake.lead_take_submission(submission, fields)
+    # Consent first: the acknowledgment below is written for a number that may be texted now.
+    if sms_consent and lead.phone:
+        _sms_consent(lead, submission)
+    if decision is not None:
+        return lead_route(lead, decision, is_new=True)
+    # A re-inquiry can make a lead hotter, never cooler: cooling down is an agent's call.
+    decision = lead_segment(lead)
+    if segmentation.INTENT_RANK[decision.intent] > segmentation.INTENT_RANK[lead.intent]:
+        lead_route(lead, decision, is_new=False)  # alerts the owner if it became hot
+    else:
+        alert_on_reinquiry(lead)  # a hot lead asking again: its owner, once per window
+    # Answered like a first inquiry, matched to this form, unless acknowledged recently.
+    acknowledgment_for_reinquiry(lead, source=submission.source, submission_id=submission.pk)
+    return lead
+
+
+def _sms_consent(lead: Lead, submission: Submission) -> None:
+    """Fresh consent is recorded with its evidence, and lifts an earlier STOP or carrier opt-out
+    of this number (the timeline says "Opted back in"); otherwise it is a first consent."""
+    record = intake.consent_record(lead, submission)
+    was_opted_out = lead.sms_opted_out_at is not None
+    address_unsuppress(
+        Message.Channel.SMS,
+        lead.phone,
+        summary=intake.consent_summary(submission),
+        data={"wording_version": record.wording_version, "submission": submission.pk},
+    )
+    if was_opted_out:
+        lead.sms_opted_out_at = None  # cleared, with its "Opted back in" event, by the line above
+    else:
+        intake.consent_event_record(lead, record)

@@ -1,0 +1,88 @@
+"""Routing: act on a segmentation decision, in one transaction.
+
+    decision ─▶ owner (leads.ownership) ─▶ intent on the lead (leads.services) ─▶ enrolment in
+             the track (sequences) ─▶ alerts to the owner (alerts) ─▶ events on the timeline
+
+Intake calls lead_route for a new lead and for a re-inquiry that raises intent; agents' edits call
+it through lead_reclassify. Nothing else writes a lead's intent or decides its track (a track's own
+"move" step, e.g. to the nurture cycle after day 7, is part of that track: sequences).
+"""
+
+from django.db import transaction
+
+from alerts.services import alert_became_hot, alerts_for_new_lead
+from leads.models import Intent, Lead, LeadEvent
+from leads.ownership import lead_assign
+from leads.routing import decision_for_intent, lead_segment
+from leads.segmentation import Decision
+from leads.services import lead_apply_decision, lead_correct_answers, lead_event_record
+from sequences.models import Track
+from sequences.services.enrollment import enrollment_route
+
+
+@transaction.atomic(savepoint=False)
+def lead_route(lead: Lead, decision: Decision, *, is_new: bool, actor=None) -> Lead:
+    """Apply a decision to a lead: its owner, intent, routing rule and nurture track."""
+    assignment = lead_assign(lead) if is_new and lead.owner_id is None else None
+
+    previous_intent = lead.intent
+    previous_track = lead.nurture_track
+    track = Track.objects.filter(key=decision.track).first() if decision.track else None
+    lead_apply_decision(lead, decision)
+    # Enrol in the track, or move the enrolment when intent or track changed, in this same
+    # transaction: a new lead's acknowledgment is in the outbox when intake commits.
+    enrollment_route(
+        lead,
+        track,
+        is_new=is_new,
+        changed=previous_track != track or previous_intent != decision.intent,
+        actor=actor,
+    )
+
+    if assignment is not None:
+        alerts_for_new_lead(lead, assignment, alert=decision.alert)
+    elif decision.alert and previous_intent != decision.intent:
+        alert_became_hot(lead, actor=actor)
+
+    if not is_new and previous_intent != decision.intent:
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.INTENT_CHANGED,
+            actor=actor,
+            summary=f"{Intent(previous_intent).label} → {Intent(decision.intent).label}: "
+            f"{decision.intent_reason}",
+            data={"from": previous_intent, "to": decision.intent},
+        )
+    if not is_new and previous_track != track:
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.TRACK_CHANGED,
+            actor=actor,
+            summary=f"{previous_track or 'No track'} → {track or 'No track'}",
+            data={
+                "from": previous_track.key if previous_track else None,
+                "to": track.key if track else None,
+            },
+        )
+    return lead
+
+
+@transaction.atomic(savepoint=False)
+def lead_reclassify(
+    lead: Lead,
+    *,
+    actor,
+    timeline: str | None = None,
+    side: str | None = None,
+    intent: str | None = None,
+) -> Lead:
+    """An agent corrects what the lead told us (timeline, side) or overrides the intent outright.
+
+    The answers are re-segmented; an explicit intent wins over the timeline and is recorded as the
+    agent's call. The track follows the new intent.
+    """
+    lead_correct_answers(lead, actor=actor, timeline=timeline, side=side)
+    decision = lead_segment(lead)
+    if intent is not None:
+        decision = decision_for_intent(lead, decision, intent, actor=actor)
+    return lead_route(lead, decision, is_new=False, actor=actor)

@@ -1,0 +1,65 @@
+"""Agents' tasks: done, snoozed, done by a personal contact, and the task to answer a reply."""
+
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from leads.models import Lead
+
+from ..models import Task
+
+REPLY_TASK_DUE = timedelta(minutes=15)
+
+
+@transaction.atomic
+def task_complete(task: Task, *, actor, outcome: str = "") -> Task:
+    """Mark an open task done (doing it twice changes nothing)."""
+    if task.status != Task.Status.OPEN:
+        return task
+    task.status = Task.Status.DONE
+    task.done_at = timezone.now()
+    task.done_by = actor
+    task.outcome = outcome[:200]
+    task.save(update_fields=["status", "done_at", "done_by", "outcome"])
+    return task
+
+
+@transaction.atomic
+def task_snooze(task: Task, *, until, actor) -> Task:
+    """Push an open task's due time later. Raises ValidationError for a time not in the future
+    or a task that is no longer open."""
+    if task.status != Task.Status.OPEN:
+        raise ValidationError("This task is already closed.")
+    if until <= timezone.now():
+        raise ValidationError("Choose a time in the future.")
+    task.due_at = until
+    task.snooze_count += 1
+    task.save(update_fields=["due_at", "snooze_count"])
+    return task
+
+
+def tasks_complete_for_contact(lead: Lead, *, actor, at=None) -> int:
+    """A personal contact does what the lead's open tasks asked for (call, text, check in,
+    answer a reply): each task created before the contact is done. Returns how many."""
+    at = at or timezone.now()
+    return Task.objects.filter(lead=lead, status=Task.Status.OPEN, created_at__lte=at).update(
+        status=Task.Status.DONE,
+        done_at=at,
+        done_by=actor,
+        outcome="Personal contact logged",
+    )
+
+
+def reply_task_open(lead: Lead, *, body: str, received_at) -> Task:
+    """The lead texted: its owner has a task to answer within REPLY_TASK_DUE."""
+    return Task.objects.create(
+        lead=lead,
+        agent=lead.owner,
+        kind=Task.Kind.REPLY,
+        title=f"Answer {lead.full_name or lead.phone}'s text",
+        notes=body[:1600],
+        due_at=received_at + REPLY_TASK_DUE,
+        created_at=received_at,
+    )

@@ -1,0 +1,147 @@
+"""Steps into messages and tasks: the one way a track's step reaches the outbox or an agent.
+
+step_message                 a text or email step → one outbox message (idempotent on its key)
+step_task                    a task step → one task for the lead's owner
+acknowledgment_for_reinquiry a re-inquiry after the window re-runs the acknowledgment steps
+"""
+
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from leads.models import Lead, Stage
+
+from .. import outbox, schedule
+from ..models import Enrollment, Message, Step, Task
+from ..rendering import render_for_lead
+from ..selectors import track_steps
+
+logger = logging.getLogger(__name__)
+
+IN_A_PERSONS_HANDS = (Stage.APPOINTMENT, Stage.CLIENT, Stage.CLOSED)
+
+
+def _address(lead: Lead, channel: str) -> tuple[str, bool]:
+    """Where a step's message goes, and whether to write it at all. A number that opted out
+    or an address that unsubscribed gets nothing; consent is checked when the message is sent,
+    so a text without consent shows in the outbox as suppressed, with why."""
+    if channel == Step.Kind.SMS:
+        return lead.phone, bool(lead.phone and not lead.sms_opted_out_at)
+    return lead.email, lead.can_email
+
+
+def step_message(
+    lead: Lead,
+    step: Step,
+    *,
+    idempotency_key: str,
+    enrollment: Enrollment | None,
+    source: str | None = None,
+    now=None,
+) -> Message | None:
+    """Render the step's template for the lead (matched to `source`, by default the lead's own)
+    and queue it. None when the address may not be used or the template is missing."""
+    to, usable = _address(lead, step.kind)
+    if not usable:
+        return None
+    rendered = render_for_lead(step.template_key, lead, source=source)
+    if rendered is None:
+        logger.warning(
+            "Step %s names template %r, which does not exist", step.pk, step.template_key
+        )
+        return None
+    return outbox.message_queue(
+        channel=step.kind,
+        to=to,
+        subject=rendered.subject,
+        body=rendered.body,
+        idempotency_key=idempotency_key,
+        purpose=Message.Purpose.ACKNOWLEDGMENT
+        if step.is_acknowledgment
+        else Message.Purpose.NURTURE,
+        audience=Message.Audience.LEAD,
+        lead=lead,
+        enrollment=enrollment,
+        step=step,
+        scheduled_for=now,
+    )
+
+
+def step_task(enrollment: Enrollment, step: Step, now) -> Task | None:
+    lead = enrollment.lead
+    rendered = render_for_lead(step.template_key, lead)
+    if rendered is None:
+        logger.warning(
+            "Step %s names template %r, which does not exist", step.pk, step.template_key
+        )
+        return None
+    # Due relative to the enrolment's clock, not to when the scheduler got here.
+    due_at = enrollment.clock_start + step.offset + timedelta(minutes=step.task_due_minutes)
+    task, _ = Task.objects.get_or_create(
+        idempotency_key=f"enrollment:{enrollment.pk}:step:{step.pk}",
+        defaults={
+            "lead": lead,
+            "agent": lead.owner,
+            "kind": step.task_kind,
+            "title": rendered.subject[:200],
+            "notes": rendered.body,
+            "due_at": max(due_at, now),
+            "created_at": now,
+            "enrollment": enrollment,
+            "step": step,
+        },
+    )
+    return task
+
+
+def _acknowledgment_steps(track_id: int, intent: str) -> list[Step]:
+    specs, steps = track_steps(track_id)
+    facts = schedule.Facts(intent=intent, acknowledge=True)
+    return [
+        steps[spec.id]
+        for spec in schedule.ordered(specs)
+        if spec.is_acknowledgment and schedule.applies(spec, facts)
+    ]
+
+
+def acknowledgment_for_reinquiry(lead: Lead, *, source: str, submission_id=None) -> list[Message]:
+    """A re-inquiry is acknowledged like a first inquiry, matched to the form just used
+    (`source`), unless the lead got an acknowledgment within SEQUENCES_REACK_WINDOW_HOURS, its
+    automation is paused (they are talking to an agent), or it is an appointment, a client or
+    closed. A lead in the nurture cycle, or lost, that writes again is answered too: its current
+    track's acknowledgment steps, else those of the track its routing rule first chose."""
+    window = timedelta(hours=settings.SEQUENCES_REACK_WINDOW_HOURS)
+    recent = Message.objects.filter(
+        lead=lead,
+        purpose=Message.Purpose.ACKNOWLEDGMENT,
+        created_at__gte=timezone.now() - window,
+        status__in=[Message.Status.QUEUED, Message.Status.SENDING, Message.Status.SENT],
+    )
+    if lead.stage in IN_A_PERSONS_HANDS or recent.exists():
+        return []
+    enrollment = (
+        Enrollment.objects.filter(lead=lead, status__in=Enrollment.OPEN)
+        .select_related("track")
+        .first()
+    )
+    if enrollment is not None and enrollment.status == Enrollment.Status.PAUSED:
+        return []
+    intent = enrollment.intent if enrollment is not None else lead.intent
+    steps = _acknowledgment_steps(enrollment.track_id, intent) if enrollment is not None else []
+    if not steps and lead.routing_rule_id:
+        steps = _acknowledgment_steps(lead.routing_rule.track_id, intent)
+    key = submission_id if submission_id is not None else uuid.uuid4().hex
+    queued = [
+        step_message(
+            lead,
+            step,
+            idempotency_key=f"reinquiry:{lead.pk}:{key}:{step.kind}",
+            enrollment=enrollment,
+            source=source,
+        )
+        for step in steps
+    ]
+    return [message for message in queued if message is not None]
