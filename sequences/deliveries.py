@@ -1,12 +1,15 @@
 """What providers tell us after a send: delivery receipts, bounces, spam reports, unsubscribes.
 
 The webhook views store each call as a WebhookEvent (deduplicated on the provider's id) and
-answer at once; webhook_events_process then applies them, in a worker:
+answer at once; webhook_events_process then applies them, in a worker. The provider's backend
+reads the payload (sequences.tracking picks it) and hands back provider-neutral DeliveryEvents
+(sequences.backends.events); this module only ever sees those:
 
-    Twilio status     delivered / undelivered / failed on the message; error 21610 (the
-                      recipient opted out at the carrier) suppresses the number
-    SendGrid events   delivered, deferred; bounce, dropped and spam report fail the message and
-                      suppress the address; unsubscribe suppresses it
+    on the message    its delivery status, never moving backwards; a hard bounce, a failure,
+                      a carrier opt-out or a spam report fails a sent message and puts "not
+                      delivered" on the lead's timeline (a soft bounce or a deferral does not)
+    on the address    a hard bounce, a carrier opt-out, a spam report or an unsubscribe
+                      suppresses it (the message's recipient when the event names no address)
 """
 
 import logging
@@ -17,30 +20,26 @@ from django.utils import timezone
 from leads.models import LeadEvent
 from leads.services import lead_event_record
 
-from .backends.sendgrid import CUSTOM_ARG
+from .backends.events import DeliveryEvent, DeliveryKind
 from .models import Message, Suppression, WebhookEvent
 from .services.suppressions import address_suppress
+from .tracking import webhook_event_channel, webhook_event_deliveries
 
 logger = logging.getLogger(__name__)
 
-# A status never moves backwards (Twilio may report "sent" after "delivered").
-TWILIO_RANK = {
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 0,
-    "sending": 1,
-    "sent": 2,
-    "delivered": 3,
-    "undelivered": 3,
-    "failed": 3,
-    "read": 4,
+# What fails a message that was sent (a soft bounce or a deferral does not: the provider or the
+# receiving server may still deliver it).
+FAILS_THE_MESSAGE = {
+    DeliveryKind.BOUNCED_HARD,
+    DeliveryKind.FAILED,
+    DeliveryKind.OPTED_OUT,
+    DeliveryKind.SPAM_REPORT,
 }
-TWILIO_OPTED_OUT = {"21610"}
-SENDGRID_FAILED = {"bounce", "dropped", "spamreport"}
-SENDGRID_SUPPRESS = {
-    "spamreport": Suppression.Reason.SPAM_REPORT,
-    "unsubscribe": Suppression.Reason.UNSUBSCRIBE,
-    "group_unsubscribe": Suppression.Reason.UNSUBSCRIBE,
+SUPPRESSES = {
+    DeliveryKind.BOUNCED_HARD: Suppression.Reason.BOUNCE,
+    DeliveryKind.OPTED_OUT: Suppression.Reason.CARRIER_OPT_OUT,
+    DeliveryKind.SPAM_REPORT: Suppression.Reason.SPAM_REPORT,
+    DeliveryKind.UNSUBSCRIBED: Suppression.Reason.UNSUBSCRIBE,
 }
 
 
@@ -61,74 +60,51 @@ def webhook_events_process(*, limit: int = 1000) -> int:
             )
             if event is None:
                 continue
-            if event.provider == WebhookEvent.Provider.TWILIO_STATUS:
-                twilio_status_apply(event)
-            else:
-                sendgrid_event_apply(event)
+            webhook_event_apply(event)
             event.processed_at = timezone.now()
             event.save(update_fields=["processed_at", "message"])
     return len(pending)
 
 
-def twilio_status_apply(event: WebhookEvent) -> None:
-    payload = event.payload
-    status = str(payload.get("MessageStatus", "")).lower()
-    code = str(payload.get("ErrorCode", "") or "")
-    message = Message.objects.filter(provider_id=payload.get("MessageSid", "")).first()
-    if message is None:
+def webhook_event_apply(event: WebhookEvent) -> None:
+    """Apply what one stored call reports, and link it to the message it is about."""
+    deliveries = webhook_event_deliveries(event)
+    if not deliveries:
         return
-    event.message = message
-    if TWILIO_RANK.get(status, -1) < TWILIO_RANK.get(message.delivery_status, -1):
-        return
-    _delivery(message, status, failed=status in ("undelivered", "failed"), detail=code)
-    if code in TWILIO_OPTED_OUT:
-        address_suppress(
-            Message.Channel.SMS,
-            message.to,
-            reason=Suppression.Reason.CARRIER_OPT_OUT,
-            detail=f"Twilio error {code}",
-        )
+    channel = webhook_event_channel(event)
+    for delivery in deliveries:
+        message = _message_for(delivery)
+        if message is not None:
+            event.message = message
+        delivery_apply(delivery, message, channel=channel)
 
 
-def _message_for_sendgrid(payload: dict) -> Message | None:
-    reference = str(payload.get(CUSTOM_ARG, ""))
-    if reference.isdigit():
-        return Message.objects.filter(pk=int(reference)).first()
-    provider_id = str(payload.get("sg_message_id", "")).split(".")[0]
-    if provider_id:
-        return Message.objects.filter(provider_id=provider_id).first()
+def _message_for(delivery: DeliveryEvent) -> Message | None:
+    if delivery.message_id is not None:
+        return Message.objects.filter(pk=delivery.message_id).first()
+    if delivery.provider_id:
+        return Message.objects.filter(provider_id=delivery.provider_id).first()
     return None
 
 
-def sendgrid_event_apply(event: WebhookEvent) -> None:
-    payload = event.payload
-    kind = str(payload.get("event", ""))
-    address = str(payload.get("email", "")).lower()
-    message = _message_for_sendgrid(payload)
-    event.message = message
-    if message is not None and kind in ("delivered", "deferred", *SENDGRID_FAILED):
-        # A "blocked" bounce is the receiving server refusing for now, not a bad address.
-        hard = kind != "bounce" or payload.get("type", "bounce") == "bounce"
-        detail = str(payload.get("reason", "") or payload.get("response", ""))[:200]
-        _delivery(message, kind, failed=kind in SENDGRID_FAILED and hard, detail=detail)
-    if not address:
-        return
-    if (kind == "bounce" and payload.get("type", "bounce") == "bounce") or (
-        kind == "dropped" and _dropped_for_good(payload)
-    ):
-        address_suppress(
-            Message.Channel.EMAIL,
-            address,
-            reason=Suppression.Reason.BOUNCE,
-            detail=str(payload.get("reason", ""))[:200],
+def delivery_apply(delivery: DeliveryEvent, message: Message | None, *, channel: str) -> None:
+    if message is not None and message.delivery_status in delivery.superseded_by:
+        return  # older news than what the message already shows
+    if message is not None and delivery.status:
+        _delivery(
+            message,
+            delivery.status,
+            failed=delivery.kind in FAILS_THE_MESSAGE,
+            detail=delivery.detail,
         )
-    elif kind in SENDGRID_SUPPRESS:
-        address_suppress(Message.Channel.EMAIL, address, reason=SENDGRID_SUPPRESS[kind])
-
-
-def _dropped_for_good(payload: dict) -> bool:
-    reason = str(payload.get("reason", "")).lower()
-    return any(word in reason for word in ("bounced", "invalid", "unsubscribed", "spam"))
+    address = delivery.address or (message.to if message is not None else "")
+    if delivery.kind in SUPPRESSES and address:
+        address_suppress(
+            channel,
+            address,
+            reason=SUPPRESSES[delivery.kind],
+            detail=delivery.suppression_detail,
+        )
 
 
 def _delivery(message: Message, status: str, *, failed: bool, detail: str) -> None:

@@ -32,10 +32,12 @@ from leads.services import lead_event_record, lead_mark_first_automated_contact
 
 from . import policy
 from .backends import ProviderError
+from .backends.events import DeliveryEvent
 from .messaging import Sender
 from .models import Enrollment, Message, Suppression, WebhookEvent
 from .services.suppressions import address_suppress
 from .signals import message_sent
+from .tracking import webhook_event_deliveries
 from .unsubscribe import email_footer
 
 logger = logging.getLogger(__name__)
@@ -490,15 +492,13 @@ def _record_failed_on_timeline(message: Message, reason: str, error: str) -> Non
 
 # --- Lease recovery ------------------------------------------------------------------------------
 
-# SendGrid events that prove SendGrid has the message (whatever became of it afterwards).
-DELIVERED_EVIDENCE = ("processed", "delivered", "deferred", "dropped", "bounce", "open", "click")
-
 
 def messages_recover(*, now=None, limit: int = 500) -> int:
     """Give back messages whose worker stopped between claim and record (lease expired).
 
-    Where the provider has already told us it has the message (a SendGrid event naming it),
-    it is recorded as sent. Otherwise it goes back to the queue marked outcome unknown, and the
+    Where the provider has already told us it has the message (a stored webhook call naming
+    it, read by its backend into a DeliveryEvent that proves_accepted), it is recorded as sent
+    with the provider's id. Otherwise it goes back to the queue marked outcome unknown, and the
     next attempt asks the provider (Twilio's message list; SendGrid cannot be asked) before
     sending again. After MESSAGE_MAX_ATTEMPTS it fails, visibly."""
     now = now or timezone.now()
@@ -522,14 +522,9 @@ def _recover_one(pk: int, now) -> None:
     )
     if message is None:
         return
-    evidence = (
-        WebhookEvent.objects.filter(message=message, kind__in=DELIVERED_EVIDENCE)
-        .values_list("payload", flat=True)
-        .first()
-    )
+    evidence = _accepted_evidence(message)
     if evidence is not None:
-        provider_id = str(evidence.get("sg_message_id", "")).split(".")[0]
-        _record_sent(message, provider_id, note="Recovered: the provider reported it")
+        _record_sent(message, evidence.provider_id, note="Recovered: the provider reported it")
         return
     if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
         reason = f"Gave up after {message.attempts} attempts (the worker stopped mid-send)"
@@ -546,3 +541,12 @@ def _recover_one(pk: int, now) -> None:
         lease_expires_at=None,
         last_error="The worker stopped while sending; the provider is asked before trying again.",
     )
+
+
+def _accepted_evidence(message: Message) -> DeliveryEvent | None:
+    """The newest stored delivery event showing that the provider has this message."""
+    for stored in WebhookEvent.objects.filter(message=message).only("provider", "payload"):
+        for delivery in webhook_event_deliveries(stored):
+            if delivery.proves_accepted:
+                return delivery
+    return None

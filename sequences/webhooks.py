@@ -6,13 +6,16 @@
     /webhooks/twilio/status/     delivery receipts: stored, applied by a worker
     /webhooks/sendgrid/events/   SendGrid's signed event webhook (ECDSA over timestamp + raw
                                  body) when SENDGRID_WEBHOOK_PUBLIC_KEY is set; stored,
-                                 deduplicated on sg_event_id, applied by a worker
+                                 deduplicated on SendGrid's event id, applied by a worker
+
+The views verify the call and store it; the provider's backend reads the payload (which key to
+deduplicate on, what an inbound text says), and sequences.deliveries applies the neutral
+delivery events the backend turns it into.
 
 Answers: 403 for a bad signature, 400 for a body that is not what the provider sends, 200
 otherwise (a 5xx only if the database fails, so the provider retries).
 """
 
-import hashlib
 import json
 import logging
 
@@ -29,6 +32,8 @@ from twilio.request_validator import RequestValidator
 
 from realtycrm.flows.inbound import text_receive
 
+from .backends.sendgrid import event_key
+from .backends.twilio import inbound_text, status_callback_key
 from .models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -59,28 +64,28 @@ def _process_later() -> None:
 def twilio_inbound(request):
     if not twilio_signature_valid(request):
         return HttpResponseForbidden("Invalid signature")
-    sid = request.POST.get("MessageSid") or request.POST.get("SmsSid")
-    sender = request.POST.get("From", "")
-    if not sid or not sender:
+    payload = request.POST.dict()
+    text = inbound_text(payload)
+    if text is None:
         return HttpResponseBadRequest("Not a Twilio message")
     with transaction.atomic():
         try:
             with transaction.atomic():
                 WebhookEvent.objects.create(
                     provider=WebhookEvent.Provider.TWILIO_INBOUND,
-                    event_id=sid,
+                    event_id=text.provider_id,
                     kind="inbound",
-                    payload=request.POST.dict(),
+                    payload=payload,
                     processed_at=timezone.now(),
                 )
         except IntegrityError:
-            logger.info("Inbound text %s was already handled", sid)
+            logger.info("Inbound text %s was already handled", text.provider_id)
         else:
             text_receive(
-                from_number=sender,
-                body=request.POST.get("Body", ""),
-                to_number=request.POST.get("To", ""),
-                provider_id=sid,
+                from_number=text.sender,
+                body=text.body,
+                to_number=text.to,
+                provider_id=text.provider_id,
             )
     return HttpResponse(EMPTY_TWIML, content_type="text/xml")
 
@@ -90,17 +95,18 @@ def twilio_inbound(request):
 def twilio_status(request):
     if not twilio_signature_valid(request):
         return HttpResponseForbidden("Invalid signature")
-    sid = request.POST.get("MessageSid", "")
-    status = request.POST.get("MessageStatus", "")
-    if not sid or not status:
+    payload = request.POST.dict()
+    key = status_callback_key(payload)
+    if key is None:
         return HttpResponseBadRequest("Not a Twilio status callback")
+    event_id, kind = key
     WebhookEvent.objects.bulk_create(
         [
             WebhookEvent(
                 provider=WebhookEvent.Provider.TWILIO_STATUS,
-                event_id=f"{sid}:{status}",
-                kind=status[:40],
-                payload=request.POST.dict(),
+                event_id=event_id,
+                kind=kind,
+                payload=payload,
             )
         ],
         ignore_conflicts=True,
@@ -135,19 +141,14 @@ def sendgrid_events(request):
         return HttpResponseBadRequest("Not JSON")
     if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
         return HttpResponseBadRequest("Expected a list of events")
-    rows = [
-        WebhookEvent(
-            provider=WebhookEvent.Provider.SENDGRID,
-            event_id=str(event.get("sg_event_id") or _digest(event))[:200],
-            kind=str(event.get("event", ""))[:40],
-            payload=event,
+    rows = []
+    for event in events[:MAX_SENDGRID_EVENTS]:
+        event_id, kind = event_key(event)
+        rows.append(
+            WebhookEvent(
+                provider=WebhookEvent.Provider.SENDGRID, event_id=event_id, kind=kind, payload=event
+            )
         )
-        for event in events[:MAX_SENDGRID_EVENTS]
-    ]
     WebhookEvent.objects.bulk_create(rows, ignore_conflicts=True)
     _process_later()
     return HttpResponse(status=200)
-
-
-def _digest(event: dict) -> str:
-    return "sha256:" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()

@@ -7,6 +7,10 @@
 
 A backend returns the provider's message id or raises a ProviderError that says whether trying
 again could help. sequences.messaging is the one place that calls them.
+
+A provider's module also reads that provider's webhooks into neutral events (events.py:
+DeliveryEvent, InboundText), so its field names, event names and error codes stay here:
+twilio.status_events and sendgrid.events_from_payload, picked by sequences.tracking.
 """
 
 

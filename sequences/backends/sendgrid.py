@@ -3,8 +3,14 @@
 Sets `message.provider_id` (SendGrid's X-Message-Id) on each message it sends and raises
 sequences.backends.ProviderError when SendGrid does not take one. Our message id travels as a
 custom arg, so event webhooks name the message they are about.
+
+Also reads SendGrid's event webhook, so that nothing outside this module knows SendGrid's event
+names: event_key says what to deduplicate an event on, events_from_payload turns it into
+sequences.backends.events.DeliveryEvent.
 """
 
+import hashlib
+import json
 import socket
 from email.utils import parseaddr
 from urllib.error import URLError
@@ -31,8 +37,25 @@ from sendgrid.helpers.mail import (
 
 from . import OutcomeUnknownError, PermanentError, TransientError
 from .email import REFERENCE_HEADER
+from .events import DeliveryEvent, DeliveryKind
 
 CUSTOM_ARG = "realtycrm_message"
+
+# SendGrid's event → what it means. "bounce" and "dropped" depend on the event: see _kind.
+EVENT_KIND = {
+    "processed": DeliveryKind.ACCEPTED,
+    "delivered": DeliveryKind.DELIVERED,
+    "deferred": DeliveryKind.DEFERRED,
+    "spamreport": DeliveryKind.SPAM_REPORT,
+    "unsubscribe": DeliveryKind.UNSUBSCRIBED,
+    "group_unsubscribe": DeliveryKind.UNSUBSCRIBED,
+    "open": DeliveryKind.OPENED,
+    "click": DeliveryKind.CLICKED,
+}
+# The events whose name is shown as the message's delivery status.
+SHOWN_AS_STATUS = {"delivered", "deferred", "bounce", "dropped", "spamreport"}
+# The events that prove SendGrid has the message, whatever became of it afterwards.
+PROVES_ACCEPTED = {"processed", "delivered", "deferred", "dropped", "bounce", "open", "click"}
 
 
 class EmailBackend(BaseEmailBackend):
@@ -102,3 +125,57 @@ class EmailBackend(BaseEmailBackend):
             subscription_tracking=SubscriptionTracking(False),
         )
         return mail
+
+
+# --- Event webhook -------------------------------------------------------------------------------
+
+
+def event_key(event: dict) -> tuple[str, str]:
+    """(dedupe key, kind) to store one event under: its sg_event_id, or a digest of the event
+    when it has none."""
+    event_id = event.get("sg_event_id") or _digest(event)
+    return str(event_id)[:200], str(event.get("event", ""))[:40]
+
+
+def _digest(event: dict) -> str:
+    return "sha256:" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()
+
+
+def events_from_payload(payload: dict) -> list[DeliveryEvent]:
+    """One event from the webhook's list, read into a neutral event (a list, like every
+    backend's parser: SendGrid already sends one event per recipient and per happening)."""
+    name = str(payload.get("event", ""))
+    reference = str(payload.get(CUSTOM_ARG, ""))
+    kind = _kind(name, payload)
+    bad_address = kind == DeliveryKind.BOUNCED_HARD
+    return [
+        DeliveryEvent(
+            kind=kind,
+            message_id=int(reference) if reference.isdigit() else None,
+            # "<X-Message-Id>.<filter and recipient>"
+            provider_id=str(payload.get("sg_message_id", "")).split(".")[0],
+            address=str(payload.get("email", "")).lower(),
+            status=name if name in SHOWN_AS_STATUS else "",
+            detail=str(payload.get("reason", "") or payload.get("response", ""))[:200],
+            suppression_detail=str(payload.get("reason", ""))[:200] if bad_address else "",
+            proves_accepted=name in PROVES_ACCEPTED,
+        )
+    ]
+
+
+def _kind(name: str, payload: dict) -> DeliveryKind:
+    if name == "bounce":
+        # A "blocked" bounce is the receiving server refusing for now, not a bad address.
+        if payload.get("type", "bounce") == "bounce":
+            return DeliveryKind.BOUNCED_HARD
+        return DeliveryKind.BOUNCED_SOFT
+    if name == "dropped":
+        return DeliveryKind.BOUNCED_HARD if _dropped_for_good(payload) else DeliveryKind.FAILED
+    return EVENT_KIND.get(name, DeliveryKind.OTHER)
+
+
+def _dropped_for_good(payload: dict) -> bool:
+    """SendGrid dropped it because of the address (it bounced before, is invalid, unsubscribed
+    or reported spam), not because of this message."""
+    reason = str(payload.get("reason", "")).lower()
+    return any(word in reason for word in ("bounced", "invalid", "unsubscribed", "spam"))

@@ -1,4 +1,9 @@
-"""SMS through Twilio's REST API (the `twilio` SDK), from a Messaging Service or a number."""
+"""SMS through Twilio's REST API (the `twilio` SDK), from a Messaging Service or a number.
+
+Also reads Twilio's webhooks, so that nothing outside this module knows Twilio's field names,
+status words or error codes: status_callback_key and status_events for delivery receipts
+(→ sequences.backends.events.DeliveryEvent), inbound_text for a text someone sent us.
+"""
 
 import logging
 from datetime import datetime, timedelta
@@ -11,6 +16,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from . import OutcomeUnknownError, PermanentError, RecipientOptedOutError, TransientError
+from .events import DeliveryEvent, DeliveryKind, InboundText
 from .sms import BaseSmsBackend, OutgoingSms
 
 logger = logging.getLogger(__name__)
@@ -19,6 +25,30 @@ logger = logging.getLogger(__name__)
 OPTED_OUT_CODES = {21610}
 # Codes worth another try even though the HTTP status is 4xx (rate limits, queue full).
 TRANSIENT_CODES = {20429, 30001, 14107}
+
+# A status never moves backwards (Twilio may report "sent" after "delivered").
+STATUS_RANK = {
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 0,
+    "sending": 1,
+    "sent": 2,
+    "delivered": 3,
+    "undelivered": 3,
+    "failed": 3,
+    "read": 4,
+}
+STATUS_KIND = {
+    "accepted": DeliveryKind.ACCEPTED,
+    "scheduled": DeliveryKind.ACCEPTED,
+    "queued": DeliveryKind.ACCEPTED,
+    "sending": DeliveryKind.ACCEPTED,
+    "sent": DeliveryKind.ACCEPTED,
+    "delivered": DeliveryKind.DELIVERED,
+    "undelivered": DeliveryKind.FAILED,
+    "failed": DeliveryKind.FAILED,
+    "read": DeliveryKind.OPENED,
+}
 
 
 def error_from(exc: TwilioRestException):
@@ -97,3 +127,52 @@ class TwilioBackend(BaseSmsBackend):
             ):
                 return message.sid
         return ""
+
+
+# --- Webhooks ------------------------------------------------------------------------------------
+
+
+def status_callback_key(payload) -> tuple[str, str] | None:
+    """(dedupe key, kind) to store a status callback under: one row per message and status.
+    None when the payload is not a status callback."""
+    sid, status = payload.get("MessageSid", ""), payload.get("MessageStatus", "")
+    if not sid or not status:
+        return None
+    return f"{sid}:{status}", status[:40]
+
+
+def status_events(payload: dict) -> list[DeliveryEvent]:
+    """A delivery receipt as neutral events. The number is left to our message (a receipt
+    names no address of its own here): a receipt for a text we did not send changes nothing."""
+    sid = str(payload.get("MessageSid", ""))
+    if not sid:
+        return []
+    status = str(payload.get("MessageStatus", "")).lower()
+    code = str(payload.get("ErrorCode", "") or "")
+    rank = STATUS_RANK.get(status, -1)
+    if code.isdigit() and int(code) in OPTED_OUT_CODES:
+        kind = DeliveryKind.OPTED_OUT
+    else:
+        kind = STATUS_KIND.get(status, DeliveryKind.OTHER)
+    return [
+        DeliveryEvent(
+            kind=kind,
+            provider_id=sid,
+            status=status,
+            detail=code,
+            suppression_detail=f"Twilio error {code}" if code else "",
+            superseded_by=frozenset(word for word, later in STATUS_RANK.items() if later > rank),
+            proves_accepted=True,
+        )
+    ]
+
+
+def inbound_text(payload) -> InboundText | None:
+    """A text someone sent to one of our numbers; None when the payload is not one."""
+    sid = payload.get("MessageSid") or payload.get("SmsSid")
+    sender = payload.get("From", "")
+    if not sid or not sender:
+        return None
+    return InboundText(
+        provider_id=sid, sender=sender, to=payload.get("To", ""), body=payload.get("Body", "")
+    )
