@@ -147,23 +147,19 @@ class LeadFilter(django_filters.FilterSet):
         return queryset  # applied last, in filter_queryset
 
 
+def _query_keys(filterset) -> tuple[str, ...]:
+    """The query-string keys a FilterSet reads, in its order (a date range reads two)."""
+    keys = []
+    for name, declared in filterset.base_filters.items():
+        if isinstance(declared, django_filters.DateFromToRangeFilter):
+            keys += [f"{name}_after", f"{name}_before"]
+        else:
+            keys.append(name)
+    return tuple(keys)
+
+
 # Keys a saved filter keeps: the filters themselves and the sort, never the page number.
-SAVED_KEYS = (
-    "q",
-    "source",
-    "intent",
-    "timeline",
-    "side",
-    "stage",
-    "track",
-    "owner",
-    "neighbourhood",
-    "no_contact_days",
-    "never_contacted",
-    "created_after",
-    "created_before",
-    "sort",
-)
+SAVED_KEYS = _query_keys(LeadFilter)
 
 
 def normalised_query(params: QueryDict) -> str:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .consent import sms_consent_text
+from .intake import ANSWER_FIELDS
 from .models import InquiryType, Side, Source, Timeline
 from .phones import phone_e164, phone_example
 
@@ -217,21 +218,7 @@ class IntakeForm(forms.Form):
         data = self.cleaned_data
         fields = {
             name: data[name]
-            for name in (
-                "first_name",
-                "last_name",
-                "email",
-                "phone",
-                "timeline",
-                "property_address",
-                "postal_code",
-                "bedrooms",
-                "bathrooms",
-                "open_house",
-                "inquiry_type",
-                "message",
-                "asked_for_showing",
-            )
+            for name in ANSWER_FIELDS
             if name in data and data[name] not in (None, "")
         }
         fields["side"] = self.lead_side()

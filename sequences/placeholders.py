@@ -62,10 +62,6 @@ def validate_template_text(text: str) -> None:
         raise ValidationError(errors, code="bad_placeholder")
 
 
-def placeholders_in(text: str) -> set[str]:
-    return {name for name in _PLACEHOLDER.findall(text) if name in PLACEHOLDERS}
-
-
 def fill(text: str, values: dict[str, str]) -> str:
     """Replace each known {name} with its value. Nothing is evaluated: values are inserted as
     they are, and are never themselves searched for placeholders."""

@@ -37,16 +37,6 @@ def task_list_for(
     return tasks.order_by("due_at", "id")
 
 
-def message_list_for(user, *, lead: Lead | None = None) -> QuerySet[Message]:
-    """Messages to leads this user may see, newest first (agents' alerts: only their own)."""
-    visible = Message.objects.filter(lead__in=lead_visible_to(user))
-    if user.is_authenticated:
-        visible = visible | Message.objects.filter(agent=user)
-    if lead is not None:
-        visible = visible.filter(lead=lead)
-    return visible.select_related("lead", "agent").order_by("-created_at", "-id")
-
-
 def track_steps(track_id: int, cache: dict | None = None):
     """A track's steps as plain values for the scheduler, and the rows by id, in one query.
     `cache` memoises them for one scheduler pass over many enrolments."""

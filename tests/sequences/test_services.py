@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from leads.models import Lead, LeadEvent
 from realtycrm.flows.contacts import contact_log
 from sequences.models import Message, Suppression, Task
-from sequences.selectors import message_list_for, task_list_for
+from sequences.selectors import lead_message_list, task_list_for
 from sequences.services.agent_tasks import task_complete, task_snooze
 from sequences.services.one_off import MessageBlocked, message_send_one_off
 from tests.factories import AgentFactory, LeadFactory, MessageFactory, TaskFactory
@@ -188,6 +188,7 @@ def test_overdue_tasks_are_the_open_ones_past_their_time(agent):
 def test_messages_are_listed_through_their_leads_visibility(agent):
     other = AgentFactory().user
     mine = MessageFactory(lead=LeadFactory(owner=agent, texting=True))
-    MessageFactory(lead=LeadFactory(owner=other, texting=True), idempotency_key="theirs")
-    alert = MessageFactory(to_agent=True, agent=agent, idempotency_key="alert")
-    assert set(message_list_for(agent)) == {mine, alert}
+    theirs = MessageFactory(lead=LeadFactory(owner=other, texting=True), idempotency_key="theirs")
+    MessageFactory(to_agent=True, agent=agent, lead=mine.lead, idempotency_key="alert")
+    assert list(lead_message_list(agent, mine.lead)) == [mine]  # not the alert about it
+    assert list(lead_message_list(agent, theirs.lead)) == []
