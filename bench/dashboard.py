@@ -393,7 +393,7 @@ def fill_followup() -> None:
             flush(Task)
         flush(Task, force=True)
         # Texts from leads: each one on the timeline and an "answer it" task for the owner,
-        # done when a personal contact answered it (as sequences.services.reply_receive does).
+        # done when a personal contact answered it (as realtycrm.flows.inbound.text_receive does).
         for lead_id, owner, _phone, _email, created, contact in rng.sample(
             leads, int(count * REPLIES)
         ):

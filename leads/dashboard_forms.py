@@ -1,6 +1,7 @@
 """Forms of the agent dashboard: parse and validate what an agent typed, nothing more.
 
-Each form's view calls one service with the cleaned data (leads/services.py, leads/routing.py).
+Each form's view calls one service or flow with the cleaned data (leads/services.py,
+realtycrm/flows/).
 """
 
 import re

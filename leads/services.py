@@ -130,26 +130,23 @@ def lead_correct_answers(
     """An agent corrects what the lead told us (timeline, side); each change is on the timeline.
     Re-segmenting after it is realtycrm.flows.routing.lead_reclassify's job."""
     changed = []
-    if timeline is not None and timeline != lead.timeline:
+    corrections = (
+        ("timeline", timeline, LeadEvent.Kind.TIMELINE_CHANGED, Lead.Timeline),
+        ("side", side, LeadEvent.Kind.SIDE_CHANGED, Lead.Side),
+    )
+    for field, value, kind, choices in corrections:
+        before = getattr(lead, field)
+        if value is None or value == before:
+            continue
         lead_event_record(
             lead,
-            LeadEvent.Kind.TIMELINE_CHANGED,
+            kind,
             actor=actor,
-            summary=f"{Lead.Timeline(lead.timeline).label} → {Lead.Timeline(timeline).label}",
-            data={"from": lead.timeline, "to": timeline},
+            summary=f"{choices(before).label} → {choices(value).label}",
+            data={"from": before, "to": value},
         )
-        lead.timeline = timeline
-        changed.append("timeline")
-    if side is not None and side != lead.side:
-        lead_event_record(
-            lead,
-            LeadEvent.Kind.SIDE_CHANGED,
-            actor=actor,
-            summary=f"{Lead.Side(lead.side).label} → {Lead.Side(side).label}",
-            data={"from": lead.side, "to": side},
-        )
-        lead.side = side
-        changed.append("side")
+        setattr(lead, field, value)
+        changed.append(field)
     if changed:
         lead.save(update_fields=[*changed, "updated_at"])
 

@@ -4,8 +4,8 @@
     Lead ─< Enrollment (which track, where in it)      ─▶ Message (the outbox) ─▶ provider
                                                        ─▶ Task (a personal touch for the agent)
 
-Models hold fields, choices and constraints; what happens to them is in services.py (enrolment,
-replies, tasks) and outbox.py (queue and dispatch). docs/sequences.md explains the choices.
+Models hold fields, choices and constraints; what happens to them is in services/ (enrolment,
+steps, automation, tasks, suppressions) and outbox.py (queue and dispatch). docs/sequences.md explains the choices.
 """
 
 from datetime import timedelta
