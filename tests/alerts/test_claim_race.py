@@ -9,7 +9,7 @@ from alerts.models import Alert
 from alerts.services import alert_raise
 from leads.models import Lead
 from realtycrm.flows.contacts import lead_claim
-from tests.factories import AgentFactory, LeadFactory
+from tests.factories import AgentFactory, ClaimOfferFactory, LeadFactory
 
 pytestmark = [
     pytest.mark.postgres,
@@ -21,6 +21,7 @@ def test_two_simultaneous_claims_give_the_lead_to_exactly_one_agent():
     alex, sam = AgentFactory().user, AgentFactory().user
     lead = LeadFactory(owner=None, hot=True)
     for agent in (alex, sam):
+        ClaimOfferFactory(lead=lead, agent=agent)
         alert_raise(lead, agent, Alert.Reason.CLAIM, channels=())
     start = threading.Barrier(2, timeout=10)
     won = {}

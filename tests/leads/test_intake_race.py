@@ -7,6 +7,7 @@ from django.db import connections
 
 from leads import intake
 from leads.models import Lead, LeadEvent, Submission
+from realtycrm.flows.intake import submission_process
 
 pytestmark = [
     pytest.mark.postgres,
@@ -38,7 +39,7 @@ def test_racing_submissions_create_one_lead_and_one_reinquiry(monkeypatch):
 
     def submit(submission):
         try:
-            intake.submission_process(submission, fields, sms_consent=False)
+            submission_process(submission, fields, sms_consent=False)
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
         finally:
