@@ -4,6 +4,7 @@ broker-edited text is involved, so nothing here is a template)."""
 from django.conf import settings
 from django.urls import reverse
 
+from leads.names import person_name
 from leads.phones import phone_display
 
 
@@ -68,7 +69,7 @@ def alert_email(alert) -> tuple[str, str]:
 
 
 def reassigned_away(lead, new_owner) -> str:
-    name = new_owner.get_full_name() or new_owner.get_username()
+    name = person_name(new_owner)
     return (
         f"{lead.full_name or 'A hot lead'} ({lead.get_source_display()}) had no personal contact "
         f"in time and was reassigned to {name}.\n\nNo action is needed from you."

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from .forms import PhoneField, TextField
 from .models import Intent, Lead, LeadEvent, SavedFilter, Side, Stage, Timeline
+from .names import person_name
 from .selectors import MAX_SAVED_FILTERS, assignable_users
 
 NOTE = "note"
@@ -122,9 +123,7 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, lead: Lead, **kwargs):
         kwargs.setdefault("initial", {"owner": lead.owner_id})
         super().__init__(*args, **kwargs)
-        self.fields["owner"].label_from_instance = lambda user: (
-            user.get_full_name() or user.get_username()
-        )
+        self.fields["owner"].label_from_instance = person_name
 
 
 class SavedFilterForm(forms.Form):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from realtycrm.spreadsheets import csv_safe
 
 from .models import Lead
+from .names import person_name
 from .phones import phone_display
 
 LEAD_CSV_HEADER = (
@@ -60,7 +61,7 @@ def lead_csv_row(lead: Lead) -> list[str]:
             lead.get_side_display(),
             lead.get_stage_display(),
             lead.nurture_track.name if lead.nurture_track else "",
-            (owner.get_full_name() or owner.get_username()) if owner else "",
+            person_name(owner, nobody=""),
             lead.property_address,
             lead.neighbourhood,
             lead.postal_code,

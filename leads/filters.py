@@ -14,6 +14,7 @@ from django_filters.fields import ModelChoiceField
 from django_filters.widgets import DateRangeWidget
 
 from .models import Intent, Lead, Side, Source, Stage, Timeline
+from .names import person_name
 from .selectors import assignable_users, lead_search, user_is_broker
 
 # The tracks a lead can be in: the model its nurture_track points at (sequences sits above leads).
@@ -46,7 +47,7 @@ def _choices(choices):
 
 class UserChoiceField(ModelChoiceField):
     def label_from_instance(self, user):
-        return user.get_full_name() or user.get_username()
+        return person_name(user)
 
 
 class OwnerFilter(django_filters.ModelChoiceFilter):

@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from .names import person_name
+
 
 class Source(models.TextChoices):
     """Where the lead came from. Set by the form, never by the prospect."""
@@ -114,7 +116,7 @@ class Agent(models.Model):
 
     @property
     def name(self) -> str:
-        return self.user.get_full_name() or self.user.get_username()
+        return person_name(self.user)
 
     @property
     def is_broker(self) -> bool:

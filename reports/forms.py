@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from django import forms
 from django.utils import timezone
 
+from leads.names import person_name
 from leads.selectors import user_is_broker
 
 from .selectors import Scope, agent_choices
@@ -21,7 +22,7 @@ SELECT = {"class": "form-select form-select-sm"}
 
 class AgentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
-        return user.get_full_name() or user.get_username()
+        return person_name(user)
 
 
 class ReportFilterForm(forms.Form):

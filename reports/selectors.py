@@ -16,6 +16,7 @@ from django.db.models.functions import Lower, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from leads.models import Intent, Lead, Stage
+from leads.names import person_name
 from leads.selectors import lead_visible_to
 from sequences.models import Track
 
@@ -199,7 +200,7 @@ def agent_figures(leads: QuerySet) -> list[LabelledFigures]:
     }
     users = get_user_model().objects.in_bulk([pk for pk in by_owner if pk is not None])
     rows = [
-        LabelledFigures(users[pk].get_full_name() or users[pk].get_username(), figures, pk)
+        LabelledFigures(person_name(users[pk]), figures, pk)
         for pk, figures in by_owner.items()
         if pk is not None
     ]

@@ -17,6 +17,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.module_loading import import_string
 
+from leads.names import person_name
+
 from .backends import PermanentError, ProviderError, TransientError
 from .backends.email import REFERENCE_HEADER
 from .backends.sms import OutgoingSms
@@ -107,5 +109,5 @@ def _reply_to(message: Message) -> str:
     """Replies go to the lead's agent when there is one, else to the brokerage."""
     owner = message.lead.owner if message.lead_id and message.lead.owner_id else None
     if owner and owner.email:
-        return f"{owner.get_full_name() or owner.get_username()} <{owner.email}>"
+        return f"{person_name(owner)} <{owner.email}>"
     return settings.DEFAULT_FROM_EMAIL

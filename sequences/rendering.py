@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from leads.models import InquiryType, Lead, Source
+from leads.names import person_name
 from leads.phones import phone_display
 
 from .models import Template
@@ -66,9 +67,7 @@ def lead_values(lead: Lead, *, source: str | None = None) -> dict[str, str]:
     values = {
         "first_name": first_name or FALLBACKS["first_name"],
         "lead_name": full_name or lead.email or lead.phone or FALLBACKS["lead_name"],
-        "agent_name": (owner.get_full_name() or owner.get_username())
-        if owner
-        else FALLBACKS["agent_name"],
+        "agent_name": person_name(owner, nobody=FALLBACKS["agent_name"]),
         "agent_phone": phone_display(
             agent.phone if agent and agent.phone else settings.BROKERAGE_PHONE
         ),

@@ -6,6 +6,7 @@ from django import template
 from django.conf import settings
 from django.utils import timezone
 
+from leads.names import person_name
 from leads.phones import phone_display
 from realtycrm.clock import duration_text
 
@@ -38,9 +39,7 @@ def query_with(context, **changes) -> str:
 
 @register.filter
 def user_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+    return person_name(user, nobody="")
 
 
 @register.simple_tag

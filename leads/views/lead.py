@@ -39,6 +39,7 @@ from ..dashboard_forms import (
     ReassignForm,
     StageForm,
 )
+from ..names import person_name
 from ..selectors import lead_for_dashboard, user_is_broker
 from .base import LEAD_CHANGED, PageSlice, dashboard_view, safe_next
 
@@ -238,5 +239,5 @@ def lead_reassign(request, pk):
         return action_invalid(request, lead, reassign_form=form)
     owner = form.cleaned_data["owner"]
     moved = contacts.lead_reassign(lead, owner, actor=request.user)
-    name = owner.get_full_name() or owner.get_username()
+    name = person_name(owner)
     return action_done(request, lead, f"Reassigned to {name}." if moved else "Nothing changed.")
