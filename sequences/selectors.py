@@ -79,7 +79,7 @@ def tasks_due_for(user, *, before) -> QuerySet[Task]:
         task_list_for(user, due_before=before)
         .exclude(kind=Task.Kind.REPLY)
         .select_related(None)
-        .select_related("lead__owner")  # what a row shows; the lead's raw submission is not
+        .select_related("lead__owner")  # what a row shows; the lead's long message is not
         .defer("lead__message")
     )
 

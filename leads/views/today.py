@@ -2,7 +2,7 @@
 
 Today is a list of sections. Each is a partial template and a function that builds its context;
 each refreshes itself (htmx) when a lead changes and every few minutes. Alerts join as a section
-of their own, first (see docs/dashboard.md, "Plugging in").
+of their own, first (see docs/dashboard.md, "Alerts on the dashboard").
 """
 
 from collections.abc import Callable

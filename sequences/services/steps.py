@@ -112,7 +112,7 @@ def acknowledgment_for_reinquiry(lead: Lead, *, source: str, submission_id=None)
     (`source`), unless the lead got an acknowledgment within SEQUENCES_REACK_WINDOW_HOURS, its
     automation is paused (they are talking to an agent), or it is an appointment, a client or
     closed. A lead in the nurture cycle, or lost, that writes again is answered too: its current
-    track's acknowledgment steps, else those of the track its routing rule first chose."""
+    track's acknowledgment steps, else those of the track its routing rule names."""
     window = timedelta(hours=settings.SEQUENCES_REACK_WINDOW_HOURS)
     recent = Message.objects.filter(
         lead=lead,

@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leads.models import AssignmentRule, LeadEvent
+from leads.models import AssignmentRule, Lead, LeadEvent
 from leads.ownership import agent_on_duty, lead_assign
 from tests.factories import AgentFactory, AssignmentRuleFactory, LeadFactory
+from tests.helpers import post_intake
 
 pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
@@ -110,3 +111,15 @@ def test_reassignment_excludes_the_previous_owner():
     assignment = lead_assign(lead, exclude=[alex])
     assert assignment.owner == sam
     assert lead.events.filter(kind=LeadEvent.Kind.REASSIGNED).exists()
+
+
+def test_a_rule_for_hot_leads_takes_a_hot_lead_from_the_form(client):
+    """The owner is chosen after segmentation, so a rule naming the intent sees the lead's."""
+    AgentFactory()  # the catch-all's group
+    hot_team = AgentFactory().user
+    AssignmentRuleFactory(name="Hot", intent="hot", position=1, members=[hot_team])
+    post_intake(client, "giveaway", timeline="within_3_months")
+    post_intake(client, "giveaway", timeline="just_curious", email="b@example.com", phone="")
+    hot, long_term = Lead.objects.order_by("id")
+    assert (hot.intent, hot.owner) == ("hot", hot_team)
+    assert long_term.intent == "long_term" and long_term.owner != hot_team
