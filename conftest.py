@@ -1,8 +1,12 @@
-"""Shared test set-up: in-memory providers, a clean cache for every test."""
+"""Shared test set-up: in-memory providers, a clean cache for every test; a way to run calls at
+the same instant."""
+
+import threading
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import connections
 
 
 def pytest_collection_modifyitems(config, items):
@@ -43,3 +47,37 @@ def sms_outbox():
     from sequences.backends import sms
 
     return sms.outbox
+
+
+# --- Races (PostgreSQL) --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def run_together():
+    """`run_together(*calls)` runs each call in a thread of its own, all released at once from a
+    barrier, and returns what they returned, in order. A call that raised fails the test. Each
+    thread closes its database connections, or the test database could not be dropped."""
+
+    def run_together(*calls):
+        start = threading.Barrier(len(calls), timeout=10)
+        results = [None] * len(calls)
+        errors = []
+
+        def run(index, call):
+            try:
+                start.wait()
+                results[index] = call()
+            except Exception as error:  # pragma: no cover - reported below
+                errors.append(error)
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert errors == []  # noqa: S101 - test code; ruff exempts only tests/
+        return results
+
+    return run_together

@@ -1,9 +1,6 @@
 """Two agents clicking Claim at the same instant: exactly one owns the lead (PostgreSQL)."""
 
-import threading
-
 import pytest
-from django.db import connections
 
 from alerts.models import Alert
 from alerts.services import alert_raise
@@ -17,27 +14,18 @@ pytestmark = [
 ]
 
 
-def test_two_simultaneous_claims_give_the_lead_to_exactly_one_agent():
+def test_two_simultaneous_claims_give_the_lead_to_exactly_one_agent(run_together):
     alex, sam = AgentFactory().user, AgentFactory().user
     lead = LeadFactory(owner=None, hot=True)
     for agent in (alex, sam):
         ClaimOfferFactory(lead=lead, agent=agent)
         alert_raise(lead, agent, Alert.Reason.CLAIM, channels=())
-    start = threading.Barrier(2, timeout=10)
-    won = {}
 
     def claim(agent):
-        try:
-            start.wait()
-            won[agent.pk] = lead_claim(Lead.objects.get(pk=lead.pk), agent=agent)
-        finally:
-            connections.close_all()
+        return lead_claim(Lead.objects.get(pk=lead.pk), agent=agent)
 
-    threads = [threading.Thread(target=claim, args=(agent,)) for agent in (alex, sam)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
+    alex_won, sam_won = run_together(lambda: claim(alex), lambda: claim(sam))
+    won = {alex.pk: alex_won, sam.pk: sam_won}
 
     assert sorted(won.values()) == [False, True]
     winner = alex if won[alex.pk] else sam

@@ -1,9 +1,9 @@
 """Two submissions from the same person at the same moment end as one lead."""
 
 import threading
+from functools import partial
 
 import pytest
-from django.db import connections
 
 from leads import intake
 from leads.models import Lead, LeadEvent, Submission
@@ -15,7 +15,7 @@ pytestmark = [
 ]
 
 
-def test_racing_submissions_create_one_lead_and_one_reinquiry(monkeypatch):
+def test_racing_submissions_create_one_lead_and_one_reinquiry(monkeypatch, run_together):
     both_looked = threading.Barrier(2, timeout=10)
     original = intake._existing_lead
 
@@ -35,23 +35,11 @@ def test_racing_submissions_create_one_lead_and_one_reinquiry(monkeypatch):
     submissions = [
         intake.submission_receive("valuation", {}, intake.RequestInfo()) for _ in range(2)
     ]
-    errors = []
 
-    def submit(submission):
-        try:
-            submission_process(submission, fields, sms_consent=False)
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
+    run_together(  # which fails the test if either submission raised
+        *[partial(submission_process, s, fields, sms_consent=False) for s in submissions]
+    )
 
-    threads = [threading.Thread(target=submit, args=(s,)) for s in submissions]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=20)
-
-    assert errors == []
     lead = Lead.objects.get()
     assert lead.inquiry_count == 2
     assert lead.events.filter(kind=LeadEvent.Kind.REINQUIRY).count() == 1

@@ -1,11 +1,9 @@
 """Two workers draining the outbox at the same moment send each message once (PostgreSQL:
 SELECT … FOR UPDATE SKIP LOCKED lets them split the work instead of waiting on each other)."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connections
 
 from sequences.models import Message
 from sequences.outbox import message_dispatch, messages_dispatch_due
@@ -23,28 +21,9 @@ def texts_at_noon(settings):
     return settings
 
 
-def run_together(*targets):
-    start = threading.Barrier(len(targets), timeout=10)
-    errors = []
-
-    def run(target):
-        try:
-            start.wait()
-            target()
-        except Exception as error:  # pragma: no cover - reported below
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-
-
-def test_two_workers_draining_at_once_send_each_message_once(texts_at_noon, sms_outbox):
+def test_two_workers_draining_at_once_send_each_message_once(
+    texts_at_noon, sms_outbox, run_together
+):
     messages = [
         MessageFactory(lead=LeadFactory(texting=True), idempotency_key=f"race-{n}")
         for n in range(60)
@@ -58,7 +37,9 @@ def test_two_workers_draining_at_once_send_each_message_once(texts_at_noon, sms_
     assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
 
 
-def test_the_same_message_dispatched_by_two_workers_at_once_goes_once(texts_at_noon, sms_outbox):
+def test_the_same_message_dispatched_by_two_workers_at_once_goes_once(
+    texts_at_noon, sms_outbox, run_together
+):
     message = MessageFactory()
     run_together(*[lambda: message_dispatch(message.pk)] * 4)
     assert len(sms_outbox) == 1
