@@ -1,12 +1,16 @@
-"""Shared test set-up: in-memory providers, a clean cache for every test; a way to run calls at
-the same instant."""
+"""Shared test set-up: in-memory providers, a clean cache for every test; the people tests log
+in as, a stopped clock, and a way to run calls at the same instant."""
 
 import threading
 
 import pytest
+import time_machine
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connections
+
+from tests.factories import AgentFactory
+from tests.moments import NOON
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,6 +51,82 @@ def sms_outbox():
     from sequences.backends import sms
 
     return sms.outbox
+
+
+# --- The people: Alex and Sam are agents, Morgan is the broker -----------------------------------
+# Fixed names, usernames and phones (an agent's phone must never collide with a test lead's).
+# Nobody is logged in until a test asks for `agent` or `broker_client`.
+
+
+@pytest.fixture
+def alex(db):
+    """An agent, Alex Rivera (username "alex"): the User."""
+    return AgentFactory(
+        user__username="alex",
+        user__first_name="Alex",
+        user__last_name="Rivera",
+        phone="+14135550102",
+    ).user
+
+
+@pytest.fixture
+def sam(db):
+    """Alex's colleague, Sam Chen (username "sam"): the User."""
+    return AgentFactory(
+        user__username="sam", user__first_name="Sam", user__last_name="Chen", phone="+14135550103"
+    ).user
+
+
+@pytest.fixture
+def broker(db):
+    """The broker, Morgan Blake (username "morgan"), who sees every lead: the User."""
+    return AgentFactory(
+        broker=True,
+        user__username="morgan",
+        user__first_name="Morgan",
+        user__last_name="Blake",
+        phone="+14135550101",
+    ).user
+
+
+@pytest.fixture
+def people(alex, sam, broker):
+    """The three by name, for tests that look them up from data."""
+    return {"alex": alex, "sam": sam, "broker": broker}
+
+
+@pytest.fixture
+def agent(client, alex):
+    """Alex, logged in on `client`: the agent a test acts as. (Tests that never use `client`, such
+    as service tests, take it too; the login costs them nothing.)"""
+    client.force_login(alex)
+    return alex
+
+
+@pytest.fixture
+def broker_client(client, broker):
+    """`client` logged in as the broker, with the Django admin open to them (staff, superuser)."""
+    broker.is_staff = broker.is_superuser = True
+    broker.save()
+    client.force_login(broker)
+    return client
+
+
+# --- The clock -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock_start():
+    """Where `clock` stops time. A module that needs another moment overrides this fixture."""
+    return NOON
+
+
+@pytest.fixture
+def clock(clock_start):
+    """Time stands still at `clock_start` until the test moves it (`clock.move_to(...)`). A module
+    whose every test needs it says `pytest.mark.usefixtures("clock")`."""
+    with time_machine.travel(clock_start, tick=False) as traveller:
+        yield traveller
 
 
 # --- Races (PostgreSQL) --------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from alerts.models import Alert
 from alerts.services import alert_raise
 from leads.models import Lead
 from realtycrm.flows.contacts import lead_claim
-from tests.factories import AgentFactory, ClaimOfferFactory, LeadFactory
+from tests.factories import ClaimOfferFactory, LeadFactory
 
 pytestmark = [
     pytest.mark.postgres,
@@ -14,8 +14,7 @@ pytestmark = [
 ]
 
 
-def test_two_simultaneous_claims_give_the_lead_to_exactly_one_agent(run_together):
-    alex, sam = AgentFactory().user, AgentFactory().user
+def test_two_simultaneous_claims_give_the_lead_to_exactly_one_agent(alex, sam, run_together):
     lead = LeadFactory(owner=None, hot=True)
     for agent in (alex, sam):
         ClaimOfferFactory(lead=lead, agent=agent)

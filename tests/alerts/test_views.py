@@ -4,24 +4,17 @@ import pytest
 from django.urls import reverse
 
 from alerts.models import Alert
-from tests.factories import AgentFactory, AlertFactory, ClaimOfferFactory, LeadFactory, UserFactory
+from tests.factories import AlertFactory, ClaimOfferFactory, LeadFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def alex(client):
-    agent = AgentFactory()
-    client.force_login(agent.user)
-    return agent.user
-
-
-def test_the_feed_carries_what_an_agent_needs_to_act(client, alex):
+def test_the_feed_carries_what_an_agent_needs_to_act(client, agent):
     lead = LeadFactory(
-        owner=alex, hot=True, first_name="Grace", last_name="Hopper", phone="+14135550187"
+        owner=agent, hot=True, first_name="Grace", last_name="Hopper", phone="+14135550187"
     )
-    alert = AlertFactory(lead=lead, agent=alex)
-    AlertFactory(lead=LeadFactory(owner=alex), agent=alex, closed_at=lead.created_at)  # answered
+    alert = AlertFactory(lead=lead, agent=agent)
+    AlertFactory(lead=LeadFactory(owner=agent), agent=agent, closed_at=lead.created_at)  # answered
     data = client.get(reverse("alerts:feed")).json()
     assert data["count"] == 1
     (item,) = data["alerts"]
@@ -33,9 +26,9 @@ def test_the_feed_carries_what_an_agent_needs_to_act(client, alex):
     assert item["urgent"] is True
 
 
-def test_opening_the_lead_from_the_alert_acknowledges_it(client, alex):
-    lead = LeadFactory(owner=alex, hot=True)
-    alert = AlertFactory(lead=lead, agent=alex)
+def test_opening_the_lead_from_the_alert_acknowledges_it(client, agent):
+    lead = LeadFactory(owner=agent, hot=True)
+    alert = AlertFactory(lead=lead, agent=agent)
     response = client.get(reverse("alerts:open", args=[alert.pk]))
     assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
     alert.refresh_from_db()
@@ -47,16 +40,16 @@ def test_opening_the_lead_from_the_alert_acknowledges_it(client, alex):
     assert lead.events.filter(kind="alert_acknowledged").count() == 1
 
 
-def test_the_inbox_lists_open_alerts_and_how_fast_they_were_answered(client, alex):
-    lead = LeadFactory(owner=alex, first_name="Waiting")
-    AlertFactory(lead=lead, agent=alex, reason=Alert.Reason.REPLY)
+def test_the_inbox_lists_open_alerts_and_how_fast_they_were_answered(client, agent):
+    lead = LeadFactory(owner=agent, first_name="Waiting")
+    AlertFactory(lead=lead, agent=agent, reason=Alert.Reason.REPLY)
     page = client.get(reverse("alerts:inbox")).content.decode()
     assert "Waiting" in page
     assert "Lead replied" in page
     assert "I'm on it" in page
 
 
-def test_availability_pauses_new_leads_with_a_clear_message_for_bad_hours(client, alex):
+def test_availability_pauses_new_leads_with_a_clear_message_for_bad_hours(client, agent):
     url = reverse("alerts:availability")
     response = client.post(
         url, {"paused": "on", "paused_reason": "Vacation", "work_start": "09:00"}
@@ -68,8 +61,8 @@ def test_availability_pauses_new_leads_with_a_clear_message_for_bad_hours(client
         {"paused": "on", "paused_reason": "Vacation", "work_days": ["0", "1", "2"]},
     )
     assert response.status_code == 302
-    alex.agent.refresh_from_db()
-    assert (alex.agent.paused, alex.agent.work_days) == (True, "012")
+    agent.agent.refresh_from_db()
+    assert (agent.agent.paused, agent.agent.work_days) == (True, "012")
 
 
 def test_a_user_without_an_agent_profile_has_no_availability_page(client):
@@ -77,9 +70,9 @@ def test_a_user_without_an_agent_profile_has_no_availability_page(client):
     assert client.get(reverse("alerts:availability")).status_code == 404
 
 
-def test_today_puts_open_alerts_first_and_im_on_it_clears_them(client, alex):
-    lead = LeadFactory(owner=alex, hot=True, first_name="Urgent")
-    alert = AlertFactory(lead=lead, agent=alex)
+def test_today_puts_open_alerts_first_and_im_on_it_clears_them(client, agent):
+    lead = LeadFactory(owner=agent, hot=True, first_name="Urgent")
+    alert = AlertFactory(lead=lead, agent=agent)
     page = client.get(reverse("leads:today")).content.decode()
     assert page.index('id="alerts"') < page.index('id="hot-queue"')
     assert "Urgent" in page[page.index('id="alerts"') : page.index('id="hot-queue"')]
@@ -92,17 +85,17 @@ def test_today_puts_open_alerts_first_and_im_on_it_clears_them(client, alex):
     assert "Urgent" not in section
 
 
-def test_today_alerts_run_a_bounded_number_of_queries(client, alex, django_assert_max_num_queries):
+def test_today_alerts_run_a_bounded_number_of_queries(client, agent, django_assert_max_num_queries):
     for _ in range(15):
-        AlertFactory(lead=LeadFactory(owner=alex, hot=True), agent=alex)
+        AlertFactory(lead=LeadFactory(owner=agent, hot=True), agent=agent)
     with django_assert_max_num_queries(6):
         client.get(reverse("leads:today-section", args=["alerts"]))
 
 
-def test_an_offered_lead_opens_with_a_claim_button_and_claiming_makes_it_yours(client, alex):
+def test_an_offered_lead_opens_with_a_claim_button_and_claiming_makes_it_yours(client, agent):
     lead = LeadFactory(owner=None, hot=True, first_name="Offered")
-    ClaimOfferFactory(lead=lead, agent=alex)
-    offer = AlertFactory(lead=lead, agent=alex, reason=Alert.Reason.CLAIM)
+    ClaimOfferFactory(lead=lead, agent=agent)
+    offer = AlertFactory(lead=lead, agent=agent, reason=Alert.Reason.CLAIM)
     response = client.get(reverse("alerts:open", args=[offer.pk]))
     assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
     page = client.get(response["Location"]).content.decode()
@@ -112,4 +105,4 @@ def test_an_offered_lead_opens_with_a_claim_button_and_claiming_makes_it_yours(c
     response = client.post(reverse("alerts:claim", args=[offer.pk]))
     assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
     lead.refresh_from_db()
-    assert lead.owner == alex
+    assert lead.owner == agent

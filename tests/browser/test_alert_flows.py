@@ -4,7 +4,6 @@ import pytest
 
 from alerts.models import Alert
 from leads.models import Lead
-from tests.factories import AgentFactory
 
 from .test_dashboard_flows import sign_in
 
@@ -15,11 +14,10 @@ pytestmark = [
 
 
 def test_a_prospects_hot_submission_pops_up_in_the_agents_open_tab(
-    browser, page, live_server, settings
+    browser, page, live_server, settings, alex
 ):
     settings.ALERT_POLL_SECONDS = 1
     settings.INTAKE_MIN_FILL_SECONDS = 0
-    AgentFactory(user__username="alex", user__first_name="Alex", user__last_name="Rivera")
     sign_in(page, live_server.url)
     badge = page.locator("#alert-badge")
     assert badge.is_hidden()

@@ -21,7 +21,7 @@ from realtycrm.flows.routing import lead_route
 from sequences.models import Message, Task
 from sequences.outbox import sms_allowed_from
 from sequences.selectors import enrollment_for_display
-from tests.factories import PASSWORD, AgentFactory, LeadFactory
+from tests.factories import PASSWORD, LeadFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -56,19 +56,12 @@ def shoot(page, name):
 
 
 @pytest.fixture
-def agent():
-    return AgentFactory(
-        user__username="alex", user__first_name="Alex", user__last_name="Rivera"
-    ).user
-
-
-@pytest.fixture
-def leads(agent):
+def leads(alex):
     now = timezone.now()
     made = {}
     for index, (first, last, source, timeline, side, address, ago) in enumerate(PEOPLE):
         lead = LeadFactory(
-            owner=agent,
+            owner=alex,
             first_name=first,
             last_name=last,
             email=f"{first.lower()}@example.com",
@@ -82,7 +75,7 @@ def leads(agent):
             sms_consent_at=now - timedelta(minutes=ago),
         )
         made[first] = lead_route(lead, lead_segment(lead), is_new=True)
-    contact_log(made["Kenji"], channel="call", actor=agent, note="Wants to list in spring")
+    contact_log(made["Kenji"], channel="call", actor=alex, note="Wants to list in spring")
     return made
 
 

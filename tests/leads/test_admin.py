@@ -11,21 +11,13 @@ from tests.factories import (
     LeadEventFactory,
     LeadFactory,
     SubmissionFactory,
-    UserFactory,
 )
 from tests.helpers import answers
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser_client(client):
-    user = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client.force_login(user)
-    return client
-
-
-def test_every_changelist_loads(superuser_client):
+def test_every_changelist_loads(admin_client):
     lead = LeadFactory()
     LeadEventFactory(lead=lead)
     SubmissionFactory(lead=lead)
@@ -33,10 +25,10 @@ def test_every_changelist_loads(superuser_client):
     for model in admin.site._registry:
         opts = model._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-        assert superuser_client.get(url).status_code == 200, url
+        assert admin_client.get(url).status_code == 200, url
 
 
-def test_lead_changelist_filters_by_every_tag(superuser_client):
+def test_lead_changelist_filters_by_every_tag(admin_client):
     LeadFactory(first_name="Hotly", source="giveaway", hot=True)
     LeadFactory(first_name="Coolly", source="valuation", long_term=True)
     url = reverse("admin:leads_lead_changelist")
@@ -46,21 +38,21 @@ def test_lead_changelist_filters_by_every_tag(superuser_client):
         ("timeline__exact=within_3_months", "Hotly", "Coolly"),
         ("stage__exact=new&side__exact=seller", "Hotly", None),
     ]:
-        html = superuser_client.get(f"{url}?{query}").content.decode()
+        html = admin_client.get(f"{url}?{query}").content.decode()
         assert shown in html
         if hidden:
             assert hidden not in html
 
 
-def test_lead_change_page_shows_the_timeline(superuser_client):
+def test_lead_change_page_shows_the_timeline(admin_client):
     lead = LeadFactory()
     LeadEventFactory(lead=lead, summary="Called about the kitchen")
-    html = superuser_client.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
+    html = admin_client.get(reverse("admin:leads_lead_change", args=[lead.pk])).content.decode()
     assert "Called about the kitchen" in html
 
 
-def test_routing_rules_are_editable_in_the_changelist(superuser_client):
-    html = superuser_client.get(reverse("admin:leads_routingrule_changelist")).content.decode()
+def test_routing_rules_are_editable_in_the_changelist(admin_client):
+    html = admin_client.get(reverse("admin:leads_routingrule_changelist")).content.decode()
     assert RoutingRule.objects.count() >= 13
     assert 'name="form-0-track"' in html
 
@@ -77,10 +69,10 @@ def test_a_staff_agent_sees_only_their_own_leads(client):
     assert client.get(reverse("admin:leads_lead_change", args=[mine.pk])).status_code == 200
 
 
-def test_failed_submission_can_be_processed_again(superuser_client):
+def test_failed_submission_can_be_processed_again(admin_client):
     data = answers("valuation")
     submission = SubmissionFactory(source="valuation", data=data, status=Submission.Status.FAILED)
-    superuser_client.post(
+    admin_client.post(
         reverse("admin:leads_submission_changelist"),
         {"action": "process_again", "_selected_action": [submission.pk]},
     )

@@ -1,10 +1,8 @@
 """The lead page's follow-up through sequences: messages, one-off sends, tasks, automation."""
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -23,26 +21,16 @@ from tests.factories import (
     TrackFactory,
 )
 from tests.helpers import post_intake
+from tests.moments import AFTERNOON, NEW_YORK
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 HTMX = {"HX-Request": "true", "HX-Target": "lead"}
-NEW_YORK = ZoneInfo("America/New_York")
-# A Monday afternoon in Springfield, MA: inside texting hours.
-AFTERNOON = datetime(2026, 5, 4, 14, 0, tzinfo=NEW_YORK)
-
-
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(AFTERNOON, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
-def agent(client):
-    agent = AgentFactory(user__first_name="Alex", user__last_name="Rivera")
-    client.force_login(agent.user)
-    return agent.user
+def clock_start():
+    return AFTERNOON
 
 
 def lead_page(client, lead):

@@ -16,13 +16,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true", "HX-Target": "lead"}
 
 
-@pytest.fixture
-def agent(client):
-    agent = AgentFactory()
-    client.force_login(agent.user)
-    return agent.user
-
-
 def routed_lead(**fields) -> Lead:
     """A lead classified by the real segmentation and the shipped routing rules."""
     lead = LeadFactory(**fields)

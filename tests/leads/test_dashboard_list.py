@@ -15,13 +15,6 @@ from tests.factories import AgentFactory, LeadFactory, SavedFilterFactory, Track
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def agent(client):
-    agent = AgentFactory()
-    client.force_login(agent.user)
-    return agent.user
-
-
 def listed(client, **params) -> list[int]:
     response = client.get(reverse("leads:lead-list"), params)
     assert response.status_code == 200

@@ -23,13 +23,6 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def agent(client):
-    agent = AgentFactory()
-    client.force_login(agent.user)
-    return agent.user
-
-
 def _hot_queue_ids(response) -> list[int]:
     return [lead.pk for lead in response.context["leads"]]
 

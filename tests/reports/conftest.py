@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from leads.models import Lead
-from tests.factories import AgentFactory, LeadFactory, TrackFactory
+from tests.factories import LeadFactory, TrackFactory
 
 START, END = date(2026, 3, 1), date(2026, 3, 31)
 
@@ -108,19 +108,6 @@ def make_lead(spec: Spec, owners: dict) -> Lead:
     if spec.opted_out:
         fields[f"{spec.opted_out}_opted_out_at"] = at + timedelta(days=2)
     return LeadFactory(**fields)
-
-
-@pytest.fixture
-def people():
-    return {
-        "alex": AgentFactory(
-            user__username="alex", user__first_name="Alex", user__last_name="Rivera"
-        ).user,
-        "sam": AgentFactory(
-            user__username="sam", user__first_name="Sam", user__last_name="Chen"
-        ).user,
-        "broker": AgentFactory(broker=True, user__username="morgan").user,
-    }
 
 
 @pytest.fixture

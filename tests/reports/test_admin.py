@@ -14,33 +14,22 @@ pytestmark = pytest.mark.django_db
 ADMIN_REPORT = reverse("admin:reports_segmentreport_changelist")
 
 
-@pytest.fixture
-def staff_broker(people):
-    user = people["broker"]
-    user.is_staff = user.is_superuser = True
-    user.save()
-    return user
-
-
-def test_the_lead_changelist_links_to_the_report(client, staff_broker):
-    client.force_login(staff_broker)
-    html = client.get(reverse("admin:leads_lead_changelist")).content.decode()
+def test_the_lead_changelist_links_to_the_report(broker_client):
+    html = broker_client.get(reverse("admin:leads_lead_changelist")).content.decode()
     assert f'href="{ADMIN_REPORT}"' in html
 
 
-def test_the_admin_report_shows_the_same_figures(client, staff_broker, month):
-    client.force_login(staff_broker)
-    response = client.get(ADMIN_REPORT, {"start": START.isoformat(), "end": END.isoformat()})
+def test_the_admin_report_shows_the_same_figures(broker_client, month):
+    response = broker_client.get(ADMIN_REPORT, {"start": START.isoformat(), "end": END.isoformat()})
     html = response.content.decode()
     assert response.status_code == 200
     assert "Conversion by source × intent" in html and "What the numbers mean" in html
     assert f"<strong>{len(LEADS)}</strong> leads" in html
-    assert "Segment report" in client.get(reverse("admin:index")).content.decode()
+    assert "Segment report" in broker_client.get(reverse("admin:index")).content.decode()
 
 
-def test_the_admin_report_answers_bad_dates_with_a_message(client, staff_broker):
-    client.force_login(staff_broker)
-    response = client.get(ADMIN_REPORT, {"start": "2026-03-31", "end": "2026-03-01"})
+def test_the_admin_report_answers_bad_dates_with_a_message(broker_client):
+    response = broker_client.get(ADMIN_REPORT, {"start": "2026-03-31", "end": "2026-03-01"})
     assert response.status_code == 400
     assert "The end date is before the start date" in response.content.decode()
 
@@ -62,9 +51,8 @@ def test_a_staff_agent_sees_only_their_own_leads_there(client, month, people):
     assert f"<strong>{sum(s.owner == 'alex' for s in LEADS)}</strong> leads" in html
 
 
-def test_a_broker_enters_a_campaign_with_its_spend(client, staff_broker):
-    client.force_login(staff_broker)
-    response = client.post(
+def test_a_broker_enters_a_campaign_with_its_spend(broker_client):
+    response = broker_client.post(
         reverse("admin:reports_campaign_add"),
         {
             "name": "Spring valuation",
@@ -80,11 +68,10 @@ def test_a_broker_enters_a_campaign_with_its_spend(client, staff_broker):
     assert response.status_code == 302
     campaign = Campaign.objects.get()
     assert [(s.starts_on, s.amount) for s in campaign.spends.all()] == [(date(2026, 3, 1), 620)]
-    listing = client.get(reverse("admin:reports_campaign_changelist")).content.decode()
+    listing = broker_client.get(reverse("admin:reports_campaign_changelist")).content.decode()
     assert "620.00" in listing
 
 
-def test_no_one_adds_or_deletes_a_segment_report(client, staff_broker):
-    client.force_login(staff_broker)
-    assert client.get(ADMIN_REPORT + "add/").status_code == 404
-    assert client.get(ADMIN_REPORT + "1/delete/").status_code == 404
+def test_no_one_adds_or_deletes_a_segment_report(broker_client):
+    assert broker_client.get(ADMIN_REPORT + "add/").status_code == 404
+    assert broker_client.get(ADMIN_REPORT + "1/delete/").status_code == 404

@@ -4,16 +4,9 @@ import pytest
 from django.urls import reverse
 
 from sequences.models import Template
-from tests.factories import AgentFactory, LeadFactory, MessageFactory
+from tests.factories import LeadFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def broker_client(client):
-    broker = AgentFactory(broker=True, user__is_staff=True, user__is_superuser=True).user
-    client.force_login(broker)
-    return client
 
 
 def test_a_template_with_an_unknown_placeholder_is_refused_with_the_reason(broker_client):

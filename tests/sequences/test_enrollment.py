@@ -1,11 +1,9 @@
 """From form to track: enrolment, the source-matched acknowledgment, and the days after."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 
 from leads.models import Lead, LeadEvent
 from realtycrm.flows.contacts import stage_change
@@ -16,18 +14,14 @@ from sequences.services.automation import automation_pause, automation_resume
 from sequences.services.enrollment import scheduler_tick
 from tests.factories import AgentFactory
 from tests.helpers import post_intake
+from tests.moments import AFTERNOON
 
 pytestmark = pytest.mark.django_db
 
-NEW_YORK = ZoneInfo("America/New_York")
-# A Monday afternoon in Springfield, MA (the demo brokerage), well inside texting hours.
-AFTERNOON = datetime(2026, 5, 4, 14, 0, tzinfo=NEW_YORK)
-
 
 @pytest.fixture
-def clock():
-    with time_machine.travel(AFTERNOON, tick=False) as traveller:
-        yield traveller
+def clock_start():
+    return AFTERNOON
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from datetime import datetime, timedelta
 from unittest import mock
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -13,18 +12,11 @@ from sequences.models import Message, Suppression
 from sequences.outbox import message_dispatch, message_queue, messages_dispatch_due
 from sequences.services.enrollment import scheduler_tick
 from tests.factories import LeadFactory, MessageFactory, UserFactory
+from tests.moments import NEW_YORK, NOON
 
 pytestmark = pytest.mark.django_db
 
-NEW_YORK = ZoneInfo("America/New_York")
-NOON = datetime(2026, 5, 4, 12, 0, tzinfo=NEW_YORK)
 LATE_EVENING = datetime(2026, 5, 4, 23, 0, tzinfo=NEW_YORK)  # 20:00 in Los Angeles
-
-
-@pytest.fixture
-def noon():
-    with time_machine.travel(NOON, tick=False) as traveller:
-        yield traveller
 
 
 def queue(lead, *, channel="sms", key="k1", purpose="nurture", audience="lead", **kwargs):
@@ -42,7 +34,7 @@ def queue(lead, *, channel="sms", key="k1", purpose="nurture", audience="lead", 
     )
 
 
-def test_queueing_the_same_key_twice_makes_one_message(noon):
+def test_queueing_the_same_key_twice_makes_one_message(clock):
     lead = LeadFactory(texting=True)
     first = queue(lead, key="enrollment:1:step:1:sms")
     second = queue(lead, key="enrollment:1:step:1:sms", body="Something else entirely")
@@ -52,7 +44,7 @@ def test_queueing_the_same_key_twice_makes_one_message(noon):
 
 
 def test_a_message_due_now_is_dispatched_after_commit(
-    noon, sms_outbox, django_capture_on_commit_callbacks
+    clock, sms_outbox, django_capture_on_commit_callbacks
 ):
     lead = LeadFactory(texting=True)
     with django_capture_on_commit_callbacks(execute=True):
@@ -63,7 +55,7 @@ def test_a_message_due_now_is_dispatched_after_commit(
     assert [sms.to for sms in sms_outbox] == [lead.phone]
 
 
-def test_dispatching_twice_sends_once(noon, sms_outbox):
+def test_dispatching_twice_sends_once(clock, sms_outbox):
     message = MessageFactory()
     assert message_dispatch(message.pk) == "sent"
     assert message_dispatch(message.pk) is None
@@ -72,7 +64,7 @@ def test_dispatching_twice_sends_once(noon, sms_outbox):
 
 
 @pytest.mark.parametrize("status", ["sending", "sent", "failed", "suppressed"])
-def test_a_message_past_queued_is_never_sent(noon, sms_outbox, status):
+def test_a_message_past_queued_is_never_sent(clock, sms_outbox, status):
     message = MessageFactory(status=status)
     message_dispatch(message.pk)
     messages_dispatch_due()
@@ -81,10 +73,10 @@ def test_a_message_past_queued_is_never_sent(noon, sms_outbox, status):
     assert message.status == status
 
 
-def test_a_message_scheduled_for_later_waits(noon, sms_outbox):
+def test_a_message_scheduled_for_later_waits(clock, sms_outbox):
     message = MessageFactory(scheduled_for=NOON + timedelta(hours=2))
     assert message_dispatch(message.pk) is None
-    noon.move_to(NOON + timedelta(hours=2))
+    clock.move_to(NOON + timedelta(hours=2))
     scheduler_tick()
     assert len(sms_outbox) == 1
 
@@ -130,12 +122,12 @@ def test_a_lead_arriving_at_night_gets_the_email_at_once_and_the_text_in_the_mor
     assert text.handed_at == datetime(2026, 5, 5, 8, 0, 30, tzinfo=NEW_YORK)
 
 
-def test_automated_texts_are_capped_per_number_but_a_persons_one_off_is_not(noon, sms_outbox):
+def test_automated_texts_are_capped_per_number_but_a_persons_one_off_is_not(clock, sms_outbox):
     lead = LeadFactory(texting=True)
     for index in range(3):
-        noon.move_to(NOON + timedelta(hours=index))
+        clock.move_to(NOON + timedelta(hours=index))
         assert message_dispatch(queue(lead, key=f"nurture-{index}").pk) == "sent"
-    noon.move_to(NOON + timedelta(hours=5))
+    clock.move_to(NOON + timedelta(hours=5))
     fourth = queue(lead, key="nurture-3")
     assert message_dispatch(fourth.pk) == "deferred"
     fourth.refresh_from_db()
@@ -148,7 +140,7 @@ def test_automated_texts_are_capped_per_number_but_a_persons_one_off_is_not(noon
     assert len(sms_outbox) == 4
 
 
-def test_texts_without_consent_are_suppressed_with_the_reason(noon, sms_outbox):
+def test_texts_without_consent_are_suppressed_with_the_reason(clock, sms_outbox):
     message = MessageFactory(lead__sms_consent_at=None)
     assert message_dispatch(message.pk) == "suppressed"
     message.refresh_from_db()
@@ -163,7 +155,7 @@ def test_messages_to_agents_skip_the_lead_rules(sms_outbox):
     assert sms_outbox[0].to == "+16175550199"
 
 
-def test_a_suppressed_number_gets_nothing_whoever_it_is_for(noon, sms_outbox):
+def test_a_suppressed_number_gets_nothing_whoever_it_is_for(clock, sms_outbox):
     Suppression.objects.create(channel="sms", address="+16175550199", reason="sms_stop")
     alert = MessageFactory(to_agent=True, to="+16175550199")
     assert message_dispatch(alert.pk) == "suppressed"
@@ -171,7 +163,7 @@ def test_a_suppressed_number_gets_nothing_whoever_it_is_for(noon, sms_outbox):
     assert alert.status_reason == "Replied STOP"
 
 
-def test_only_the_first_text_to_a_number_carries_the_opt_out_line(noon):
+def test_only_the_first_text_to_a_number_carries_the_opt_out_line(clock):
     lead = LeadFactory(texting=True)
     first = queue(lead, key="a")
     second = queue(lead, key="b")
@@ -179,7 +171,9 @@ def test_only_the_first_text_to_a_number_carries_the_opt_out_line(noon):
     assert second.body == "Homes near you sold fast this month."
 
 
-def test_every_email_to_a_lead_has_the_postal_address_and_a_one_click_unsubscribe(noon, mailoutbox):
+def test_every_email_to_a_lead_has_the_postal_address_and_a_one_click_unsubscribe(
+    clock, mailoutbox
+):
     lead = LeadFactory(email="ada@example.com")
     message_dispatch(queue(lead, channel="email").pk)
     (email,) = mailoutbox
@@ -192,7 +186,7 @@ def test_every_email_to_a_lead_has_the_postal_address_and_a_one_click_unsubscrib
     assert mimetype == "text/html" and f'href="{link}"' in html
 
 
-def test_an_email_to_an_agent_is_internal(noon, mailoutbox):
+def test_an_email_to_an_agent_is_internal(clock, mailoutbox):
     alert = MessageFactory(
         to_agent=True, channel="email", to="alex@harborandmain.example", subject="Hot lead"
     )
@@ -205,15 +199,15 @@ def test_an_email_to_an_agent_is_internal(noon, mailoutbox):
 # --- Workers that die --------------------------------------------------------------------------
 
 
-def test_a_worker_killed_between_claim_and_send_neither_loses_nor_duplicates(noon, sms_outbox):
+def test_a_worker_killed_between_claim_and_send_neither_loses_nor_duplicates(clock, sms_outbox):
     message = MessageFactory()
     (claimed,), _ = outbox._claim(Message.objects.filter(pk=message.pk), NOON, limit=1)
     assert claimed.status == "sending"  # …and then the worker process is killed
     assert message_dispatch(message.pk) is None  # nobody else may send it meanwhile
-    noon.move_to(NOON + timedelta(minutes=4))
+    clock.move_to(NOON + timedelta(minutes=4))
     scheduler_tick()
     assert sms_outbox == []  # the lease has not expired yet
-    noon.move_to(NOON + timedelta(minutes=6))
+    clock.move_to(NOON + timedelta(minutes=6))
     scheduler_tick()
     message.refresh_from_db()
     assert (message.status, message.attempts) == ("sent", 2)
@@ -222,7 +216,7 @@ def test_a_worker_killed_between_claim_and_send_neither_loses_nor_duplicates(noo
 
 @pytest.mark.parametrize("channel", ["sms", "email"])
 def test_a_worker_killed_after_the_provider_took_it_does_not_send_it_again(
-    noon, sms_outbox, mailoutbox, channel
+    clock, sms_outbox, mailoutbox, channel
 ):
     message = MessageFactory(channel=channel, subject="Hello" if channel == "email" else "")
     with (
@@ -232,7 +226,7 @@ def test_a_worker_killed_after_the_provider_took_it_does_not_send_it_again(
         message_dispatch(message.pk)
     message.refresh_from_db()
     assert message.status == "sending"
-    noon.move_to(NOON + timedelta(minutes=6))
+    clock.move_to(NOON + timedelta(minutes=6))
     scheduler_tick()
     message.refresh_from_db()
     assert message.status == "sent"
@@ -240,13 +234,13 @@ def test_a_worker_killed_after_the_provider_took_it_does_not_send_it_again(
     assert len(sms_outbox) + len(mailoutbox) == 1
 
 
-def test_a_message_whose_worker_keeps_dying_fails_visibly(noon, settings):
+def test_a_message_whose_worker_keeps_dying_fails_visibly(clock, settings):
     settings.MESSAGE_MAX_ATTEMPTS = 2
     message = MessageFactory()
     for minutes in (0, 10):
-        noon.move_to(NOON + timedelta(minutes=minutes))
+        clock.move_to(NOON + timedelta(minutes=minutes))
         outbox._claim(Message.objects.filter(pk=message.pk), outbox.timezone.now(), limit=1)
-        noon.move_to(NOON + timedelta(minutes=minutes + 6))
+        clock.move_to(NOON + timedelta(minutes=minutes + 6))
         outbox.messages_recover()
     message.refresh_from_db()
     assert message.status == "failed"
@@ -257,7 +251,7 @@ def test_a_message_whose_worker_keeps_dying_fails_visibly(noon, settings):
 # --- Provider errors, through the real Twilio SDK against a local fake -------------------------
 
 
-def test_a_provider_5xx_is_retried_with_backoff_then_fails_visibly(noon, twilio, sms_outbox):
+def test_a_provider_5xx_is_retried_with_backoff_then_fails_visibly(clock, twilio, sms_outbox):
     twilio.default = (503, {}, {"code": 20500, "message": "Service unavailable", "status": 503})
     message = MessageFactory()
     assert message_dispatch(message.pk) == "retry"
@@ -267,7 +261,7 @@ def test_a_provider_5xx_is_retried_with_backoff_then_fails_visibly(noon, twilio,
         if message.status != "queued":
             break
         retried_at.append(message.scheduled_for - outbox.timezone.now())
-        noon.move_to(message.scheduled_for)
+        clock.move_to(message.scheduled_for)
         scheduler_tick()
     assert retried_at == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
     assert (message.status, message.attempts) == ("failed", 5)
@@ -278,7 +272,7 @@ def test_a_provider_5xx_is_retried_with_backoff_then_fails_visibly(noon, twilio,
     assert "Gave up after 5 attempts" in failed.summary
 
 
-def test_a_permanent_provider_error_fails_at_once(noon, twilio):
+def test_a_permanent_provider_error_fails_at_once(clock, twilio):
     twilio.respond(400, {"code": 21211, "message": "The 'To' number is not valid.", "status": 400})
     message = MessageFactory()
     assert message_dispatch(message.pk) == "failed"
@@ -288,7 +282,7 @@ def test_a_permanent_provider_error_fails_at_once(noon, twilio):
     assert len(twilio.requests) == 1
 
 
-def test_twilio_21610_suppresses_the_number_and_is_never_retried(noon, twilio):
+def test_twilio_21610_suppresses_the_number_and_is_never_retried(clock, twilio):
     twilio.respond(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient"})
     message = MessageFactory()
     later = MessageFactory(lead=message.lead, idempotency_key="later")
@@ -301,7 +295,7 @@ def test_twilio_21610_suppresses_the_number_and_is_never_retried(noon, twilio):
     assert len(twilio.requests) == 1
 
 
-def test_a_timeout_is_checked_with_the_provider_before_sending_again(noon, twilio, settings):
+def test_a_timeout_is_checked_with_the_provider_before_sending_again(clock, twilio, settings):
     """A read timeout may mean Twilio took the text: the retry asks Twilio first."""
     message = MessageFactory(body="Your comps are ready.")
     with mock.patch(
@@ -327,7 +321,7 @@ def test_a_timeout_is_checked_with_the_provider_before_sending_again(noon, twili
     )
     message.body = "Your comps are ready. Reply STOP to opt out."
     message.save(update_fields=["body"])
-    noon.move_to(message.scheduled_for)
+    clock.move_to(message.scheduled_for)
     scheduler_tick()
     message.refresh_from_db()
     assert (message.status, message.provider_id) == ("sent", "SMfound")

@@ -1,10 +1,8 @@
 """What agents do: one-off messages, tasks, logging contact; and who sees which tasks."""
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 
 from leads.models import Lead, LeadEvent
@@ -14,22 +12,9 @@ from sequences.selectors import lead_message_list, task_list_for
 from sequences.services.agent_tasks import task_complete, task_snooze
 from sequences.services.one_off import MessageBlocked, message_send_one_off
 from tests.factories import AgentFactory, LeadFactory, MessageFactory, TaskFactory
+from tests.moments import NEW_YORK, NOON
 
-pytestmark = pytest.mark.django_db
-
-NEW_YORK = ZoneInfo("America/New_York")
-NOON = datetime(2026, 5, 4, 12, 0, tzinfo=NEW_YORK)
-
-
-@pytest.fixture(autouse=True)
-def noon():
-    with time_machine.travel(NOON, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def agent():
-    return AgentFactory(user__first_name="Alex", user__last_name="Rivera").user
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 @pytest.mark.parametrize(
@@ -92,8 +77,8 @@ def test_a_one_off_is_personal_contact_and_completes_the_agents_open_task(
     assert sms_outbox[0].body == "Hi, it's Alex! Reply STOP to opt out."
 
 
-def test_a_one_off_text_in_the_leads_quiet_hours_waits_for_the_morning(agent, noon):
-    noon.move_to(datetime(2026, 5, 4, 22, 15, tzinfo=NEW_YORK))
+def test_a_one_off_text_in_the_leads_quiet_hours_waits_for_the_morning(agent, clock):
+    clock.move_to(datetime(2026, 5, 4, 22, 15, tzinfo=NEW_YORK))
     lead = LeadFactory(texting=True, owner=agent, phone="+16175550123")
     message = message_send_one_off(lead, channel="sms", body="Quick question", actor=agent)
     assert message.scheduled_for == datetime(2026, 5, 5, 8, 0, tzinfo=NEW_YORK)
@@ -131,10 +116,10 @@ def test_logging_contact_completes_the_tasks_it_answers(agent):
     assert lead.last_personal_contact_at == NOON
 
 
-def test_completing_a_task_twice_changes_nothing(agent, noon):
+def test_completing_a_task_twice_changes_nothing(agent, clock):
     task = TaskFactory(lead=LeadFactory(owner=agent))
     task_complete(task, actor=agent, outcome="Left a voicemail")
-    noon.move_to(NOON + timedelta(hours=1))
+    clock.move_to(NOON + timedelta(hours=1))
     task_complete(task, actor=None)
     task.refresh_from_db()
     assert (task.status, task.done_at, task.done_by, task.outcome) == (

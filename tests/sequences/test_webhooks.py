@@ -3,10 +3,8 @@
 import base64
 import json
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
@@ -18,20 +16,13 @@ from sequences.models import Message, Suppression, Task, Track, WebhookEvent
 from sequences.outbox import message_dispatch, message_queue
 from sequences.services.enrollment import enrollment_start, scheduler_tick
 from tests.factories import AgentFactory, LeadFactory, MessageFactory
+from tests.moments import NEW_YORK, NOON
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
-NEW_YORK = ZoneInfo("America/New_York")
-NOON = datetime(2026, 5, 4, 12, 0, tzinfo=NEW_YORK)
 INBOUND = reverse("sequences:twilio-inbound")
 STATUS = reverse("sequences:twilio-status")
 EVENTS = reverse("sequences:sendgrid-events")
-
-
-@pytest.fixture(autouse=True)
-def noon():
-    with time_machine.travel(NOON, tick=False) as traveller:
-        yield traveller
 
 
 def twilio_post(client, path, data, *, url=None, token=None):
@@ -102,11 +93,11 @@ def test_stop_opts_the_number_out_at_once_for_every_sender(client, lead, sms_out
     assert sms_outbox == []
 
 
-def test_after_stop_no_later_text_goes_until_start(client, lead, sms_outbox, mailoutbox, noon):
+def test_after_stop_no_later_text_goes_until_start(client, lead, sms_outbox, mailoutbox, clock):
     enrollment_start(lead, Track.objects.get(key="hot_seller"), intent="hot")
     inbound(client, "STOP", sid="SMstop")
     for days in (1, 3, 7):
-        noon.move_to(NOON + timedelta(days=days))
+        clock.move_to(NOON + timedelta(days=days))
         scheduler_tick()
     assert sms_outbox == []
     assert len(mailoutbox) >= 2  # email is a separate consent: it carries on
@@ -119,9 +110,9 @@ def test_after_stop_no_later_text_goes_until_start(client, lead, sms_outbox, mai
 
 
 def test_help_answers_with_the_brokerages_contact_even_at_night(
-    client, lead, sms_outbox, noon, django_capture_on_commit_callbacks
+    client, lead, sms_outbox, clock, django_capture_on_commit_callbacks
 ):
-    noon.move_to(datetime(2026, 5, 4, 23, 30, tzinfo=NEW_YORK))
+    clock.move_to(datetime(2026, 5, 4, 23, 30, tzinfo=NEW_YORK))
     with django_capture_on_commit_callbacks(execute=True):
         inbound(client, "HELP")
     (answer,) = sms_outbox
@@ -350,7 +341,7 @@ def test_a_sendgrid_post_that_is_not_a_list_of_events_is_a_bad_request(client):
 
 
 def test_an_email_whose_worker_died_after_sendgrid_took_it_is_recovered_from_its_event(
-    client, noon, mailoutbox, django_capture_on_commit_callbacks
+    client, clock, mailoutbox, django_capture_on_commit_callbacks
 ):
     lead = LeadFactory()
     message = message_queue(
@@ -372,7 +363,7 @@ def test_an_email_whose_worker_died_after_sendgrid_took_it_is_recovered_from_its
             json.dumps([sg_event(message, "processed", "ev-p", sg_message_id="sgX.filter1")]),
             content_type="application/json",
         )
-    noon.move_to(NOON + timedelta(minutes=6))
+    clock.move_to(NOON + timedelta(minutes=6))
     scheduler_tick()
     message.refresh_from_db()
     assert (message.status, message.provider_id) == ("sent", "sgX")
