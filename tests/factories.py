@@ -4,8 +4,20 @@ import factory
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from leads.models import Agent, ConsentRecord, Lead, LeadEvent, RoutingRule, Submission
-from sequences.models import Track
+from alerts.models import Alert
+from leads.models import (
+    Agent,
+    AssignmentRule,
+    ClaimOffer,
+    ConsentRecord,
+    Lead,
+    LeadEvent,
+    RoutingRule,
+    SavedFilter,
+    Submission,
+)
+from reports.models import Campaign, CampaignSpend
+from sequences.models import Enrollment, Message, Step, Task, Template, Track
 
 PASSWORD = "correct-horse-battery"
 
@@ -104,7 +116,6 @@ class ConsentRecordFactory(factory.django.DjangoModelFactory):
 
 
 # --- Agent dashboard (leads/views/, leads/filters.py) --------------------------------------------
-from leads.models import SavedFilter  # noqa: E402 - kept with its block, so blocks merge cleanly
 
 
 class SavedFilterFactory(factory.django.DjangoModelFactory):
@@ -118,7 +129,6 @@ class SavedFilterFactory(factory.django.DjangoModelFactory):
 
 
 # --- sequences -----------------------------------------------------------------------------------
-from sequences.models import Enrollment, Message, Step, Task, Template  # noqa: E402
 
 
 class TemplateFactory(factory.django.DjangoModelFactory):
@@ -192,8 +202,6 @@ class TaskFactory(factory.django.DjangoModelFactory):
 
 
 # --- alerts ---------------------------------------------------------------------------------------
-from alerts.models import Alert  # noqa: E402
-from leads.models import AssignmentRule, ClaimOffer  # noqa: E402
 
 
 class AssignmentRuleFactory(factory.django.DjangoModelFactory):
@@ -229,8 +237,6 @@ class AlertFactory(factory.django.DjangoModelFactory):
 
 
 # --- reports -------------------------------------------------------------------------------------
-
-from reports.models import Campaign, CampaignSpend  # noqa: E402
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):
