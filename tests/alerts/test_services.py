@@ -23,6 +23,9 @@ from tests.helpers import post_intake
 pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=NY)  # a Wednesday
+LATE_EVENING = datetime(2026, 11, 25, 23, 0, tzinfo=NY)
+# What a sweep of alerts_escalate reports when it finds nothing to do.
+NOTHING_TO_ESCALATE = {"reminded": 0, "broker": 0, "reassigned": 0, "claim_fallback": 0}
 
 
 @pytest.fixture
@@ -83,11 +86,18 @@ def test_a_giveaway_entrant_who_is_just_curious_interrupts_nobody(
     assert mails_to(mailoutbox, team["alex"]) == []
 
 
-def test_a_warm_lead_waits_for_the_end_of_the_agents_quiet_hours(client, team, mailoutbox, sent):
+@pytest.fixture
+def quiet_nights(team):
+    """Alex asks not to be disturbed from 21:00 to 07:00."""
     alex = team["alex"].agent
     alex.alert_quiet_start, alex.alert_quiet_end = time(21), time(7)
     alex.save()
-    with time_machine.travel(datetime(2026, 11, 25, 23, 0, tzinfo=NY), tick=False):
+
+
+def test_a_warm_lead_waits_for_the_end_of_the_agents_quiet_hours(
+    client, team, quiet_nights, mailoutbox, sent
+):
+    with time_machine.travel(LATE_EVENING, tick=False):
         sent(post_intake, client, "valuation", timeline="6_to_18_months", phone="")
     message = Message.objects.get(audience="agent")
     assert message.status == "queued"
@@ -95,11 +105,10 @@ def test_a_warm_lead_waits_for_the_end_of_the_agents_quiet_hours(client, team, m
     assert Alert.objects.get().reason == Alert.Reason.WARM_OUTREACH
 
 
-def test_a_hot_lead_at_night_interrupts_even_in_quiet_hours(client, team, sms_outbox, sent):
-    alex = team["alex"].agent
-    alex.alert_quiet_start, alex.alert_quiet_end = time(21), time(7)
-    alex.save()
-    with time_machine.travel(datetime(2026, 11, 25, 23, 0, tzinfo=NY), tick=False):
+def test_a_hot_lead_at_night_interrupts_even_in_quiet_hours(
+    client, team, quiet_nights, sms_outbox, sent
+):
+    with time_machine.travel(LATE_EVENING, tick=False):
         sent(post_intake, client, "valuation", timeline="within_3_months")
     assert len(texts_to(sms_outbox, team["alex"])) == 1
 
@@ -113,12 +122,7 @@ class TestEscalation:
     def test_fires_at_5_15_and_30_minutes(self, clock, team, hot, sms_outbox, mailoutbox, sent):
         alex, sam, broker = team["alex"], team["sam"], team["broker"]
         clock.move_to(NOON + timedelta(minutes=4, seconds=59))
-        assert sent(alerts_escalate) == {
-            "reminded": 0,
-            "broker": 0,
-            "reassigned": 0,
-            "claim_fallback": 0,
-        }
+        assert sent(alerts_escalate) == NOTHING_TO_ESCALATE
         assert len(texts_to(sms_outbox, alex)) == 1
 
         clock.move_to(NOON + timedelta(minutes=5))
@@ -146,12 +150,7 @@ class TestEscalation:
 
         # Later sweeps find nothing left to do for that alert.
         clock.move_to(NOON + timedelta(minutes=31))
-        assert sent(alerts_escalate) == {
-            "reminded": 0,
-            "broker": 0,
-            "reassigned": 0,
-            "claim_fallback": 0,
-        }
+        assert sent(alerts_escalate) == NOTHING_TO_ESCALATE
 
     def test_stops_as_soon_as_the_owner_acknowledges(
         self, client, clock, team, hot, sms_outbox, sent
@@ -211,12 +210,7 @@ class TestEscalation:
             "reassigned": 1,
             "claim_fallback": 0,
         }
-        assert sent(alerts_escalate) == {
-            "reminded": 0,
-            "broker": 0,
-            "reassigned": 0,
-            "claim_fallback": 0,
-        }
+        assert sent(alerts_escalate) == NOTHING_TO_ESCALATE
 
 
 def test_a_hot_lead_asking_again_realerts_its_owner_once_never_a_storm(

@@ -70,28 +70,27 @@ def _share_serialized_contents(serialized: dict) -> None:
         connections[alias]._test_serialized_contents = contents
 
 
+def _page_in_new_context(browser, **options):
+    context = browser.new_context(locale="en-US", **options)
+    context.set_default_timeout(10_000)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _page_in_new_context(browser, viewport={"width": 1280, "height": 900})
 
 
 @pytest.fixture
 def phone_page(browser):
-    context = browser.new_context(
+    yield from _page_in_new_context(
+        browser,
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
-        locale="en-US",
     )
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def pytest_collection_modifyitems(items):
