@@ -27,22 +27,6 @@ from .services import lead_event_record
 logger = logging.getLogger(__name__)
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
-# What a prospect tells us on any form, as Lead fields (the side is derived from their answers).
-ANSWER_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "timeline",
-    "property_address",
-    "postal_code",
-    "bedrooms",
-    "bathrooms",
-    "open_house",
-    "inquiry_type",
-    "message",
-    "asked_for_showing",
-)
 # A re-inquiry replaces these with what the lead asks about now (the old values stay on the
 # earlier submission and in the re-inquiry event).
 LATEST_ANSWER_FIELDS = (
@@ -53,6 +37,16 @@ LATEST_ANSWER_FIELDS = (
     "open_house",
     "inquiry_type",
     "message",
+)
+# What a prospect tells us on any form, as Lead fields (the side is derived from their answers).
+ANSWER_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "timeline",
+    *LATEST_ANSWER_FIELDS,
+    "asked_for_showing",
 )
 MAX_RAW_KEYS, MAX_RAW_VALUE = 50, 5000
 
