@@ -40,6 +40,7 @@ BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench: $(VENV)/.installed
 	$(PY) bench/speed_to_lead.py
 	$(PY) bench/sequences_dispatch.py
+	$(PY) bench/intake_queries.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/reports_matrix.py --postgres $(BENCH_PG)/realtycrm_reports_bench
 	$(PY) bench/reports_matrix.py --sqlite /tmp/realtycrm_reports_bench.sqlite3
