@@ -15,17 +15,21 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.html import format_html
 
+from realtycrm.http import pg_safe
+
 from .consent import sms_consent_text
 from .intake import ANSWER_FIELDS
-from .models import InquiryType, Side, Source, Timeline
+from .models import InquiryType, Lead, Side, Source, Timeline
 from .phones import phone_e164, phone_example
 
 TOKEN_SALT = "leads.intake.form-token"  # noqa: S105 - a signing namespace, not a secret
 HONEYPOT_FIELD = "company_website"
 LINE_BREAKS = {"\n", "\r", "\t"}
+EMAIL_MAX_LENGTH = Lead._meta.get_field("email").max_length
 
 
 def intake_token(issued_at: float | None = None) -> str:
@@ -90,6 +94,26 @@ class PhoneField(forms.CharField):
         return number
 
 
+def _without_nul(data):
+    """The POST as the form reads it: without NUL, which nobody types (it comes from a broken
+    autofill or a bot) and no column can hold. The submission keeps it, marked, as received."""
+    if data is None or not hasattr(data, "lists"):
+        return data
+    cleaned = QueryDict(mutable=True)
+    for key, values in data.lists():
+        cleaned.setlist(key, [pg_safe(value, replacement="") for value in values])
+    return cleaned
+
+
+def _idna_address(email: str) -> str:
+    """The address as it is sent: the domain in its ASCII (IDNA) form."""
+    local, _, domain = email.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return email  # EmailField has validated the domain; nothing longer to measure
+
+
 TIMELINE_QUESTION = "When are you thinking of making a move?"
 TIMELINE_CHOICES = [
     (value, label) for value, label in Timeline.choices if value != Timeline.UNKNOWN
@@ -119,7 +143,7 @@ class IntakeForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
     )
     email = forms.EmailField(
-        max_length=254,
+        max_length=EMAIL_MAX_LENGTH,
         required=False,
         label="Email",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -143,8 +167,8 @@ class IntakeForm(forms.Form):
     )
     form_token = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, query=None, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, query=None, **kwargs):
+        super().__init__(_without_nul(data), *args, **kwargs)
         self.query = query or {}
         self.fields["sms_consent"].label = format_html(
             '{} <a href="{}" target="_blank" rel="noopener">Privacy policy</a>',
@@ -182,7 +206,17 @@ class IntakeForm(forms.Form):
             self.initial[field] = unicodedata.normalize("NFC", cleaned).strip()[:limit]
 
     def clean_email(self):
-        return self.cleaned_data["email"].strip().lower()
+        email = self.cleaned_data["email"].strip().lower()
+        # Lower-casing can lengthen an address ("İ" becomes two characters), and an address is
+        # sent with its domain in IDNA form: refuse here, with a message, what would not fit the
+        # lead's email column or could not be sent, rather than fail after "thanks".
+        if email and max(len(email), len(_idna_address(email))) > EMAIL_MAX_LENGTH:
+            raise ValidationError(
+                "This email address is too long for us to use. Please check it, or give us your "
+                "phone number instead.",
+                code="email_too_long",
+            )
+        return email
 
     def clean(self):
         cleaned = super().clean()

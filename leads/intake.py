@@ -18,6 +18,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from realtycrm.http import pg_safe
+
 from .consent import SMS_CONSENT_VERSION, sms_consent_text
 from .models import ConsentRecord, Lead, LeadEvent, Submission
 from .routing import lead_segment
@@ -62,29 +64,26 @@ class RequestInfo:
 
 
 def raw_fields(querydict) -> dict:
-    """A QueryDict as plain JSON-safe data, capped, without the CSRF token."""
+    """A QueryDict as plain data, capped, without the CSRF token."""
     raw = {}
     for key in list(querydict.keys())[:MAX_RAW_KEYS]:
         if key == "csrfmiddlewaretoken":
             continue
-        values = [_json_safe(value) for value in querydict.getlist(key)]
-        raw[_json_safe(key)[:100]] = values[0] if len(values) == 1 else values
+        values = [str(value)[:MAX_RAW_VALUE] for value in querydict.getlist(key)]
+        raw[key[:100]] = values[0] if len(values) == 1 else values
     return raw
 
 
-def _json_safe(value: str) -> str:
-    # PostgreSQL's jsonb cannot hold NUL; keep everything else exactly as sent.
-    return str(value).replace("\x00", "\ufffd")[:MAX_RAW_VALUE]
-
-
 def submission_receive(source: str, data: dict, info: RequestInfo) -> Submission:
+    """Store what arrived. Whatever a request carries that the database cannot hold (a NUL in a
+    field, a query-string key or the User-Agent) is replaced, so the row is always written."""
     return Submission.objects.create(
         source=source,
-        data=data,
-        query=info.query,
-        form_url=info.form_url[:1000],
+        data=pg_safe(data),
+        query=pg_safe(info.query),
+        form_url=pg_safe(info.form_url)[:1000],
         ip=info.ip,
-        user_agent=info.user_agent[:500],
+        user_agent=pg_safe(info.user_agent)[:500],
     )
 
 

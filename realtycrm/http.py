@@ -1,6 +1,7 @@
 """Request helpers shared by the public forms, the rate limiter and the webhooks."""
 
 import ipaddress
+import re
 
 from django.conf import settings
 
@@ -28,3 +29,28 @@ def _valid_ip(value: str) -> str | None:
         return str(ipaddress.ip_address(value))
     except ValueError:
         return None
+
+
+# What a request can carry and PostgreSQL cannot store: NUL (no text, varchar or jsonb value may
+# hold one) and lone surrogates (a JSON body's "\ud800" escape; not encodable as UTF-8).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def pg_safe(value, *, replacement: str = "\ufffd"):
+    """Request data as any database can store it: every character PostgreSQL cannot hold becomes
+    U+FFFD (the mark of something unreadable), everything else is kept exactly as sent.
+
+    Takes text or JSON-like data (dicts, lists, tuples, cleaned all the way down, keys included;
+    numbers, booleans and None pass through). Every place that stores text from a request runs
+    it through here first: the intake's submission, the providers' webhooks.
+    """
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(replacement, value)
+    if isinstance(value, dict):
+        return {
+            pg_safe(key, replacement=replacement): pg_safe(item, replacement=replacement)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [pg_safe(item, replacement=replacement) for item in value]
+    return value

@@ -1,7 +1,7 @@
 """System checks: sequences settings that would only fail at the first send fail at start-up."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, Warning, register
+from django.core.checks import Error, Tags, register
 from django.utils.module_loading import import_string
 
 from .policy import parse_state_windows, parse_window
@@ -37,15 +37,28 @@ SENDGRID_BACKEND = "sequences.backends.sendgrid.EmailBackend"
 
 @register(Tags.security, deploy=True)
 def sendgrid_webhook_signed(app_configs, **kwargs):
-    """Unsigned SendGrid events could suppress any address: sign them in production."""
-    if settings.EMAIL_BACKEND == SENDGRID_BACKEND and not settings.SENDGRID_WEBHOOK_PUBLIC_KEY:
-        return [
-            Warning(
-                "SendGrid's event webhook is accepted unsigned: anyone could report a bounce "
-                "or an unsubscribe for any address.",
-                hint="Turn on the signed event webhook in SendGrid and set "
-                "SENDGRID_WEBHOOK_PUBLIC_KEY.",
-                id="sequences.W001",
+    """Unsigned SendGrid events could suppress any address: production takes signed ones only,
+    and SendGrid email without them would never hear of a bounce or an unsubscribe."""
+    errors = []
+    if settings.SENDGRID_WEBHOOK_ALLOW_UNSIGNED:
+        errors.append(
+            Error(
+                "SENDGRID_WEBHOOK_ALLOW_UNSIGNED is on: without a verification key, anyone "
+                "could report a bounce or an unsubscribe for any address.",
+                hint="Unset SENDGRID_WEBHOOK_ALLOW_UNSIGNED (it is for development only) and "
+                "set SENDGRID_WEBHOOK_PUBLIC_KEY.",
+                id="sequences.E005",
             )
-        ]
-    return []
+        )
+    if settings.EMAIL_BACKEND == SENDGRID_BACKEND and not settings.SENDGRID_WEBHOOK_PUBLIC_KEY:
+        errors.append(
+            Error(
+                "Email goes through SendGrid but its event webhook has no verification key: "
+                "bounces, spam reports and unsubscribes would be refused, and the addresses "
+                "emailed again.",
+                hint="Turn on the signed event webhook in SendGrid (Mail Settings → Event "
+                "Webhook) and set SENDGRID_WEBHOOK_PUBLIC_KEY to its verification key.",
+                id="sequences.E006",
+            )
+        )
+    return errors

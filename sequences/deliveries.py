@@ -43,8 +43,12 @@ SUPPRESSES = {
 }
 
 
-def webhook_events_process(*, limit: int = 1000) -> int:
-    """Apply every stored event not yet processed (safe to run twice, or side by side)."""
+WEBHOOK_EVENTS_PER_RUN = 1000
+
+
+def webhook_events_process(*, limit: int = WEBHOOK_EVENTS_PER_RUN) -> int:
+    """Apply up to `limit` stored events not yet processed, oldest first (safe to run twice, or
+    side by side). Returns how many it took on: `limit` means more may be waiting."""
     pending = list(
         WebhookEvent.objects.filter(processed_at__isnull=True)
         .exclude(provider=WebhookEvent.Provider.TWILIO_INBOUND)

@@ -1,6 +1,8 @@
 """django-q2 entry points. Each takes ids (or nothing), calls one function, and is safe to run
 twice: the outbox claims every message atomically and skips anything already sent."""
 
+from django_q.tasks import async_task
+
 from . import deliveries, outbox
 from .services.enrollment import scheduler_tick
 
@@ -18,4 +20,9 @@ def sequences_tick() -> dict:
 
 
 def webhook_events_process() -> int:
-    return deliveries.webhook_events_process()
+    limit = deliveries.WEBHOOK_EVENTS_PER_RUN
+    taken = deliveries.webhook_events_process(limit=limit)
+    if taken >= limit:
+        # A big batch (SendGrid posts thousands of events at once): a fresh task takes the rest.
+        async_task("sequences.tasks.webhook_events_process", task_name="webhook-events")
+    return taken

@@ -21,9 +21,10 @@ def _intake_rate(group, request):
 
 
 def _page_query(request) -> dict[str, str]:
-    """The page's query string (utm_*, listing, event), capped, as plain strings."""
+    """The page's query string (utm_*, listing, event), capped, as plain strings (cleaned for
+    the database where it is stored: leads.intake.submission_receive)."""
     items = list(request.GET.items())[:MAX_QUERY_KEYS]
-    return {key[:50]: value.replace("\x00", "")[:MAX_QUERY_VALUE] for key, value in items}
+    return {key[:50]: value[:MAX_QUERY_VALUE] for key, value in items}
 
 
 def _is_embed(request) -> bool:

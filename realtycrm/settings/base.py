@@ -176,8 +176,14 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 TWILIO_API_URL = env_str("TWILIO_API_URL", "https://api.twilio.com")
 SENDGRID_API_KEY = env_str("SENDGRID_API_KEY", "")
 SENDGRID_API_URL = env_str("SENDGRID_API_URL", "https://api.sendgrid.com")
-# The signed event webhook's verification key (SendGrid → Mail Settings → Event Webhook).
+# The signed event webhook's verification key (SendGrid → Mail Settings → Event Webhook). Without
+# it every event is refused (403): unsigned, anyone could "unsubscribe" any address. Development
+# settings allow unsigned events instead (SENDGRID_WEBHOOK_ALLOW_UNSIGNED); `check --deploy`
+# fails on that, and on SendGrid email without a key.
 SENDGRID_WEBHOOK_PUBLIC_KEY = env_str("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
+SENDGRID_WEBHOOK_ALLOW_UNSIGNED = env_bool("SENDGRID_WEBHOOK_ALLOW_UNSIGNED", False)
+# A signed call whose timestamp is further than this from now is refused (a replay).
+SENDGRID_WEBHOOK_MAX_AGE_SECONDS = env_int("SENDGRID_WEBHOOK_MAX_AGE_SECONDS", 600)
 PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
 # Texts to leads arrive only in these hours of the recipient's local time; stricter windows per
 # state (the region phonenumbers' geocoder names, e.g. "Florida=08:00-20:00,Oklahoma=...").

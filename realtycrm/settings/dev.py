@@ -4,6 +4,8 @@ from .base import *  # noqa: F403
 from .env import env_bool
 
 DEBUG = env_bool("DEBUG", True)
+# A SendGrid test webhook pointed at a laptop arrives unsigned; production refuses this setting.
+SENDGRID_WEBHOOK_ALLOW_UNSIGNED = env_bool("SENDGRID_WEBHOOK_ALLOW_UNSIGNED", True)
 
 # One runserver process: a process-local cache is enough to hold the intake rate limit here.
 # Production requires REDIS_URL so every web process shares the count.

@@ -15,6 +15,7 @@ TWILIO_MESSAGING_SERVICE_SID = "MG00000000000000000000000000000000"
 TWILIO_API_URL = "http://127.0.0.1:9"  # unroutable: a test that forgets its fake server fails
 SENDGRID_API_URL = "http://127.0.0.1:9"
 SENDGRID_WEBHOOK_PUBLIC_KEY = ""
+SENDGRID_WEBHOOK_ALLOW_UNSIGNED = False  # as in production: tests sign their SendGrid events
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}

@@ -196,6 +196,46 @@ def test_phone_numbers_in_any_common_format_become_e164(client):
     assert set(Lead.objects.values_list("phone", flat=True)) == {"+14135550142", "+442079460958"}
 
 
+@pytest.mark.parametrize("slug", INTAKE_FORMS)
+def test_nul_bytes_anywhere_in_the_request_are_stored_replaced_and_the_prospect_thanked(
+    client, slug
+):
+    """PostgreSQL cannot store NUL in text or JSON: each is kept as U+FFFD, never a 500."""
+    url = reverse("leads:intake", args=[slug]) + "?ref%00=ad&utm_source=face%00book"
+    response = client.post(
+        url,
+        answers(slug, last_name="Love\x00lace"),
+        REMOTE_ADDR="203.0.113.7",
+        HTTP_USER_AGENT="Mozilla/5.0\x00(X11)",
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("leads:intake-thanks", args=[slug])
+    submission = Submission.objects.get()
+    assert submission.status == Submission.Status.ACCEPTED
+    assert submission.query == {"ref\ufffd": "ad", "utm_source": "face\ufffdbook"}
+    assert submission.user_agent == "Mozilla/5.0\ufffd(X11)"
+    assert submission.data["last_name"] == "Love\ufffdlace"  # as received, marked
+    lead = Lead.objects.get()
+    assert (lead.last_name, lead.utm_source) == ("Lovelace", "face\ufffdbook")
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        # 152 characters as typed, 282 lower-cased: "İ" lower-cases to "i" + a combining dot.
+        "ada" + "\u0130" * 130 + "@example.com",
+        # 231 characters as typed, 255 with the domain in its IDNA (xn--) form, as it is sent.
+        "ada@" + ("\u00fc" * 55 + ".") * 4 + "com",
+    ],
+)
+def test_an_email_too_long_once_normalised_is_refused_at_the_form(client, email):
+    response = post_intake(client, "giveaway", email=email, phone="")
+    assert response.status_code == 200
+    assert "This email address is too long for us to use" in response.content.decode()
+    assert Submission.objects.count() == 0
+    assert Lead.objects.count() == 0
+
+
 class TestSpam:
     def test_honeypot_is_quarantined_and_answered_like_success(self, client):
         response = post_intake(client, "valuation", company_website="http://spam.example")
@@ -215,8 +255,13 @@ class TestSpam:
         assert Submission.objects.get().spam_reason == "missing form token"
 
     def test_nul_bytes_in_a_bot_post_are_stored_safely(self, client):
-        post_intake(client, "valuation", company_website="x", message="a\x00b")
-        assert Submission.objects.get().data["message"] == "a\ufffdb"
+        url = reverse("leads:intake", args=["valuation"]) + "?x%00=y"
+        data = answers("valuation", company_website="x", message="a\x00b")
+        response = client.post(url, data, HTTP_USER_AGENT="bot\x00")
+        assert response.status_code == 302
+        submission = Submission.objects.get()
+        assert (submission.status, submission.data["message"]) == ("spam", "a\ufffdb")
+        assert (submission.query, submission.user_agent) == ({"x\ufffd": "y"}, "bot\ufffd")
 
     def test_rate_limit_answers_429_with_a_clear_page(self, client, settings):
         settings.INTAKE_RATE_LIMIT = "3/10m"

@@ -48,15 +48,15 @@ def test_production_starts_with_twilio_and_sendgrid_configured():
     assert result.returncode == 0, result.stderr
 
 
-def test_check_deploy_warns_while_sendgrid_events_are_unsigned():
+def test_check_deploy_fails_while_sendgrid_events_are_unsigned():
     sendgrid = {
         **PRODUCTION_ENV,
         "EMAIL_BACKEND": "sequences.backends.sendgrid.EmailBackend",
         "SENDGRID_API_KEY": "SG.key",
     }
-    unsigned = manage("check", "--deploy", "--fail-level", "WARNING", **sendgrid)
+    unsigned = manage("check", "--deploy", **sendgrid)  # an error, not a warning
     assert unsigned.returncode != 0
-    assert "sequences.W001" in unsigned.stderr + unsigned.stdout
+    assert "sequences.E006" in unsigned.stderr + unsigned.stdout
     signed = manage(
         "check",
         "--deploy",
@@ -66,3 +66,9 @@ def test_check_deploy_warns_while_sendgrid_events_are_unsigned():
         SENDGRID_WEBHOOK_PUBLIC_KEY="MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
     )
     assert signed.returncode == 0, signed.stderr
+
+
+def test_check_deploy_fails_when_unsigned_sendgrid_events_are_allowed():
+    result = manage("check", "--deploy", **PRODUCTION_ENV, SENDGRID_WEBHOOK_ALLOW_UNSIGNED="true")
+    assert result.returncode != 0
+    assert "sequences.E005" in result.stderr + result.stdout

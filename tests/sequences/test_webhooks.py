@@ -9,9 +9,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from leads.models import Lead, LeadEvent
+from sequences import deliveries, tasks
 from sequences.models import Message, Suppression, Task, Track, WebhookEvent
 from sequences.outbox import message_dispatch, message_queue
 from sequences.services.enrollment import enrollment_start, scheduler_tick
@@ -153,6 +155,13 @@ def test_a_text_from_a_stranger_is_kept_and_changes_nothing(client, lead):
     assert not Task.objects.exists()
 
 
+def test_a_nul_byte_in_a_text_is_stored_replaced_and_the_text_handled(client, lead):
+    """PostgreSQL cannot store NUL in JSON or text: the payload and the reply keep U+FFFD."""
+    assert inbound(client, "Call me\x00 tomorrow", sid="SMnul").status_code == 200
+    assert WebhookEvent.objects.get().payload["Body"] == "Call me\ufffd tomorrow"
+    assert lead.tasks.get(kind=Task.Kind.REPLY).notes == "Call me\ufffd tomorrow"
+
+
 # --- Twilio delivery receipts ----------------------------------------------------------------
 
 
@@ -213,9 +222,10 @@ def sendgrid_key(settings):
     return private
 
 
-def sendgrid_post(client, events, key, *, tamper=False, capture=None):
-    body = json.dumps(events)
-    timestamp = "1777900000"
+def sendgrid_post(client, events, key, *, tamper=False, signed_at=None, body=None):
+    """POST as SendGrid does: the JSON list, signed over the time of sending + the body."""
+    body = json.dumps(events) if body is None else body
+    timestamp = str(int((signed_at or timezone.now()).timestamp()))
     signature = base64.b64encode(
         key.sign((timestamp + body).encode(), ec.ECDSA(hashes.SHA256()))
     ).decode()
@@ -269,9 +279,19 @@ def test_a_tampered_or_unsigned_sendgrid_post_is_refused(client, sendgrid_key, e
     assert not WebhookEvent.objects.exists()
 
 
-def test_without_a_key_configured_events_are_taken_as_they_come(
-    client, email_message, django_capture_on_commit_callbacks
+def test_without_a_key_configured_unsigned_events_are_refused(client, email_message):
+    """A forged "unsubscribe" must not suppress a real lead's address."""
+    forged = [sg_event(email_message, "unsubscribe", "ev-forged")]
+    response = client.post(EVENTS, json.dumps(forged), content_type="application/json")
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+    assert not Suppression.objects.exists()
+
+
+def test_development_may_take_unsigned_events(
+    client, settings, email_message, django_capture_on_commit_callbacks
 ):
+    settings.SENDGRID_WEBHOOK_ALLOW_UNSIGNED = True  # realtycrm.settings.dev; never production
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             EVENTS,
@@ -280,6 +300,44 @@ def test_without_a_key_configured_events_are_taken_as_they_come(
         )
     assert response.status_code == 200
     assert WebhookEvent.objects.get().processed_at == NOON
+
+
+@pytest.mark.parametrize("seconds", [-601, 601, -3600 * 24])
+def test_a_signed_call_outside_the_window_is_refused(client, sendgrid_key, email_message, seconds):
+    """A captured call cannot be replayed later (a repeat inside the window is deduplicated)."""
+    events = [sg_event(email_message, "unsubscribe", "ev-replayed")]
+    signed_at = NOON + timedelta(seconds=seconds)
+    assert sendgrid_post(client, events, sendgrid_key, signed_at=signed_at).status_code == 403
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_signed_call_inside_the_window_is_accepted(client, sendgrid_key, email_message):
+    events = [sg_event(email_message, "delivered", "ev-recent")]
+    signed_at = NOON - timedelta(seconds=599)
+    assert sendgrid_post(client, events, sendgrid_key, signed_at=signed_at).status_code == 200
+    assert WebhookEvent.objects.count() == 1
+
+
+def test_a_batch_of_more_than_5000_events_is_stored_whole(client, sendgrid_key, email_message):
+    events = [sg_event(email_message, "delivered", f"ev{n}") for n in range(5001)]
+    assert sendgrid_post(client, events, sendgrid_key).status_code == 200
+    assert WebhookEvent.objects.filter(provider="sendgrid").count() == 5001
+
+
+def test_events_beyond_one_runs_share_are_applied_by_the_next_run(email_message, monkeypatch):
+    monkeypatch.setattr(deliveries, "WEBHOOK_EVENTS_PER_RUN", 2)
+    for n in range(5):
+        event = sg_event(email_message, "delivered", f"ev{n}")
+        WebhookEvent.objects.create(provider="sendgrid", event_id=f"ev{n}", payload=event)
+    assert tasks.webhook_events_process() == 2  # and it queued the next run, which ran (sync)
+    assert not WebhookEvent.objects.filter(processed_at__isnull=True).exists()
+
+
+def test_nul_bytes_and_lone_surrogates_in_events_are_stored_replaced(client, sendgrid_key):
+    body = '[{"event": "delivered", "sg_event_id": "ev\\u0000", "reason": "x\\ud800y"}]'
+    assert sendgrid_post(client, None, sendgrid_key, body=body).status_code == 200
+    stored = WebhookEvent.objects.get()
+    assert (stored.event_id, stored.payload["reason"]) == ("ev\ufffd", "x\ufffdy")
 
 
 def test_sendgrid_events_are_deduplicated_on_their_id(
@@ -335,13 +393,13 @@ def test_a_blocked_bounce_is_not_a_bad_address(
     assert email_message.status == "sent"
 
 
-def test_a_sendgrid_post_that_is_not_a_list_of_events_is_a_bad_request(client):
-    assert client.post(EVENTS, "not json", content_type="application/json").status_code == 400
-    assert client.post(EVENTS, '{"event": "x"}', content_type="application/json").status_code == 400
+def test_a_sendgrid_post_that_is_not_a_list_of_events_is_a_bad_request(client, sendgrid_key):
+    assert sendgrid_post(client, None, sendgrid_key, body="not json").status_code == 400
+    assert sendgrid_post(client, None, sendgrid_key, body='{"event": "x"}').status_code == 400
 
 
 def test_an_email_whose_worker_died_after_sendgrid_took_it_is_recovered_from_its_event(
-    client, clock, mailoutbox, django_capture_on_commit_callbacks
+    client, clock, sendgrid_key, mailoutbox, django_capture_on_commit_callbacks
 ):
     lead = LeadFactory()
     message = message_queue(
@@ -358,10 +416,10 @@ def test_an_email_whose_worker_died_after_sendgrid_took_it_is_recovered_from_its
         status="sending", claimed_at=NOON, lease_expires_at=NOON + timedelta(minutes=5)
     )
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            EVENTS,
-            json.dumps([sg_event(message, "processed", "ev-p", sg_message_id="sgX.filter1")]),
-            content_type="application/json",
+        sendgrid_post(
+            client,
+            [sg_event(message, "processed", "ev-p", sg_message_id="sgX.filter1")],
+            sendgrid_key,
         )
     clock.move_to(NOON + timedelta(minutes=6))
     scheduler_tick()
