@@ -3,6 +3,7 @@
     alerts_for_new_lead   hot → owner (SMS + email now); claim group → everyone; warm → owner, later
     alert_on_reinquiry    a hot lead asking again re-alerts its owner once per window
     alert_on_reply        the lead answered a message
+    alert_text_fallback   a hot alert whose text could not go goes by email as well
     alert_acknowledge     "I'm on it", opening the lead from the alert, or logging a contact
     alerts_on_claim       a claim won: the winner's alert acknowledged, everyone else's closed
     alerts_escalate       every minute: 5 min re-alert, 15 min broker, 30 min reassign, and
@@ -15,6 +16,7 @@ step that runs twice sends nothing twice.
 """
 
 import logging
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -86,9 +88,9 @@ def alert_raise(
     return alert
 
 
-def _notify(alert: Alert, *, step: str, channels, now: datetime) -> None:
+def _notify(alert: Alert, *, step: str, channels, now: datetime) -> list[Message]:
     """Queue the alert's SMS and email to its agent. Urgent alerts go now; others wait for the end
-    of the agent's own quiet hours."""
+    of the agent's own quiet hours. Returns the messages (existing ones for keys already queued)."""
     agent_profile = getattr(alert.agent, "agent", None)
     send_at = None
     if not alert.is_urgent and agent_profile is not None:
@@ -97,6 +99,7 @@ def _notify(alert: Alert, *, step: str, channels, now: datetime) -> None:
         Message.Channel.SMS: agent_profile.phone if agent_profile else "",
         Message.Channel.EMAIL: alert.agent.email,
     }
+    queued = []
     for channel in channels:
         to = addresses.get(channel)
         if not to:
@@ -105,18 +108,65 @@ def _notify(alert: Alert, *, step: str, channels, now: datetime) -> None:
             subject, body = "", messages.alert_sms(alert)
         else:
             subject, body = messages.alert_email(alert)
-        message_queue(
-            channel=channel,
-            to=to,
-            subject=subject,
-            body=body,
-            idempotency_key=f"alert:{alert.pk}:{step}:{channel}",
-            purpose=Message.Purpose.ALERT,
-            audience=Message.Audience.AGENT,
-            lead=alert.lead,
-            agent=alert.agent,
-            scheduled_for=send_at,
+        queued.append(
+            message_queue(
+                channel=channel,
+                to=to,
+                subject=subject,
+                body=body,
+                idempotency_key=_message_key(alert, step, channel),
+                purpose=Message.Purpose.ALERT,
+                audience=Message.Audience.AGENT,
+                lead=alert.lead,
+                agent=alert.agent,
+                scheduled_for=send_at,
+            )
         )
+    return queued
+
+
+def _message_key(alert: Alert, step: str, channel: str) -> str:
+    return f"alert:{alert.pk}:{step}:{channel}"
+
+
+_MESSAGE_KEY = re.compile(r"alert:(?P<alert>\d+):(?P<step>\w+):(?P<channel>sms|email)")
+
+
+def alert_text_fallback(message: Message) -> Message | None:
+    """The outbox could not send a hot alert's text (an outage holding it for a retry, a failure,
+    the horizon, a suppressed number, an undelivered receipt): the same alert goes by email, at
+    once, unless that step's email is already queued. The email's key is the step's own, so it is
+    queued once however often the text fails. Nothing once the alert is closed (the agent is on
+    it). Returns the email queued now, or None."""
+    if (
+        message.channel != Message.Channel.SMS
+        or message.purpose != Message.Purpose.ALERT
+        or message.audience != Message.Audience.AGENT
+        or message.status == Message.Status.SENT
+    ):
+        return None
+    key = _MESSAGE_KEY.fullmatch(message.idempotency_key)
+    if key is None:
+        return None
+    alert = (
+        Alert.objects.select_related("lead", "agent", "agent__agent")
+        .filter(pk=int(key["alert"]))
+        .first()
+    )
+    if alert is None or not alert.is_urgent or not alert.is_open or not alert.agent.email:
+        return None
+    step = key["step"]
+    if Message.objects.filter(idempotency_key=_message_key(alert, step, "email")).exists():
+        return None
+    (email,) = _notify(alert, step=step, channels=(Message.Channel.EMAIL,), now=timezone.now())
+    lead_event_record(
+        alert.lead,
+        LeadEvent.Kind.ALERT,
+        summary=f"The text to {_name(alert.agent)} could not go "
+        f"({message.get_status_display().lower()}): alerted by email",
+        data={"alert": alert.pk, "message": message.pk, "email": email.pk},
+    )
+    return email
 
 
 def after_quiet_hours(agent, now: datetime) -> datetime | None:

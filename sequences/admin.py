@@ -6,12 +6,22 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from leads.selectors import lead_visible_to, user_is_broker
 
-from .models import Enrollment, Message, Step, Suppression, Task, Template, Track, WebhookEvent
+from .models import (
+    Enrollment,
+    Message,
+    Step,
+    Suppression,
+    Task,
+    Template,
+    Track,
+    UndeliveredMessage,
+    WebhookEvent,
+)
+from .outbox import messages_send_again
 from .placeholders import PLACEHOLDERS, sms_segments
 from .rendering import lead_values, render
 
@@ -182,7 +192,14 @@ class MessageAdmin(VisibleLeadsMixin, admin.ModelAdmin):
         "delivery_status",
         "attempts",
     )
-    list_filter = ("status", "channel", "purpose", "audience", "delivery_status")
+    list_filter = (
+        "status",
+        "channel",
+        "purpose",
+        "audience",
+        "delivery_status",
+        "possible_duplicate",
+    )
     list_select_related = ("lead",)
     search_fields = (
         "to",
@@ -218,21 +235,40 @@ class MessageAdmin(VisibleLeadsMixin, admin.ModelAdmin):
             message.lead,
         )
 
-    @admin.action(description="Send failed messages again")
+    @admin.action(description="Send expired and failed messages again")
     def send_again(self, request, queryset):
-        from .outbox import message_dispatch_later
+        queued = messages_send_again(queryset, by=request.user)
+        self.message_user(request, f"Queued {queued} message(s) again.", messages.SUCCESS)
 
-        failed = list(queryset.filter(status=Message.Status.FAILED).values_list("pk", flat=True))
-        Message.objects.filter(pk__in=failed, status=Message.Status.FAILED).update(
-            status=Message.Status.QUEUED,
-            attempts=0,
-            scheduled_for=timezone.now(),
-            status_reason=f"Sent again by {request.user.get_username()}",
-            outcome_unknown=False,
-        )
-        for pk in failed:
-            message_dispatch_later(pk)
-        self.message_user(request, f"Queued {len(failed)} message(s) again.", messages.SUCCESS)
+
+@admin.register(UndeliveredMessage)
+class UndeliveredMessageAdmin(MessageAdmin):
+    """The broker's one screen for what never reached anyone: messages that expired (an outage
+    outlasted MESSAGE_RETRY_HORIZON_HOURS) or failed, newest first, with one action to send them
+    again. Agents see only their own leads' messages here too."""
+
+    list_display = (
+        "created_at",
+        "channel",
+        "purpose",
+        "audience",
+        "to",
+        "lead_link",
+        "status",
+        "status_reason",
+        "error",
+        "attempts",
+    )
+    list_filter = ("status", "channel", "purpose", "audience")
+    date_hierarchy = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status__in=Message.UNDELIVERED)
+
+    @admin.display(description="Last error")
+    def error(self, message):
+        text = " ".join(message.last_error.split())
+        return text if len(text) <= 120 else text[:119] + "…"
 
 
 @admin.register(Task)

@@ -29,6 +29,14 @@ def sequences_settings(app_configs, **kwargs):
                 id="sequences.E004",
             )
         )
+    if settings.MESSAGE_RETRY_HORIZON_HOURS < 1 or settings.MESSAGE_RETRY_MAX_DELAY_MINUTES < 1:
+        errors.append(
+            Error(
+                "MESSAGE_RETRY_HORIZON_HOURS and MESSAGE_RETRY_MAX_DELAY_MINUTES must be at "
+                "least 1.",
+                id="sequences.E005",
+            )
+        )
     return errors
 
 

@@ -6,8 +6,9 @@ reads the payload (sequences.tracking picks it) and hands back provider-neutral 
 (sequences.backends.events); this module only ever sees those:
 
     on the message    its delivery status, never moving backwards; a hard bounce, a failure,
-                      a carrier opt-out or a spam report fails a sent message and puts "not
-                      delivered" on the lead's timeline (a soft bounce or a deferral does not)
+                      a carrier opt-out or a spam report fails a sent message, puts "not
+                      delivered" on the lead's timeline and sends message_not_sent (a soft
+                      bounce or a deferral does not)
     on the address    a hard bounce, a carrier opt-out, a spam report or an unsubscribe
                       suppresses it (the message's recipient when the event names no address)
 """
@@ -23,6 +24,7 @@ from leads.services import lead_event_record
 from .backends.events import DeliveryEvent, DeliveryKind
 from .models import Message, Suppression, WebhookEvent
 from .services.suppressions import address_suppress
+from .signals import message_not_sent_send
 from .tracking import webhook_event_channel, webhook_event_deliveries
 
 logger = logging.getLogger(__name__)
@@ -127,5 +129,8 @@ def _delivery(message: Message, status: str, *, failed: bool, detail: str) -> No
             f"({status}{': ' + detail if detail else ''})",
             data={"message": message.pk},
         )
+    failed_now = failed and message.status == Message.Status.SENT
     for name, value in fields.items():
         setattr(message, name, value)
+    if failed_now:
+        message_not_sent_send(message)

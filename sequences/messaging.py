@@ -1,7 +1,7 @@
 """The messaging facade: the one place that talks to the SMS and email backends.
 
     Sender().send(message)     hand one outbox row to its provider → the provider's id
-    Sender().lookup(message)   did an earlier attempt get through? (where the provider can say)
+    Sender().lookup(message)   did any earlier attempt get through? (where the provider can say)
 
 Everything else queues rows with sequences.outbox.message_queue; only the dispatcher sends.
 A Sender opens each backend once and reuses it for a whole batch.
@@ -59,8 +59,9 @@ class Sender:
         return self._send_email(message)
 
     def lookup(self, message: Message, *, since) -> str | None:
-        """The provider's id if an earlier attempt (claimed at `since`) got through, "" if it
-        certainly did not, None when the provider cannot say."""
+        """The provider's id if an attempt since `since` (the message's first attempt) got
+        through, "" if none did, None when the provider can never say (SendGrid). Raises a
+        ProviderError when the provider could say but cannot be asked right now."""
         if message.channel == Message.Channel.SMS:
             return self.sms.lookup(self._sms_for(message), since=since)
         lookup = getattr(self.email, "lookup", None)

@@ -265,7 +265,9 @@ class Message(models.Model):
 
     Written in the caller's transaction and dispatched after commit (sequences.outbox). The
     unique idempotency key makes queueing idempotent; the status machine
-    queued → sending → sent / failed / suppressed, claimed atomically, makes sending happen once.
+    queued → sending → sent / failed / expired / suppressed, claimed atomically, makes sending
+    happen once. `expired`: transient failures (an outage) went on past the retry horizon; a
+    broker sends it again from the admin's "Undelivered messages".
     Messages to agents (audience agent) are internal: no lead consent, lead quiet hours or
     per-number cap applies to them.
     """
@@ -279,6 +281,7 @@ class Message(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        EXPIRED = "expired", "Expired"
         SUPPRESSED = "suppressed", "Suppressed"
 
     class Audience(models.TextChoices):
@@ -293,6 +296,9 @@ class Message(models.Model):
         SERVICE = "service", "Service reply (HELP)"
 
     AUTOMATED = (Purpose.ACKNOWLEDGMENT, Purpose.NURTURE)
+    # Ended without reaching the recipient, for a reason a person can act on: a broker sends
+    # these again (admin: "Undelivered messages").
+    UNDELIVERED = (Status.FAILED, Status.EXPIRED)
 
     lead = models.ForeignKey(
         "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
@@ -338,11 +344,27 @@ class Message(models.Model):
     # The lease: a claimed message belongs to one worker until it expires; then the scheduler
     # recovers it, asking the provider first where that can be known (outcome_unknown).
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # The first attempt: the provider is asked about everything since (not only the last
+    # claim), and the retry horizon counts from it.
+    first_claimed_at = models.DateTimeField(null=True, blank=True)
+    # Transient failures are retried until then (MESSAGE_RETRY_HORIZON_HOURS after the first
+    # attempt, or after a broker sent it again); then the message is `expired`.
+    retry_until = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True)
     outcome_unknown = models.BooleanField(
-        default=False, help_text="A previous attempt may have reached the provider."
+        default=False,
+        help_text="A previous attempt may have reached the provider. Cleared only by the "
+        "provider's answer (found, or certainly not there), or by the send.",
     )
+    possible_duplicate = models.BooleanField(
+        default=False,
+        help_text="Sent again although an earlier attempt may have reached the provider, which "
+        "could not be asked (email): the recipient may have it twice.",
+    )
+    # Set with the "sent" mark, cleared once the send's effects (timeline, first contact,
+    # message_sent) are recorded; lease recovery finishes any a dead worker left behind.
+    effects_pending = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_id = models.CharField(max_length=100, blank=True)
     delivery_status = models.CharField(max_length=20, blank=True)
@@ -352,7 +374,9 @@ class Message(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["queued", "sending", "sent", "failed", "suppressed"]),
+                condition=Q(
+                    status__in=["queued", "sending", "sent", "failed", "expired", "suppressed"]
+                ),
                 name="message_status_valid",
             ),
         ]
@@ -372,10 +396,24 @@ class Message(models.Model):
                 fields=["provider_id"], condition=~Q(provider_id=""), name="message_provider_id"
             ),
             models.Index(fields=["status", "-created_at"], name="message_status"),
+            # Sent messages whose effects a dead worker did not record.
+            models.Index(
+                fields=["sent_at"], condition=Q(effects_pending=True), name="message_effects"
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_channel_display()} to {self.to} ({self.get_status_display()})"
+
+
+class UndeliveredMessage(Message):
+    """The broker's one screen for messages that ended without reaching anyone: expired (an
+    outage outlasted the retry horizon) or failed. Same rows as Message, its own admin page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "undelivered message"
+        verbose_name_plural = "undelivered messages (expired or failed)"
 
 
 class Task(models.Model):

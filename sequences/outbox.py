@@ -7,6 +7,12 @@
                              left or the time budget is spent (several workers drain side by side)
     messages_recover         messages whose worker died mid-send (lease expired) go back to the
                              queue, marked "outcome unknown": the provider is asked first
+    messages_send_again      a broker's "send again" for expired and failed messages
+
+A transient failure never ends a message: it is retried with capped backoff until it goes or
+MESSAGE_RETRY_HORIZON_HOURS have passed since its first attempt (then `expired`, for a broker
+to send again). "Outcome unknown" (an attempt that may have reached the provider) stays set
+until the provider answers a lookup covering every attempt since the first one.
 
 Claiming is atomic: SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL (workers never wait on each
 other's rows) and, on every database, a conditional UPDATE … WHERE status = 'queued' that only
@@ -23,7 +29,8 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -36,7 +43,7 @@ from .backends.events import DeliveryEvent
 from .messaging import Sender
 from .models import Enrollment, Message, Suppression, WebhookEvent
 from .services.suppressions import address_suppress
-from .signals import message_sent
+from .signals import message_not_sent_send, message_sent
 from .tracking import webhook_event_deliveries
 from .unsubscribe import email_footer
 
@@ -120,7 +127,7 @@ def message_queue(
 def _has_been_texted(to: str) -> bool:
     return (
         Message.objects.filter(channel=Message.Channel.SMS, to=to, audience=Message.Audience.LEAD)
-        .exclude(status__in=[Message.Status.SUPPRESSED, Message.Status.FAILED])
+        .exclude(status__in=[Message.Status.SUPPRESSED, *Message.UNDELIVERED])
         .exists()
     )
 
@@ -140,7 +147,7 @@ CLAIM_BATCH = 50
 def message_dispatch(message_id: int, *, sender: Sender | None = None) -> str | None:
     """Send one message if it is queued and due. Safe to call any number of times: only the
     call that claims the row sends it. Returns what happened ("sent", "deferred",
-    "suppressed", "retry", "failed", …), or None when there was nothing to do."""
+    "suppressed", "retry", "failed", "expired", …), or None when there was nothing to do."""
     claimed, outcomes = _claim(Message.objects.filter(pk=message_id), timezone.now(), limit=1)
     if not claimed:
         return outcomes.get(message_id)
@@ -213,6 +220,7 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
             return [], outcomes
         token = uuid.uuid4()
         lease = now + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+        horizon = now + timedelta(hours=settings.MESSAGE_RETRY_HORIZON_HOURS)
         # Conditional: a row another worker took meanwhile is not ours (its status moved on).
         won = Message.objects.filter(
             pk__in=[m.pk for m in claim], status=Message.Status.QUEUED
@@ -220,6 +228,8 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
             status=Message.Status.SENDING,
             claim_token=token,
             claimed_at=now,
+            first_claimed_at=Coalesce(F("first_claimed_at"), Value(now)),
+            retry_until=Coalesce(F("retry_until"), Value(horizon)),
             lease_expires_at=lease,
             attempts=F("attempts") + 1,
         )
@@ -227,8 +237,8 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
             ours = set(Message.objects.filter(claim_token=token).values_list("pk", flat=True))
             claim = [message for message in claim if message.pk in ours]
     for message in claim:
-        # An attempt whose outcome is unknown is looked up at the provider from its own claim.
-        message.previous_claimed_at = message.claimed_at or now
+        message.first_claimed_at = message.first_claimed_at or now
+        message.retry_until = message.retry_until or horizon
         message.status, message.claimed_at = Message.Status.SENDING, now
         message.claim_token, message.lease_expires_at = token, lease
         message.attempts += 1
@@ -237,10 +247,21 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
 
 def _deliver(message: Message, sender: Sender) -> str:
     if message.outcome_unknown:
-        found = sender.lookup(message, since=message.previous_claimed_at)
+        # Every earlier attempt, not only the last claim: the first may be the one that got
+        # through. A provider that cannot be asked right now holds the message (still
+        # "outcome unknown") instead of letting it go out blind.
+        try:
+            found = sender.lookup(message, since=message.first_claimed_at)
+        except ProviderError as exc:
+            return _record_failure(message, exc)
+        except Exception as exc:
+            logger.exception("Asking the provider about message %s failed unexpectedly", message.pk)
+            return _record_failure(message, _unexpected(exc))
         if found:
             _record_sent(message, found, note="An earlier attempt had reached the provider.")
             return "sent (found at the provider)"
+        if found == "":
+            message.outcome_unknown = False  # the provider answered: no earlier attempt arrived
     try:
         provider_id = sender.send(message)
     except ProviderError as exc:
@@ -249,11 +270,16 @@ def _deliver(message: Message, sender: Sender) -> str:
         # A bug or a misconfiguration, not the provider's answer: keep the message, try later,
         # and ask the provider first in case the request went out.
         logger.exception("Sending message %s failed unexpectedly", message.pk)
-        error = ProviderError(f"{type(exc).__name__}: {exc}")
-        error.transient, error.outcome_unknown = True, True
-        return _record_failure(message, error)
-    _record_sent(message, provider_id)
+        return _record_failure(message, _unexpected(exc))
+    # Still unknown here only when the provider cannot be asked (email): counted, not hidden.
+    _record_sent(message, provider_id, possible_duplicate=message.outcome_unknown)
     return "sent"
+
+
+def _unexpected(exc: Exception) -> ProviderError:
+    error = ProviderError(f"{type(exc).__name__}: {exc}")
+    error.transient, error.outcome_unknown = True, True
+    return error
 
 
 @lru_cache(maxsize=8)
@@ -351,9 +377,11 @@ def _gate(message: Message, now, suppressed: dict, recent: dict) -> policy.Gate:
 
 
 def _suppress(message: Message, reason: str) -> None:
-    Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
+    if Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
         status=Message.Status.SUPPRESSED, status_reason=reason[:255]
-    )
+    ):
+        message.status, message.status_reason = Message.Status.SUPPRESSED, reason[:255]
+        message_not_sent_send(message)
 
 
 # --- Recording the outcome -------------------------------------------------------------------
@@ -366,34 +394,68 @@ def _mine(message: Message):
     )
 
 
-@transaction.atomic
-def _record_sent(message: Message, provider_id: str, *, note: str = "") -> None:
-    """Mark the message sent, with what that means for its lead, in one transaction.
+def _record_sent(
+    message: Message, provider_id: str, *, note: str = "", possible_duplicate: bool = False
+) -> None:
+    """Mark the message sent, then record what that means for its lead.
 
-    On PostgreSQL this commit does not wait for the disk (synchronous_commit off, for this
-    transaction only): if the database server itself crashed in the next fraction of a
+    The provider's acceptance is committed first, alone (one UPDATE): a worker that dies
+    after the provider took the message loses the mark only within that one statement, the
+    window in which an email (SendGrid cannot be asked) would be sent again. The effects
+    follow in a transaction of their own; `effects_pending` says they are owed, and lease
+    recovery records them for a worker that died in between.
+
+    On PostgreSQL the mark's commit does not wait for the disk (synchronous_commit off, for
+    that transaction only): if the database server itself crashed in the next fraction of a
     second, the mark would be lost and the message would come back as `sending`, to be
     recovered after its lease like a message whose worker died (the provider is asked
     first). The claim before the send is always durable, so a lost mark can never make a
     message look unsent. One disk flush per batch instead of one per message."""
-    _commit_without_waiting_for_disk()
     now = timezone.now()
-    if not _mine(message).update(
-        status=Message.Status.SENT,
-        sent_at=now,
-        provider_id=provider_id[:100],
-        lease_expires_at=None,
-        outcome_unknown=False,
-        status_reason=note,
-    ):
-        logger.error(
-            "Message %s was handed to the provider after its lease expired and another worker "
-            "took it back; it may have been sent twice.",
+    with transaction.atomic():
+        _commit_without_waiting_for_disk()
+        marked = _mine(message).update(
+            status=Message.Status.SENT,
+            sent_at=now,
+            provider_id=provider_id[:100],
+            lease_expires_at=None,
+            outcome_unknown=False,
+            effects_pending=True,
+            status_reason=note,
+            **({"possible_duplicate": True} if possible_duplicate else {}),
+        )
+        if not marked:
+            Message.objects.filter(pk=message.pk).update(possible_duplicate=True)
+    if not marked:
+        logger.warning(
+            "outbox.possible_duplicate message=%s channel=%s: handed to the provider after its "
+            "lease expired and another worker took it back; it may have been sent twice.",
             message.pk,
+            message.channel,
         )
         return
+    if possible_duplicate:
+        logger.warning(
+            "outbox.possible_duplicate message=%s channel=%s: sent again after an attempt whose "
+            "outcome is unknown; the provider could not be asked.",
+            message.pk,
+            message.channel,
+        )
     message.status, message.sent_at, message.provider_id = Message.Status.SENT, now, provider_id
-    message_record_effects(message)
+    _effects_record_once(message)
+
+
+@transaction.atomic
+def _effects_record_once(message: Message) -> bool:
+    """Record a sent message's effects once (whoever gets there first: the worker that sent
+    it, or lease recovery after that worker died). Returns False when they already were."""
+    _commit_without_waiting_for_disk()
+    if not Message.objects.filter(pk=message.pk, effects_pending=True).update(
+        effects_pending=False
+    ):
+        return False
+    _effects_record(message)
+    return True
 
 
 def _commit_without_waiting_for_disk() -> None:
@@ -402,7 +464,7 @@ def _commit_without_waiting_for_disk() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def message_record_effects(message: Message) -> None:
+def _effects_record(message: Message) -> None:
     """What a sent message means for its lead: the timeline and the first automated contact.
     Then `message_sent` tells the layers above (a person's one-off is a personal contact, which
     realtycrm.flows records instead of an automated "message sent")."""
@@ -429,8 +491,23 @@ def message_excerpt(message: Message) -> str:
 
 
 def retry_delay(attempts: int) -> timedelta:
-    """1, 2, 4, 8 … minutes after each transient failure, at most 30."""
-    return timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 30 * 60))
+    """1, 2, 4, 8 … minutes after each transient failure, at most
+    MESSAGE_RETRY_MAX_DELAY_MINUTES (30)."""
+    cap = settings.MESSAGE_RETRY_MAX_DELAY_MINUTES * 60
+    return timedelta(seconds=min(60 * 2 ** min(max(attempts - 1, 0), 20), cap))
+
+
+def retry_horizon(message: Message):
+    """When transient failures stop being retried (set by the first claim)."""
+    if message.retry_until is not None:
+        return message.retry_until
+    first = message.first_claimed_at or message.claimed_at or timezone.now()
+    return first + timedelta(hours=settings.MESSAGE_RETRY_HORIZON_HOURS)
+
+
+def _expired_reason(message: Message) -> str:
+    hours = settings.MESSAGE_RETRY_HORIZON_HOURS
+    return f"Could not be sent in {hours} h of trying ({message.attempts} attempts)"
 
 
 @transaction.atomic
@@ -438,6 +515,9 @@ def _record_failure(message: Message, exc: ProviderError) -> str:
     now = timezone.now()
     error = str(exc)[:2000]
     mine = _mine(message)
+    # Sticky: only the provider's answer to a lookup clears it (_deliver), never a failure
+    # that did not reach the provider.
+    outcome_unknown = message.outcome_unknown or exc.outcome_unknown
     if exc.recipient_opted_out:
         if mine.update(
             status=Message.Status.SUPPRESSED,
@@ -451,32 +531,39 @@ def _record_failure(message: Message, exc: ProviderError) -> str:
                 reason=Suppression.Reason.CARRIER_OPT_OUT,
                 detail=error,
             )
+            message.status = Message.Status.SUPPRESSED
+            message_not_sent_send(message)
         return "suppressed"
-    if exc.transient and message.attempts < settings.MESSAGE_MAX_ATTEMPTS:
-        retry_at = now + retry_delay(message.attempts)
-        mine.update(
+    horizon = retry_horizon(message)
+    if exc.transient and now < horizon:
+        # The last try falls on the horizon itself, not up to one delay short of it.
+        retry_at = min(now + retry_delay(message.attempts), horizon)
+        if mine.update(
             status=Message.Status.QUEUED,
             scheduled_for=retry_at,
             last_error=error,
-            outcome_unknown=exc.outcome_unknown,
+            outcome_unknown=outcome_unknown,
             lease_expires_at=None,
             claim_token=None,
             status_reason=f"Attempt {message.attempts} failed; trying again",
-        )
+        ):
+            message.status, message.scheduled_for = Message.Status.QUEUED, retry_at
+            message.outcome_unknown = outcome_unknown
+            message_not_sent_send(message)
         return "retry"
-    reason = (
-        f"Gave up after {message.attempts} attempts"
-        if exc.transient
-        else "The provider rejected it"
-    )
+    status = Message.Status.EXPIRED if exc.transient else Message.Status.FAILED
+    reason = _expired_reason(message) if exc.transient else "The provider rejected it"
     if mine.update(
-        status=Message.Status.FAILED,
+        status=status,
         status_reason=reason,
         last_error=error,
+        outcome_unknown=outcome_unknown,
         lease_expires_at=None,
     ):
+        message.status, message.outcome_unknown = status, outcome_unknown
         _record_failed_on_timeline(message, reason, error)
-    return "failed"
+        message_not_sent_send(message)
+    return str(status)
 
 
 def _record_failed_on_timeline(message: Message, reason: str, error: str) -> None:
@@ -500,7 +587,9 @@ def messages_recover(*, now=None, limit: int = 500) -> int:
     it, read by its backend into a DeliveryEvent that proves_accepted), it is recorded as sent
     with the provider's id. Otherwise it goes back to the queue marked outcome unknown, and the
     next attempt asks the provider (Twilio's message list; SendGrid cannot be asked) before
-    sending again. After MESSAGE_MAX_ATTEMPTS it fails, visibly."""
+    sending again. A worker dying is transient like an outage: past the retry horizon the
+    message is `expired`, visibly. Sent messages whose worker died before recording the
+    send's effects get them now."""
     now = now or timezone.now()
     stuck = list(
         Message.objects.filter(status=Message.Status.SENDING, lease_expires_at__lt=now).values_list(
@@ -509,6 +598,12 @@ def messages_recover(*, now=None, limit: int = 500) -> int:
     )
     for pk in stuck:
         _recover_one(pk, now)
+    lease = timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+    owed = Message.objects.filter(effects_pending=True, sent_at__lt=now - lease).select_related(
+        "lead", "lead__owner"
+    )
+    for message in owed[:limit]:
+        _effects_record_once(message)
     return len(stuck)
 
 
@@ -526,12 +621,17 @@ def _recover_one(pk: int, now) -> None:
     if evidence is not None:
         _record_sent(message, evidence.provider_id, note="Recovered: the provider reported it")
         return
-    if message.attempts >= settings.MESSAGE_MAX_ATTEMPTS:
-        reason = f"Gave up after {message.attempts} attempts (the worker stopped mid-send)"
+    if now >= retry_horizon(message):
+        reason = f"{_expired_reason(message)}; the worker stopped mid-send"
         Message.objects.filter(pk=pk).update(
-            status=Message.Status.FAILED, status_reason=reason, lease_expires_at=None
+            status=Message.Status.EXPIRED,
+            status_reason=reason,
+            outcome_unknown=True,
+            lease_expires_at=None,
         )
+        message.status, message.outcome_unknown = Message.Status.EXPIRED, True
         _record_failed_on_timeline(message, reason, "lease expired")
+        message_not_sent_send(message)
         return
     Message.objects.filter(pk=pk).update(
         status=Message.Status.QUEUED,
@@ -541,6 +641,36 @@ def _recover_one(pk: int, now) -> None:
         lease_expires_at=None,
         last_error="The worker stopped while sending; the provider is asked before trying again.",
     )
+
+
+# --- Sending again -------------------------------------------------------------------------------
+
+
+def messages_send_again(messages, *, by) -> int:
+    """A person's "send again" for the expired and failed messages among `messages` (a
+    queryset, already scoped to what that person may see; the rest are left alone): back in
+    the queue, due now, with a fresh retry horizon. An outcome still unknown stays unknown, so
+    the provider is asked about every earlier attempt before anything goes out. Returns how
+    many were queued."""
+    ids = list(messages.filter(status__in=Message.UNDELIVERED).values_list("pk", flat=True))
+    with transaction.atomic():
+        queued = list(
+            Message.objects.select_for_update()
+            .filter(pk__in=ids, status__in=Message.UNDELIVERED)
+            .values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=queued).update(
+            status=Message.Status.QUEUED,
+            attempts=0,
+            scheduled_for=timezone.now(),
+            retry_until=None,
+            claim_token=None,
+            lease_expires_at=None,
+            status_reason=f"Sent again by {by.get_username()}"[:255],
+        )
+        for pk in queued:
+            transaction.on_commit(lambda pk=pk: message_dispatch_later(pk), robust=True)
+    return len(queued)
 
 
 def _accepted_evidence(message: Message) -> DeliveryEvent | None:

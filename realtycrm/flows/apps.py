@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 
-from sequences.signals import message_sent
+from sequences.signals import message_not_sent, message_sent
 
 
 class FlowsConfig(AppConfig):
@@ -10,6 +10,7 @@ class FlowsConfig(AppConfig):
 
     def ready(self):
         # The receivers import models, so they load once the app registry is ready.
-        from .messages import on_message_sent
+        from .messages import on_message_not_sent, on_message_sent
 
         message_sent.connect(on_message_sent, dispatch_uid="flows.on_message_sent")
+        message_not_sent.connect(on_message_not_sent, dispatch_uid="flows.on_message_not_sent")

@@ -1,5 +1,6 @@
-"""What the outbox's after-the-fact `message_sent` means above it."""
+"""What the outbox's after-the-fact signals (`message_sent`, `message_not_sent`) mean above it."""
 
+from alerts.services import alert_text_fallback
 from sequences.models import Message
 from sequences.outbox import message_excerpt
 
@@ -18,3 +19,8 @@ def on_message_sent(sender, *, message: Message, **kwargs) -> None:
         note=message_excerpt(message),
         occurred_at=message.sent_at,
     )
+
+
+def on_message_not_sent(sender, *, message: Message, **kwargs) -> None:
+    """A hot alert's text that could not go (held for a retry, or for good) goes by email."""
+    alert_text_fallback(message)

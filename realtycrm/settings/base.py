@@ -198,7 +198,12 @@ SMS_CAP_PER_NUMBER = env_int("SMS_CAP_PER_NUMBER", 3)
 SEQUENCES_REACK_WINDOW_HOURS = env_int("SEQUENCES_REACK_WINDOW_HOURS", 72)
 # A claimed message belongs to its worker this long; then the scheduler recovers it.
 MESSAGE_LEASE_SECONDS = env_int("MESSAGE_LEASE_SECONDS", 300)
-MESSAGE_MAX_ATTEMPTS = env_int("MESSAGE_MAX_ATTEMPTS", 5)
+# A transient failure (an outage, a rate limit, a dead worker) never ends a message: it is tried
+# again after 1, 2, 4, 8 … minutes, at most MESSAGE_RETRY_MAX_DELAY_MINUTES apart, until it goes
+# or this many hours have passed since its first attempt; then it is `expired`, for a broker to
+# send again.
+MESSAGE_RETRY_HORIZON_HOURS = env_int("MESSAGE_RETRY_HORIZON_HOURS", 24)
+MESSAGE_RETRY_MAX_DELAY_MINUTES = env_int("MESSAGE_RETRY_MAX_DELAY_MINUTES", 30)
 # How long one drain task sends before handing over to a fresh one (below Q_CLUSTER timeout).
 MESSAGE_DISPATCH_BUDGET_SECONDS = env_int("MESSAGE_DISPATCH_BUDGET_SECONDS", 40)
 

@@ -28,8 +28,10 @@ class BaseSmsBackend:
         raise NotImplementedError
 
     def lookup(self, sms: OutgoingSms, *, since: datetime) -> str | None:
-        """Did an earlier attempt reach the provider? Its id if so, "" if certainly not, None
-        when this backend cannot tell."""
+        """Did any attempt since `since` (the message's first) reach the provider? Its id if
+        so, "" if certainly not, None when this backend can never tell. Raise a ProviderError
+        when the provider could answer but cannot be reached now: the message then waits
+        (still "outcome unknown") instead of going out blind."""
         return None
 
 

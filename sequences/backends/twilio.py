@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -25,6 +25,12 @@ logger = logging.getLogger(__name__)
 OPTED_OUT_CODES = {21610}
 # Codes worth another try even though the HTTP status is 4xx (rate limits, queue full).
 TRANSIENT_CODES = {20429, 30001, 14107}
+
+# The lookup reads the newest texts to a number, at most this many, back to the first attempt
+# (less this much for the two clocks).
+LOOKUP_LIMIT = 200
+LOOKUP_PAGE_SIZE = 50
+LOOKUP_CLOCK_SKEW = timedelta(minutes=1)
 
 # A status never moves backwards (Twilio may report "sent" after "delivered").
 STATUS_RANK = {
@@ -112,20 +118,30 @@ class TwilioBackend(BaseSmsBackend):
         return message.sid
 
     def lookup(self, sms: OutgoingSms, *, since: datetime) -> str | None:
-        """Find a text to this number with this body created since the earlier attempt."""
+        """Find a text to this number with this body created since `since` (the message's
+        first attempt, so every earlier attempt is covered): its sid, or "" when Twilio's list
+        shows there is none. Raises OutcomeUnknownError when Twilio cannot be asked now, so
+        the text is not sent blind; None when the list is too long to be sure."""
+        window_start = since - LOOKUP_CLOCK_SKEW
+        seen, covered = 0, False
         try:
-            recent = self.client.messages.list(to=sms.to, limit=20)
-        except (TwilioRestException, requests.exceptions.RequestException):
-            logger.warning("Could not ask Twilio about an earlier attempt to %s", sms.to)
-            return None
-        for message in recent:
-            created = message.date_created
-            if (
-                message.body == sms.body
-                and created is not None
-                and created >= since - timedelta(minutes=1)
+            for message in self.client.messages.stream(
+                to=sms.to, limit=LOOKUP_LIMIT, page_size=LOOKUP_PAGE_SIZE
             ):
-                return message.sid
+                seen += 1
+                created = message.date_created
+                if created is not None and created < window_start:
+                    covered = True  # the list (newest first) reaches back past the window
+                    continue
+                if message.body == sms.body:
+                    return message.sid
+        except (TwilioException, requests.exceptions.RequestException) as exc:
+            raise OutcomeUnknownError(
+                f"Could not ask Twilio about an earlier attempt: {exc}"
+            ) from exc
+        if seen >= LOOKUP_LIMIT and not covered:
+            logger.warning("More than %s recent texts to %s: cannot tell", LOOKUP_LIMIT, sms.to)
+            return None
         return ""
 
 

@@ -10,13 +10,20 @@ from django.urls import reverse
 from alerts import services
 from alerts.models import Alert
 from alerts.services import (
+    alert_acknowledge,
     alert_raise,
     alerts_escalate,
 )
 from leads.models import AssignmentRule, Lead, LeadEvent
 from realtycrm.flows.contacts import contact_log, lead_claim, lead_reassign
 from realtycrm.flows.inbound import text_receive
+from sequences.backends import PermanentError, TransientError
+from sequences.backends.events import DeliveryEvent, DeliveryKind
+from sequences.backends.sms import LocmemBackend
+from sequences.deliveries import delivery_apply
 from sequences.models import Message
+from sequences.outbox import message_dispatch
+from sequences.services.enrollment import scheduler_tick
 from tests.factories import AgentFactory, AssignmentRuleFactory, ClaimOfferFactory, LeadFactory
 from tests.helpers import post_intake
 
@@ -321,3 +328,94 @@ def test_a_lead_offered_to_claim_is_visible_to_the_group_until_someone_claims_it
     lead_claim(lead, agent=team["sam"])
     assert not lead_visible_to(team["alex"]).filter(pk=lead.pk).exists()
     assert lead_visible_to(team["sam"]).filter(pk=lead.pk).exists()
+
+
+# --- A hot alert's text that cannot go --------------------------------------------------------
+
+
+class TestTextFallback:
+    """An outage (or a bad number) at the SMS provider: the hot alert reaches the agent by email."""
+
+    @pytest.fixture
+    def hot(self, client, clock, team, sent):
+        sent(post_intake, client, "valuation", timeline="within_3_months")
+        return Lead.objects.get()
+
+    @pytest.fixture
+    def texts_fail(self, monkeypatch):
+        def fail(self, sms):
+            raise failure["error"]
+
+        failure = {"error": TransientError("Twilio 503 error 20500: Service unavailable")}
+        monkeypatch.setattr(LocmemBackend, "send", fail)
+        return failure
+
+    def reminder(self, alert, channel):
+        return Message.objects.get(idempotency_key=f"alert:{alert.pk}:reminder:{channel}")
+
+    def test_a_reminder_text_that_expires_goes_by_email_once(
+        self, clock, settings, team, hot, texts_fail, mailoutbox, sent
+    ):
+        settings.MESSAGE_RETRY_HORIZON_HOURS = 1
+        alex = team["alex"]
+        alert = Alert.objects.get(reason=Alert.Reason.HOT_LEAD)
+        assert len(mails_to(mailoutbox, alex)) == 1  # the alert itself, by text and email
+        clock.move_to(NOON + timedelta(minutes=5))
+        assert sent(alerts_escalate)["reminded"] == 1  # the reminder is a text only
+        text = self.reminder(alert, "sms")
+        while text.status == Message.Status.QUEUED:
+            clock.move_to(text.scheduled_for)
+            sent(scheduler_tick)
+            text.refresh_from_db()
+        assert text.status == Message.Status.EXPIRED
+        email = self.reminder(alert, "email")
+        assert (email.status, email.to) == (Message.Status.SENT, alex.email)
+        assert email.sent_at == NOON + timedelta(minutes=5)  # at the first failure, not a day on
+        reminders = [m for m in mails_to(mailoutbox, alex) if m.subject == email.subject]
+        assert len(reminders) == 2 and len(mails_to(mailoutbox, alex)) == 2
+        assert hot.events.filter(summary__contains="could not go").count() == 1
+
+    def test_a_text_the_provider_rejects_goes_by_email(
+        self, clock, team, hot, texts_fail, mailoutbox, sent
+    ):
+        texts_fail["error"] = PermanentError("Twilio 400 error 21211: invalid number")
+        alert = Alert.objects.get(reason=Alert.Reason.HOT_LEAD)
+        clock.move_to(NOON + timedelta(minutes=5))
+        sent(alerts_escalate)
+        assert self.reminder(alert, "sms").status == Message.Status.FAILED
+        assert self.reminder(alert, "email").status == Message.Status.SENT
+
+    def test_an_alert_already_emailed_is_not_emailed_twice(
+        self, client, clock, team, texts_fail, mailoutbox, sent
+    ):
+        sent(post_intake, client, "valuation", timeline="within_3_months")
+        alert = Alert.objects.get(reason=Alert.Reason.HOT_LEAD)
+        text = Message.objects.get(idempotency_key=f"alert:{alert.pk}:raised:sms")
+        assert text.status == Message.Status.QUEUED  # waiting for a retry
+        assert len(mails_to(mailoutbox, team["alex"])) == 1
+        assert Message.objects.filter(audience="agent", channel="email").count() == 1
+
+    def test_nothing_more_once_the_agent_is_on_it(self, clock, team, texts_fail, mailoutbox):
+        lead = LeadFactory(owner=team["alex"], intent="hot")
+        alert = alert_raise(lead, team["alex"], Alert.Reason.REASSIGNMENT, channels=("sms",))
+        alert_acknowledge(alert, by=team["alex"], how="opened the lead")
+        text = Message.objects.get(idempotency_key=f"alert:{alert.pk}:raised:sms")
+        assert message_dispatch(text.pk) == "retry"
+        assert not Message.objects.filter(channel="email").exists()
+
+    def test_a_text_reported_undelivered_goes_by_email(self, clock, team, hot, mailoutbox, sent):
+        alert = Alert.objects.get(reason=Alert.Reason.HOT_LEAD)
+        clock.move_to(NOON + timedelta(minutes=5))
+        sent(alerts_escalate)
+        text = self.reminder(alert, "sms")
+        assert text.status == Message.Status.SENT
+        receipt = DeliveryEvent(
+            kind=DeliveryKind.FAILED,
+            provider_id=text.provider_id,
+            status="undelivered",
+            detail="30003",
+        )
+        sent(delivery_apply, receipt, text, channel="sms")
+        text.refresh_from_db()
+        assert text.status == Message.Status.FAILED
+        assert self.reminder(alert, "email").status == Message.Status.SENT

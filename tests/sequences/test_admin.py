@@ -1,10 +1,12 @@
 """Brokers edit copy, preview it for a real lead, and see every message with its status."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from sequences.models import Template
 from tests.factories import LeadFactory, MessageFactory
+from tests.moments import NOON
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +76,47 @@ def test_the_track_page_lists_its_steps(broker_client, django_assert_max_num_que
         response = broker_client.get(reverse("admin:sequences_track_change", args=[track.pk]))
     assert response.status_code == 200
     assert "task_call_hot" in response.content.decode()
+
+
+def test_expired_and_failed_messages_are_on_one_screen_and_go_again_once(
+    broker_client, clock, sms_outbox, django_capture_on_commit_callbacks
+):
+    lead = LeadFactory(texting=True, first_name="Outage")
+    expired = MessageFactory(
+        lead=lead,
+        status="expired",
+        attempts=50,
+        status_reason="Could not be sent in 24 h of trying (50 attempts)",
+        last_error="Twilio 503 error 20500: Service unavailable",
+        retry_until=NOON,
+    )
+    MessageFactory(status="sent", idempotency_key="delivered", body="Already there")
+    url = reverse("admin:sequences_undeliveredmessage_changelist")
+    response = broker_client.get(url)
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
+    page = response.content.decode()
+    assert "Could not be sent in 24 h of trying" in page and "Service unavailable" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        broker_client.post(url, {"action": "send_again", "_selected_action": [expired.pk]})
+    with django_capture_on_commit_callbacks(execute=True):
+        broker_client.post(url, {"action": "send_again", "_selected_action": [expired.pk]})
+    expired.refresh_from_db()
+    assert (expired.status, expired.attempts) == ("sent", 1)
+    assert expired.retry_until > NOON  # a fresh horizon for the resend
+    assert [sms.to for sms in sms_outbox] == [lead.phone]
+    assert broker_client.get(url).context["cl"].result_count == 0
+
+
+def test_an_agent_sees_and_resends_only_their_own_leads_undelivered_messages(client, alex, sam):
+    alex.is_staff = True
+    alex.save()
+    alex.user_permissions.add(Permission.objects.get(codename="view_undeliveredmessage"))
+    mine = MessageFactory(lead__owner=alex, status="expired")
+    theirs = MessageFactory(lead__owner=sam, status="failed")
+    client.force_login(alex)
+    url = reverse("admin:sequences_undeliveredmessage_changelist")
+    assert [m.pk for m in client.get(url).context["cl"].result_list] == [mine.pk]
+    client.post(url, {"action": "send_again", "_selected_action": [theirs.pk]})
+    theirs.refresh_from_db()
+    assert theirs.status == "failed"

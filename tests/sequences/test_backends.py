@@ -111,6 +111,30 @@ def test_twilio_lookup_finds_an_earlier_attempt_by_number_body_and_time(fake_api
     assert twilio_backend(fake_api).lookup(SMS, since=since) == ""
 
 
+def test_twilio_lookup_that_cannot_reach_twilio_says_so_instead_of_not_found():
+    from datetime import UTC, datetime
+
+    backend = TwilioBackend(
+        account_sid="AC123",
+        auth_token="t",
+        messaging_service_sid="MG1",
+        api_url="http://127.0.0.1:9",
+    )
+    with pytest.raises(OutcomeUnknownError):
+        backend.lookup(SMS, since=datetime(2026, 5, 4, 17, 59, tzinfo=UTC))
+
+
+def test_twilio_lookup_past_its_reading_limit_cannot_tell(fake_api):
+    from datetime import UTC, datetime
+
+    page = [twilio_message(f"SM{n:032d}", to=SMS.to, body="Another alert") for n in range(50)]
+    next_page = "/2010-04-01/Accounts/AC123/Messages.json?To=%2B14135550187&Page=1"
+    fake_api.respond(200, {"messages": page, "next_page_uri": next_page}, times=4)
+    since = datetime(2026, 5, 4, 17, 0, tzinfo=UTC)
+    assert twilio_backend(fake_api).lookup(SMS, since=since) is None
+    assert len(fake_api.requests) == 4
+
+
 def test_twilio_without_credentials_refuses_to_start():
     from django.core.exceptions import ImproperlyConfigured
 

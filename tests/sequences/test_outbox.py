@@ -1,6 +1,7 @@
 """The outbox: queued once, sent once, deferred in quiet hours, retried, failed visibly."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from unittest import mock
 
 import pytest
@@ -13,6 +14,7 @@ from sequences.outbox import message_dispatch, message_queue, messages_dispatch_
 from sequences.services.enrollment import scheduler_tick
 from tests.factories import LeadFactory, MessageFactory, UserFactory
 from tests.moments import NEW_YORK, NOON
+from tests.sequences.conftest import twilio_message
 
 pytestmark = pytest.mark.django_db
 
@@ -234,42 +236,83 @@ def test_a_worker_killed_after_the_provider_took_it_does_not_send_it_again(
     assert len(sms_outbox) + len(mailoutbox) == 1
 
 
-def test_a_message_whose_worker_keeps_dying_fails_visibly(clock, settings):
-    settings.MESSAGE_MAX_ATTEMPTS = 2
+def test_a_message_whose_worker_keeps_dying_is_retried_until_the_horizon_then_expires(
+    clock, settings
+):
+    settings.MESSAGE_RETRY_HORIZON_HOURS = 1
     message = MessageFactory()
-    for minutes in (0, 10):
+    for minutes in range(0, 60, 10):
         clock.move_to(NOON + timedelta(minutes=minutes))
         outbox._claim(Message.objects.filter(pk=message.pk), outbox.timezone.now(), limit=1)
         clock.move_to(NOON + timedelta(minutes=minutes + 6))
         outbox.messages_recover()
+        message.refresh_from_db()
+        assert (message.status, message.outcome_unknown) == ("queued", True)
+    clock.move_to(NOON + timedelta(minutes=60))
+    outbox._claim(Message.objects.filter(pk=message.pk), outbox.timezone.now(), limit=1)
+    clock.move_to(NOON + timedelta(minutes=66))
+    outbox.messages_recover()
     message.refresh_from_db()
-    assert message.status == "failed"
+    assert (message.status, message.attempts) == ("expired", 7)
     assert "the worker stopped mid-send" in message.status_reason
+    assert message.outcome_unknown  # a resend asks the provider first
     assert message.lead.events.filter(kind=LeadEvent.Kind.MESSAGE_FAILED).exists()
 
 
 # --- Provider errors, through the real Twilio SDK against a local fake -------------------------
 
 
-def test_a_provider_5xx_is_retried_with_backoff_then_fails_visibly(clock, twilio, sms_outbox):
-    twilio.default = (503, {}, {"code": 20500, "message": "Service unavailable", "status": 503})
-    message = MessageFactory()
-    assert message_dispatch(message.pk) == "retry"
-    retried_at = []
-    for _ in range(10):
+SERVICE_UNAVAILABLE = (503, {}, {"code": 20500, "message": "Service unavailable", "status": 503})
+
+
+def retry_until_settled(clock, message, *, provider_back_at=None, provider=None, limit=200):
+    """Follow a message's retries on the clock (the scheduler ticking at each one); the
+    provider answers again from `provider_back_at`. Returns the delays between attempts."""
+    delays = []
+    for _ in range(limit):
         message.refresh_from_db()
         if message.status != "queued":
-            break
-        retried_at.append(message.scheduled_for - outbox.timezone.now())
+            return delays
+        delays.append(message.scheduled_for - outbox.timezone.now())
         clock.move_to(message.scheduled_for)
+        if provider_back_at is not None and outbox.timezone.now() >= provider_back_at:
+            provider.default = (201, {}, twilio_message("SMback"))
         scheduler_tick()
-    assert retried_at == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
-    assert (message.status, message.attempts) == ("failed", 5)
-    assert message.status_reason == "Gave up after 5 attempts"
+    raise AssertionError("still queued")
+
+
+def test_a_60_minute_outage_delays_the_acknowledgment_but_it_is_sent_once(clock, twilio):
+    """Transient failures never end a message: backoff 1, 2, 4, 8, 16, then every 30 minutes."""
+    twilio.default = SERVICE_UNAVAILABLE
+    message = MessageFactory(purpose="acknowledgment")
+    assert message_dispatch(message.pk) == "retry"
+    delays = retry_until_settled(
+        clock, message, provider_back_at=NOON + timedelta(minutes=60), provider=twilio
+    )
+    assert delays == [timedelta(minutes=m) for m in (1, 2, 4, 8, 16, 30)]
+    assert (message.status, message.provider_id, message.attempts) == ("sent", "SMback", 7)
+    assert message.sent_at == NOON + timedelta(minutes=61)
+    assert [request["method"] for request in twilio.requests] == ["POST"] * 7
+    assert not message.lead.events.filter(kind=LeadEvent.Kind.MESSAGE_FAILED).exists()
+
+
+def test_an_outage_past_the_horizon_expires_the_message_visibly(clock, twilio):
+    twilio.default = SERVICE_UNAVAILABLE
+    message = MessageFactory(purpose="acknowledgment")
+    message_dispatch(message.pk)
+    delays = retry_until_settled(clock, message)
+    overnight = [delay for delay in delays if delay > timedelta(minutes=30)]
+    assert len(overnight) == 1  # held for the lead's quiet hours, 21:00 to 08:00
+    assert message.status == "expired"
+    assert outbox.timezone.now() == NOON + timedelta(hours=24)  # the last try is on the horizon
+    assert (
+        message.status_reason
+        == f"Could not be sent in 24 h of trying ({message.attempts} attempts)"
+    )
     assert "503" in message.last_error
-    assert len(twilio.requests) == 5
-    failed = message.lead.events.get(kind=LeadEvent.Kind.MESSAGE_FAILED)
-    assert "Gave up after 5 attempts" in failed.summary
+    assert len(twilio.requests) == message.attempts
+    expired = message.lead.events.get(kind=LeadEvent.Kind.MESSAGE_FAILED)
+    assert "Could not be sent in 24 h" in expired.summary
 
 
 def test_a_permanent_provider_error_fails_at_once(clock, twilio):
@@ -306,8 +349,6 @@ def test_a_timeout_is_checked_with_the_provider_before_sending_again(clock, twil
     message.refresh_from_db()
     assert message.outcome_unknown
     # Twilio did take it: the list of recent messages to that number shows it.
-    from tests.sequences.conftest import twilio_message
-
     twilio.respond(
         200,
         {
@@ -326,3 +367,126 @@ def test_a_timeout_is_checked_with_the_provider_before_sending_again(clock, twil
     message.refresh_from_db()
     assert (message.status, message.provider_id) == ("sent", "SMfound")
     assert [request["method"] for request in twilio.requests] == ["GET"]  # looked, did not send
+
+
+# --- Asking Twilio before a resend: every earlier attempt, until it answers --------------------
+
+
+def twilio_list(*messages):
+    return {"messages": list(messages), "next_page_uri": None}
+
+
+def rfc2822(moment):
+    return format_datetime(moment.astimezone(UTC))
+
+
+def test_after_two_lease_recoveries_the_lookup_reaches_back_to_the_first_attempt(clock, twilio):
+    message = MessageFactory(body="Your comps are ready.")
+    # Attempt 1: Twilio takes the text, then the worker dies before recording it.
+    with (
+        mock.patch.object(outbox, "_record_sent", side_effect=SystemExit("worker killed")),
+        pytest.raises(SystemExit),
+    ):
+        message_dispatch(message.pk)
+    # Attempt 2: recovered and claimed again, and that worker dies too, before asking.
+    clock.move_to(NOON + timedelta(minutes=6))
+    outbox.messages_recover()
+    outbox._claim(Message.objects.filter(pk=message.pk), outbox.timezone.now(), limit=1)
+    # Attempt 3 asks Twilio about everything since the first attempt, and finds it.
+    first = twilio_message("SMfirst", to=message.to, body=message.body, date_created=rfc2822(NOON))
+    twilio.respond(200, twilio_list(first))
+    clock.move_to(NOON + timedelta(minutes=12))
+    scheduler_tick()
+    message.refresh_from_db()
+    assert (message.status, message.provider_id, message.attempts) == ("sent", "SMfirst", 3)
+    assert message.first_claimed_at == NOON
+    assert [request["method"] for request in twilio.requests] == ["POST", "GET"]
+    assert "To=%2B" in twilio.requests[1]["path"]
+
+
+def test_an_unknown_outcome_stays_unknown_until_twilio_answers(clock, twilio):
+    """Timeout after Twilio took it → Twilio unreachable → the third attempt still asks first."""
+    message = MessageFactory(body="Your comps are ready.")
+    requests_lib = __import__("requests")
+    with mock.patch(
+        "twilio.http.http_client.TwilioHttpClient.request",
+        side_effect=requests_lib.exceptions.ReadTimeout("read timed out"),
+    ):
+        assert message_dispatch(message.pk) == "retry"
+    clock.move_to(NOON + timedelta(minutes=1))
+    with mock.patch(
+        "twilio.http.http_client.TwilioHttpClient.request",
+        side_effect=requests_lib.exceptions.ConnectTimeout("unreachable"),
+    ) as unreachable:
+        assert message_dispatch(message.pk) == "retry"
+    assert [call.args[0] for call in unreachable.call_args_list] == ["GET"]  # asked, never sent
+    message.refresh_from_db()
+    assert message.outcome_unknown
+    assert "Could not ask Twilio" in message.last_error
+    sms = twilio_message("SMfirst", to=message.to, body=message.body, date_created=rfc2822(NOON))
+    twilio.respond(200, twilio_list(sms))
+    clock.move_to(message.scheduled_for)
+    assert message_dispatch(message.pk) == "sent (found at the provider)"
+    message.refresh_from_db()
+    assert (message.status, message.provider_id) == ("sent", "SMfirst")
+    assert [request["method"] for request in twilio.requests] == ["GET"]
+
+
+def test_twilio_answering_not_found_clears_the_unknown_and_the_text_goes_once(clock, twilio):
+    message = MessageFactory(outcome_unknown=True, first_claimed_at=NOON - timedelta(hours=3))
+    older = twilio_message(
+        "SMold", to=message.to, body=message.body, date_created="Mon, 04 May 2026 10:00:00 +0000"
+    )
+    twilio.respond(200, twilio_list(older))  # the same words, but before the first attempt
+    assert message_dispatch(message.pk) == "sent"
+    message.refresh_from_db()
+    assert (message.status, message.outcome_unknown, message.possible_duplicate) == (
+        "sent",
+        False,
+        False,
+    )
+    assert [request["method"] for request in twilio.requests] == ["GET", "POST"]
+
+
+# --- Email: acceptance recorded first; a resend nobody could check is counted -------------------
+
+
+def test_a_worker_dying_after_the_sent_mark_never_sends_again_and_recovery_records_the_rest(
+    clock, mailoutbox
+):
+    message = MessageFactory(email=True, purpose="acknowledgment")
+    with (
+        mock.patch.object(outbox, "_effects_record_once", side_effect=SystemExit("killed")),
+        pytest.raises(SystemExit),
+    ):
+        message_dispatch(message.pk)
+    message.refresh_from_db()
+    assert (message.status, message.effects_pending) == ("sent", True)
+    clock.move_to(NOON + timedelta(minutes=6))
+    scheduler_tick()
+    scheduler_tick()
+    message.refresh_from_db()
+    assert not message.effects_pending
+    assert message.lead.events.filter(kind=LeadEvent.Kind.MESSAGE_SENT).count() == 1
+    message.lead.refresh_from_db()
+    assert message.lead.first_automated_contact_at == NOON
+    assert len(mailoutbox) == 1
+
+
+def test_an_email_sent_again_without_a_way_to_ask_is_counted_as_a_possible_duplicate(
+    clock, settings, mailoutbox, caplog
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # cannot be asked
+    message = MessageFactory(email=True)
+    with (
+        mock.patch.object(outbox, "_record_sent", side_effect=SystemExit("worker killed")),
+        pytest.raises(SystemExit),
+    ):
+        message_dispatch(message.pk)
+    clock.move_to(NOON + timedelta(minutes=6))
+    scheduler_tick()
+    message.refresh_from_db()
+    assert (message.status, message.possible_duplicate) == ("sent", True)
+    assert len(mailoutbox) == 2  # the documented at-least-once trade-off…
+    assert Message.objects.filter(possible_duplicate=True).count() == 1  # …counted
+    assert f"outbox.possible_duplicate message={message.pk} channel=email" in caplog.text
