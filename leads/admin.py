@@ -1,9 +1,16 @@
+"""The leads app's admin, and who may reach the admin pages of Django's and other apps' models
+(leads/admin_access.py says how each admin is scoped)."""
+
+import axes.admin  # noqa: F401 - registered here first, so it can be wrapped below
+import django_q.admin  # noqa: F401 - likewise
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
 from realtycrm.flows.intake import submission_process
 
+from .admin_access import BrokersOnlyMixin, VisibleLeadsMixin
 from .forms import FORM_FOR_SOURCE
 from .models import (
     Agent,
@@ -164,7 +171,7 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadEvent)
-class LeadEventAdmin(admin.ModelAdmin):
+class LeadEventAdmin(VisibleLeadsMixin, admin.ModelAdmin):
     list_display = ("occurred_at", "lead", "kind", "channel", "summary", "actor")
     list_filter = ("kind", "channel")
     search_fields = ("lead__first_name", "lead__last_name", "lead__email", "summary")
@@ -172,13 +179,9 @@ class LeadEventAdmin(admin.ModelAdmin):
     raw_id_fields = ("lead", "actor")
     date_hierarchy = "occurred_at"
 
-    def get_queryset(self, request):
-        visible = lead_visible_to(request.user)
-        return super().get_queryset(request).filter(lead__in=visible)
-
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(BrokersOnlyMixin, admin.ModelAdmin):
     list_display = ("__str__", "source", "intent", "side", "track", "alert", "first_contact_mode")
     list_editable = ("track", "alert", "first_contact_mode")
     list_display_links = ("__str__",)
@@ -187,7 +190,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(AssignmentRule)
-class AssignmentRuleAdmin(admin.ModelAdmin):
+class AssignmentRuleAdmin(BrokersOnlyMixin, admin.ModelAdmin):
     list_display = (
         "position",
         "name",
@@ -215,7 +218,10 @@ class AssignmentRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(VisibleLeadsMixin, admin.ModelAdmin):
+    """What a prospect sent. An agent sees their own leads' submissions; spam and failures,
+    which belong to no lead yet, are the broker's."""
+
     list_display = ("created_at", "source", "status", "spam_reason", "lead", "ip")
     list_filter = ("status", "source", "spam_reason")
     list_select_related = ("lead",)
@@ -255,7 +261,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class AgentUserAdmin(UserAdmin):
+class AgentUserAdmin(BrokersOnlyMixin, UserAdmin):
     inlines = [AgentInline]
     list_display = ("username", "email", "first_name", "last_name", "agent_role", "is_active")
     list_select_related = ("agent",)
@@ -267,8 +273,32 @@ class AgentUserAdmin(UserAdmin):
 
 
 @admin.register(Agent)
-class AgentAdmin(admin.ModelAdmin):
+class AgentAdmin(BrokersOnlyMixin, admin.ModelAdmin):
     list_display = ("__str__", "role", "phone", "active", "paused", "time_zone")
     list_filter = ("role", "active", "paused")
     list_select_related = ("user",)
     search_fields = ("user__username", "user__first_name", "user__last_name", "phone")
+
+
+# --- Other apps' admins: brokers only ------------------------------------------------------------
+# Groups (permissions), django-q2's queue, schedules and task results (arguments and errors of
+# every lead's tasks) and django-axes' sign-in attempts and logins (everyone's usernames and
+# addresses) belong to no one lead.
+BROKERS_ONLY_APPS = ("auth", "django_q", "axes")
+
+
+def _brokers_only(model) -> None:
+    """Keep another app's admin as it is, for brokers only."""
+    original = type(admin.site.get_model_admin(model))
+    admin.site.unregister(model)
+    admin.site.register(model, type(original.__name__, (BrokersOnlyMixin, original), {}))
+
+
+def _brokers_only_in_other_apps() -> None:
+    for label in BROKERS_ONLY_APPS:
+        for model in apps.get_app_config(label).get_models():
+            if model is not User and admin.site.is_registered(model):
+                _brokers_only(model)
+
+
+_brokers_only_in_other_apps()

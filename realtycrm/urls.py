@@ -4,8 +4,13 @@ from django.urls import include, path
 from . import views
 
 urlpatterns = [
+    # The two sign-in forms and the reset request, throttled (realtycrm/views.py); listed before
+    # the admin's and django.contrib.auth's own patterns for the same paths, so these answer.
+    path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", views.login, name="login"),
+    path("accounts/password_reset/", views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reports/", include("reports.urls")),
     path("", include("leads.urls")),

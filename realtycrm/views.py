@@ -1,5 +1,20 @@
+"""Site-wide pages: the health check, and the sign-in and password-reset forms with their throttles.
+
+django-axes locks a username + client address after LOGIN_FAILURE_LIMIT wrong passwords, on both
+sign-in forms (it sits in AUTHENTICATION_BACKENDS); `login_locked_out` is the page it answers
+with. On top, django-ratelimit counts POSTs per client address (LOGIN_RATE_LIMIT) and password
+reset requests per address asked for and per client address, in the shared cache.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpResponse
+from django.shortcuts import render
+from django_ratelimit.decorators import ratelimit
 
 
 def healthz(request):
@@ -7,3 +22,63 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def _rate(setting_name):
+    """A rate read from settings at request time (tests and operators may change it)."""
+    return lambda group, request: getattr(settings, setting_name)
+
+
+def login_locked_out(request, original_response=None, credentials=None):
+    """The answer to a sign-in that is locked out or throttled: what happened and when to retry.
+
+    django-axes calls it (AXES_LOCKOUT_CALLABLE) with the response it replaces and the credentials.
+    """
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def _sign_in_throttled(view):
+    """At most LOGIN_RATE_LIMIT sign-in POSTs per client address, whatever the usernames."""
+
+    @ratelimit(key="ip", rate=_rate("LOGIN_RATE_LIMIT"), method="POST", block=False, group="login")
+    @wraps(view)
+    def throttled(request, *args, **kwargs):
+        if getattr(request, "limited", False):
+            return login_locked_out(request)
+        return view(request, *args, **kwargs)
+
+    return throttled
+
+
+login = _sign_in_throttled(auth_views.LoginView.as_view())
+admin_login = _sign_in_throttled(admin.site.login)
+
+
+def _reset_email(group, request) -> str:
+    """The address a reset is asked for, as Django matches it (case does not matter)."""
+    return request.POST.get("email", "").strip().lower()[:254]
+
+
+_password_reset = auth_views.PasswordResetView.as_view()
+
+
+@ratelimit(
+    key="ip", rate=_rate("PASSWORD_RESET_RATE_PER_IP"), method="POST", block=False, group="reset-ip"
+)
+@ratelimit(
+    key=_reset_email,
+    rate=_rate("PASSWORD_RESET_RATE_PER_EMAIL"),
+    method="POST",
+    block=False,
+    group="reset-email",
+)
+def password_reset(request):
+    """Django's reset form, with no more than a few emails per address and per client an hour."""
+    if getattr(request, "limited", False):
+        response = render(request, "registration/password_reset_throttled.html", status=429)
+        response["Retry-After"] = "3600"
+        return response
+    return _password_reset(request)

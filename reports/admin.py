@@ -3,6 +3,8 @@ from django.db.models import Sum
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from leads.admin_access import BrokersOnlyMixin
+
 from .models import Campaign, CampaignSpend, SegmentReport
 from .views import report_context
 
@@ -14,7 +16,9 @@ class CampaignSpendInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(BrokersOnlyMixin, admin.ModelAdmin):
+    """Campaigns and what they cost: the brokerage's figures, for brokers."""
+
     list_display = ("name", "source", "utm_campaign", "total_spend")
     list_filter = ("source",)
     search_fields = ("name", "utm_campaign")

@@ -8,7 +8,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from leads.selectors import lead_visible_to, user_is_broker
+from leads.admin_access import BrokersOnlyMixin, VisibleLeadsMixin
+from leads.selectors import lead_visible_to
 
 from .models import (
     Enrollment,
@@ -24,6 +25,7 @@ from .models import (
 from .outbox import messages_send_again
 from .placeholders import PLACEHOLDERS, sms_segments
 from .rendering import lead_values, render
+from .selectors import suppressions_of_leads
 
 PREVIEW_LEADS = 20
 
@@ -62,7 +64,7 @@ class StepInline(admin.TabularInline):
 
 
 @admin.register(Track)
-class TrackAdmin(admin.ModelAdmin):
+class TrackAdmin(BrokersOnlyMixin, admin.ModelAdmin):
     list_display = ("name", "key", "step_count", "active_enrollments")
     search_fields = ("name", "key")
     inlines = [StepInline]
@@ -96,7 +98,7 @@ def _placeholder_help() -> str:
 
 
 @admin.register(Template)
-class TemplateAdmin(admin.ModelAdmin):
+class TemplateAdmin(BrokersOnlyMixin, admin.ModelAdmin):
     list_display = ("key", "variant", "channel", "description", "length", "preview_link")
     list_filter = ("channel", "key", "variant")
     search_fields = ("key", "subject", "body", "description")
@@ -164,16 +166,6 @@ class TemplateAdmin(admin.ModelAdmin):
             "segments": segments,
         }
         return TemplateResponse(request, "sequences/admin/template_preview.html", context)
-
-
-class VisibleLeadsMixin:
-    """Agents with admin access see only their own leads' rows; brokers see all."""
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if user_is_broker(request.user):
-            return queryset
-        return queryset.filter(lead__in=lead_visible_to(request.user))
 
 
 @admin.register(Message)
@@ -303,11 +295,17 @@ class EnrollmentAdmin(VisibleLeadsMixin, admin.ModelAdmin):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
+class SuppressionAdmin(VisibleLeadsMixin, admin.ModelAdmin):
+    """An agent sees the suppressions of their leads' numbers and addresses (why a text or an
+    email does not go); brokers see the whole list."""
+
     list_display = ("address", "channel", "reason", "detail", "created_at")
     list_filter = ("channel", "reason")
     search_fields = ("address",)
     readonly_fields = ("channel", "address", "reason", "detail", "created_at")
+
+    def visible_to(self, user, queryset):
+        return suppressions_of_leads(lead_visible_to(user), queryset)
 
     def has_add_permission(self, request):
         return False
@@ -320,7 +318,11 @@ class SuppressionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(VisibleLeadsMixin, admin.ModelAdmin):
+    """An agent sees the receipts of their leads' messages. Inbound texts and receipts that match
+    no message belong to no lead yet (the reply itself is on the lead's timeline): brokers only."""
+
+    lead_field = "message__lead"
     list_display = ("received_at", "provider", "kind", "event_id", "message", "processed_at")
     list_filter = ("provider", "kind")
     search_fields = ("event_id",)

@@ -3,14 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Case, Count, F, Max, Min, QuerySet, Value, When, Window
+from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When, Window
 from django.utils import timezone
 
 from leads.models import Lead
 from leads.selectors import lead_visible_to
 
 from . import schedule
-from .models import Enrollment, Message, Step, Task
+from .models import Enrollment, Message, Step, Suppression, Task
 
 
 def task_list_for(
@@ -35,6 +35,20 @@ def task_list_for(
     if due_before is not None:
         tasks = tasks.filter(due_at__lt=due_before)
     return tasks.order_by("due_at", "id")
+
+
+def suppressions_of_leads(
+    leads: QuerySet[Lead], queryset: QuerySet[Suppression] | None = None
+) -> QuerySet[Suppression]:
+    """The suppressions of these leads' numbers (texts) and email addresses (both sides store
+    emails in lower case)."""
+    queryset = Suppression.objects.all() if queryset is None else queryset
+    phones = leads.exclude(phone="").values("phone")
+    emails = leads.exclude(email="").values("email")
+    return queryset.filter(
+        Q(channel=Message.Channel.SMS, address__in=phones)
+        | Q(channel=Message.Channel.EMAIL, address__in=emails)
+    )
 
 
 def track_steps(track_id: int, cache: dict | None = None):

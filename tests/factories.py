@@ -1,8 +1,12 @@
 """One factory per model. `.build()` when no database is needed."""
 
 import factory
-from django.contrib.auth.models import User
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
+from django_q.models import OrmQ, Schedule
+from django_q.models import Task as QueueTask
+from django_q.signing import SignedPackage
 
 from alerts.models import Alert
 from leads.models import (
@@ -17,9 +21,25 @@ from leads.models import (
     Submission,
 )
 from reports.models import Campaign, CampaignSpend
-from sequences.models import Enrollment, Message, Step, Task, Template, Track
+from sequences.models import (
+    Enrollment,
+    Message,
+    Step,
+    Suppression,
+    Task,
+    Template,
+    Track,
+    WebhookEvent,
+)
 
 PASSWORD = "correct-horse-battery"
+
+
+class GroupFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Group
+
+    name = factory.Sequence(lambda n: f"Group {n}")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -201,6 +221,40 @@ class TaskFactory(factory.django.DjangoModelFactory):
     due_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(hours=1))
 
 
+class SuppressionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Suppression
+
+    channel = Message.Channel.SMS
+    address = factory.Sequence(lambda n: f"+1617556{n % 10000:04d}")
+    reason = Suppression.Reason.SMS_STOP
+
+
+class WebhookEventFactory(factory.django.DjangoModelFactory):
+    """A delivery receipt for a message; `inbound=True` for a text that arrived."""
+
+    class Meta:
+        model = WebhookEvent
+
+    provider = WebhookEvent.Provider.TWILIO_STATUS
+    event_id = factory.Sequence(lambda n: f"SM{n:032d}")
+    kind = "delivered"
+    message = factory.SubFactory(MessageFactory)
+    payload = factory.LazyAttribute(
+        lambda event: {"MessageSid": event.event_id, "MessageStatus": event.kind}
+    )
+
+    class Params:
+        inbound = factory.Trait(
+            provider=WebhookEvent.Provider.TWILIO_INBOUND,
+            kind="inbound",
+            message=None,
+            payload=factory.LazyAttribute(
+                lambda event: {"MessageSid": event.event_id, "Body": "Yes please"}
+            ),
+        )
+
+
 # --- alerts ---------------------------------------------------------------------------------------
 
 
@@ -256,3 +310,90 @@ class CampaignSpendFactory(factory.django.DjangoModelFactory):
     starts_on = factory.LazyFunction(lambda: timezone.localdate().replace(day=1))
     ends_on = factory.SelfAttribute("starts_on")
     amount = "100.00"
+
+
+# --- other apps: django-q2's queue, django-axes' sign-in records ---------------------------------
+
+
+class ScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Schedule
+
+    name = factory.Sequence(lambda n: f"schedule-{n}")
+    func = "math.floor"
+    schedule_type = Schedule.MINUTES
+    minutes = 1
+
+
+class QueueTaskFactory(factory.django.DjangoModelFactory):
+    """A finished django-q2 task (Success); `failed=True` for a Failure."""
+
+    class Meta:
+        model = QueueTask
+
+    id = factory.Sequence(lambda n: f"{n:032x}")
+    name = factory.Sequence(lambda n: f"task-{n}")
+    func = "sequences.tasks.message_dispatch"
+    started = factory.LazyFunction(timezone.now)
+    stopped = factory.SelfAttribute("started")
+    success = True
+
+    class Params:
+        failed = factory.Trait(success=False, result="Traceback: it broke")
+
+
+class OrmQFactory(factory.django.DjangoModelFactory):
+    """A task waiting in django-q2's ORM queue."""
+
+    class Meta:
+        model = OrmQ
+
+    key = "realtycrm"
+    payload = factory.Sequence(
+        lambda n: SignedPackage.dumps(
+            {"id": f"{n:032x}", "name": f"queued-{n}", "func": "math.floor", "args": (n,)}
+        )
+    )
+
+
+class AccessAttemptFactory(factory.django.DjangoModelFactory):
+    """Failed sign-ins of one username from one address (django-axes)."""
+
+    class Meta:
+        model = AccessAttempt
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    ip_address = "198.51.100.1"
+    user_agent = "Mozilla/5.0"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"
+    get_data = ""
+    post_data = ""
+    failures_since_start = 2
+
+
+class AccessLogFactory(factory.django.DjangoModelFactory):
+    """A successful sign-in (django-axes)."""
+
+    class Meta:
+        model = AccessLog
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    ip_address = "198.51.100.1"
+    user_agent = "Mozilla/5.0"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"
+
+
+class AccessFailureLogFactory(factory.django.DjangoModelFactory):
+    """One failed sign-in (django-axes keeps these only with AXES_ENABLE_ACCESS_FAILURE_LOG)."""
+
+    class Meta:
+        model = AccessFailureLog
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    ip_address = "198.51.100.1"
+    user_agent = "Mozilla/5.0"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"
+    locked_out = False

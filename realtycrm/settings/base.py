@@ -1,5 +1,6 @@
 """Settings shared by every environment. Anything that differs between machines is an env var."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -29,6 +30,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_q",
+    "axes",
     "leads",
     "sequences",
     "alerts",
@@ -47,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
+    # Last: turns a locked-out sign-in into the locked-out page (templates/registration/).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "realtycrm.urls"
@@ -115,6 +119,30 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
+
+# --- Sign-in throttling (django-axes; docs/security.md) --------------------------------------------
+# Axes checks every authenticate() call (the dashboard's /accounts/login/ and /admin/login/ alike)
+# and keeps the failures in the database, so every web process sees the same count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username + address first
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Locked per username *and* client address: per username alone, anyone could lock an agent out
+# by typing their name five times; per address alone, one fumbling agent would lock out the whole
+# office behind its shared IP. Guessing at many usernames from one address is capped by
+# LOGIN_RATE_LIMIT below.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True  # a correct password clears that username's earlier slips
+AXES_CLIENT_IP_CALLABLE = "realtycrm.http.client_ip"  # the same TRUSTED_PROXY_COUNT rule
+AXES_LOCKOUT_CALLABLE = "realtycrm.views.login_locked_out"  # a page that says when to retry
+# Sign-in POSTs per client address over both sign-in forms, whatever the username (slows
+# password spraying: a few guesses each at many usernames).
+LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "30/15m")
+# Password reset requests: per address asked for, and per client address.
+PASSWORD_RESET_RATE_PER_EMAIL = env_str("PASSWORD_RESET_RATE_PER_EMAIL", "3/h")
+PASSWORD_RESET_RATE_PER_IP = env_str("PASSWORD_RESET_RATE_PER_IP", "10/h")
 
 # --- Locale -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

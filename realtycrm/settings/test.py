@@ -27,5 +27,17 @@ STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
-# django-q2 logs every task at INFO; in tests that is noise around the failures that matter.
-LOGGING = {**LOGGING, "loggers": {**LOGGING["loggers"], "django-q": {"level": "WARNING"}}}
+# django-axes stays on, as in production: every sign-in a test makes goes through the same
+# backends and lockout. Tests sign in with force_login (no authenticate(), so no request needed);
+# one that wants client.login() passes request=HttpRequest() with the credentials.
+
+# django-q2 logs every task at INFO, and django-axes every failed sign-in at WARNING; in tests that
+# is noise around the failures that matter.
+LOGGING = {
+    **LOGGING,
+    "loggers": {
+        **LOGGING["loggers"],
+        "django-q": {"level": "WARNING"},
+        "axes": {"level": "ERROR"},
+    },
+}
