@@ -28,6 +28,7 @@ from sequences.models import (
     Task,
     Template,
     Track,
+    UndeliveredMessage,
     WebhookEvent,
 )
 from tests import factories as f
@@ -63,6 +64,14 @@ def _submissions(a, b):
 def _messages(a, b):
     alert_to_b = f.MessageFactory(to_agent=True, agent=b)  # no lead: a broker's row
     return [f.MessageFactory(lead=lead_of(a))], [f.MessageFactory(lead=lead_of(b)), alert_to_b]
+
+
+def _undelivered(a, b):
+    def expired(agent):
+        message = f.MessageFactory(lead=lead_of(agent), status=Message.Status.EXPIRED)
+        return UndeliveredMessage.objects.get(pk=message.pk)
+
+    return [expired(a)], [expired(b)]
 
 
 def _suppressions(a, b):
@@ -112,6 +121,7 @@ RECIPES = {
     LeadEvent: Recipe(SCOPED, _lead_rows(f.LeadEventFactory)),
     Submission: Recipe(SCOPED, _submissions),
     Message: Recipe(SCOPED, _messages),
+    UndeliveredMessage: Recipe(SCOPED, _undelivered),
     Task: Recipe(SCOPED, _lead_rows(f.TaskFactory)),
     Enrollment: Recipe(SCOPED, _lead_rows(f.EnrollmentFactory)),
     Suppression: Recipe(SCOPED, _suppressions),
