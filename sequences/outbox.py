@@ -262,7 +262,12 @@ def _windows(default: str, by_state: str):
 
 
 def sms_allowed_from(phone: str, now):
-    """The first moment a text may reach this number (now, outside its quiet hours)."""
+    """The first moment a text may reach this number: `now`, or the end of its quiet hours.
+
+    The one clock for every text to a lead: the outbox's gate when a worker claims it, and
+    an agent's one-off when it is written (which is then scheduled for that moment). The
+    window is the number's state's (by its area code) or SMS_SENDING_HOURS; the zones are the
+    area code's, or the brokerage's TIME_ZONE for a number the table does not place."""
     default, by_state = _windows(settings.SMS_SENDING_HOURS, settings.SMS_SENDING_HOURS_BY_STATE)
     window = policy.recipient_window(phone, default, by_state)
     zones = policy.recipient_zones(phone, settings.TIME_ZONE)

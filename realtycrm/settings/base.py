@@ -179,12 +179,14 @@ SENDGRID_API_URL = env_str("SENDGRID_API_URL", "https://api.sendgrid.com")
 # The signed event webhook's verification key (SendGrid → Mail Settings → Event Webhook).
 SENDGRID_WEBHOOK_PUBLIC_KEY = env_str("SENDGRID_WEBHOOK_PUBLIC_KEY", "")
 PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
-# Texts to leads arrive only in these hours of the recipient's local time; stricter windows per
-# state (the region phonenumbers' geocoder names, e.g. "Florida=08:00-20:00,Oklahoma=...").
+# Texts to leads arrive only in these hours of the recipient's local time (where the number's
+# area code is: sequences/data/nanp_area_codes.csv). Stricter windows per state, by postal code or
+# name ("FL=08:00-20:00,Oklahoma=08:00-20:00"); the defaults are the states whose laws end texts
+# at 20:00: Fla. Stat. § 501.059(8)(a), Okla. Stat. tit. 15 § 775C.4, Md. Code, Com. Law
+# § 14-4503 (docs/sequences.md, "Quiet hours"). Setting the variable replaces the whole list.
 SMS_SENDING_HOURS = env_str("SMS_SENDING_HOURS", "08:00-21:00")
 SMS_SENDING_HOURS_BY_STATE = env_str(
-    "SMS_SENDING_HOURS_BY_STATE",
-    "Florida=08:00-20:00,Oklahoma=08:00-20:00,Maryland=08:00-20:00",
+    "SMS_SENDING_HOURS_BY_STATE", "FL=08:00-20:00,OK=08:00-20:00,MD=08:00-20:00"
 )
 # Automated texts per destination number per 24 hours (a bot cannot pump paid texts).
 SMS_CAP_PER_NUMBER = env_int("SMS_CAP_PER_NUMBER", 3)

@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -104,6 +105,32 @@ def test_a_stricter_state_window_holds_a_florida_text_after_eight_pm(sms_outbox)
         miami = MessageFactory(lead__phone="+13055550123")
         assert message_dispatch(miami.pk) == "deferred"
     assert sms_outbox == []
+
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+@pytest.mark.parametrize(
+    ("phone", "zone", "purpose"),
+    [
+        # Exchanges phonenumbers' geocoder calls "Miami, FL", "Oklahoma City, OK" and
+        # "Baltimore, MD": no state's window matched them, so they got the 21:00 default.
+        ("+13052221234", NEW_YORK, "acknowledgment"),
+        ("+14052351234", CHICAGO, "nurture"),
+        ("+14103321234", NEW_YORK, "nurture"),
+    ],
+)
+def test_florida_oklahoma_and_maryland_texts_wait_from_eight_pm_until_eight_am(
+    sms_outbox, phone, zone, purpose
+):
+    with time_machine.travel(datetime(2026, 5, 4, 20, 30, tzinfo=zone), tick=False) as clock:
+        message = MessageFactory(lead__phone=phone, purpose=purpose)
+        assert message_dispatch(message.pk) == "deferred"
+        message.refresh_from_db()
+        assert message.scheduled_for == datetime(2026, 5, 5, 8, 0, tzinfo=zone)
+        clock.move_to(datetime(2026, 5, 5, 8, 0, tzinfo=zone))
+        assert message_dispatch(message.pk) == "sent"
+    assert [sms.to for sms in sms_outbox] == [phone]
 
 
 def test_a_lead_arriving_at_night_gets_the_email_at_once_and_the_text_in_the_morning(
