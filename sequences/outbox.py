@@ -202,9 +202,8 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
                 _suppress(message, gate.reason)
                 outcomes[message.pk] = "suppressed"
             elif gate.action == policy.DEFER:
-                held = f"{timezone.localtime(gate.until):%Y-%m-%d %H:%M %Z}"
                 Message.objects.filter(pk=message.pk).update(
-                    scheduled_for=gate.until, status_reason=f"{gate.reason}: held until {held}"
+                    scheduled_for=gate.until, status_reason=_held(gate.reason, gate.until)
                 )
                 outcomes[message.pk] = "deferred"
             else:
@@ -235,12 +234,20 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
     return claim, outcomes
 
 
+def _held(reason: str, until) -> str:
+    return f"{reason}: held until {timezone.localtime(until):%Y-%m-%d %H:%M %Z}"
+
+
 def _deliver(message: Message, sender: Sender) -> str:
     if message.outcome_unknown:
         found = sender.lookup(message, since=message.previous_claimed_at)
         if found:
             _record_sent(message, found, note="An earlier attempt had reached the provider.")
             return "sent (found at the provider)"
+    quiet_until = _quiet_until(message)
+    if quiet_until is not None:
+        _hold(message, quiet_until)
+        return "deferred"
     try:
         provider_id = sender.send(message)
     except ProviderError as exc:
@@ -256,6 +263,32 @@ def _deliver(message: Message, sender: Sender) -> str:
     return "sent"
 
 
+def _quiet_until(message: Message):
+    """The claim checked the clock when it took the batch; a batch takes a while to send (up
+    to the provider's timeout per message), so a text claimed at 19:59:58 could reach a
+    Florida lead after 20:00. The clock is checked again right before the provider is called:
+    None when the text may go now, else the moment it may."""
+    if not policy.quiet_hours_apply(
+        channel=message.channel, audience=message.audience, purpose=message.purpose
+    ):
+        return None
+    now = timezone.now()
+    allowed = sms_allowed_from(message.to, now)
+    return allowed if allowed > now else None
+
+
+def _hold(message: Message, until) -> None:
+    """Give a claimed text back to the queue until `until`: no attempt was made."""
+    _mine(message).update(
+        status=Message.Status.QUEUED,
+        scheduled_for=until,
+        claim_token=None,
+        lease_expires_at=None,
+        attempts=F("attempts") - 1,
+        status_reason=_held("Quiet hours where the recipient is", until),
+    )
+
+
 @lru_cache(maxsize=8)
 def _windows(default: str, by_state: str):
     return policy.parse_window(default), policy.parse_state_windows(by_state)
@@ -264,7 +297,7 @@ def _windows(default: str, by_state: str):
 def sms_allowed_from(phone: str, now):
     """The first moment a text may reach this number: `now`, or the end of its quiet hours.
 
-    The one clock for every text to a lead: the outbox's gate when a worker claims it, and
+    The one clock for every text to a lead: the outbox's gate at claim and again at send, and
     an agent's one-off when it is written (which is then scheduled for that moment). The
     window is the number's state's (by its area code) or SMS_SENDING_HOURS; the zones are the
     area code's, or the brokerage's TIME_ZONE for a number the table does not place."""

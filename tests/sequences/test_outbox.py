@@ -6,9 +6,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from leads.models import LeadEvent
 from sequences import outbox
+from sequences.messaging import Sender
 from sequences.models import Message, Suppression
 from sequences.outbox import message_dispatch, message_queue, messages_dispatch_due
 from sequences.services.enrollment import scheduler_tick
@@ -131,6 +133,25 @@ def test_florida_oklahoma_and_maryland_texts_wait_from_eight_pm_until_eight_am(
         clock.move_to(datetime(2026, 5, 5, 8, 0, tzinfo=zone))
         assert message_dispatch(message.pk) == "sent"
     assert [sms.to for sms in sms_outbox] == [phone]
+
+
+def test_a_text_claimed_just_before_eight_is_held_if_it_would_reach_florida_after(sms_outbox):
+    # A drain claims 50 texts at once and sends them one after another; the last may be
+    # handed to the provider seconds or minutes after the claim checked the clock.
+    with time_machine.travel(
+        datetime(2026, 5, 4, 19, 59, 58, tzinfo=NEW_YORK), tick=False
+    ) as clock:
+        message = MessageFactory(lead__phone="+13052221234")  # Miami
+        (claimed,), _ = outbox._claim(
+            Message.objects.filter(pk=message.pk), timezone.now(), limit=1
+        )
+        clock.move_to(datetime(2026, 5, 4, 20, 0, 3, tzinfo=NEW_YORK))
+        assert outbox._deliver(claimed, Sender()) == "deferred"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("queued", 0)  # holding it was no attempt
+    assert message.scheduled_for == datetime(2026, 5, 5, 8, 0, tzinfo=NEW_YORK)
+    assert message.status_reason.startswith("Quiet hours where the recipient is: held until")
+    assert sms_outbox == []
 
 
 def test_a_lead_arriving_at_night_gets_the_email_at_once_and_the_text_in_the_morning(
