@@ -209,9 +209,8 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
                 _suppress(message, gate.reason)
                 outcomes[message.pk] = "suppressed"
             elif gate.action == policy.DEFER:
-                held = f"{timezone.localtime(gate.until):%Y-%m-%d %H:%M %Z}"
                 Message.objects.filter(pk=message.pk).update(
-                    scheduled_for=gate.until, status_reason=f"{gate.reason}: held until {held}"
+                    scheduled_for=gate.until, status_reason=_held(gate.reason, gate.until)
                 )
                 outcomes[message.pk] = "deferred"
             else:
@@ -245,6 +244,10 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
     return claim, outcomes
 
 
+def _held(reason: str, until) -> str:
+    return f"{reason}: held until {timezone.localtime(until):%Y-%m-%d %H:%M %Z}"
+
+
 def _deliver(message: Message, sender: Sender) -> str:
     if message.outcome_unknown:
         # Every earlier attempt, not only the last claim: the first may be the one that got
@@ -262,6 +265,10 @@ def _deliver(message: Message, sender: Sender) -> str:
             return "sent (found at the provider)"
         if found == "":
             message.outcome_unknown = False  # the provider answered: no earlier attempt arrived
+    quiet_until = _quiet_until(message)
+    if quiet_until is not None:
+        _hold(message, quiet_until)
+        return "deferred"
     try:
         provider_id = sender.send(message)
     except ProviderError as exc:
@@ -282,13 +289,44 @@ def _unexpected(exc: Exception) -> ProviderError:
     return error
 
 
+def _quiet_until(message: Message):
+    """The claim checked the clock when it took the batch; a batch takes a while to send (up
+    to the provider's timeout per message), so a text claimed at 19:59:58 could reach a
+    Florida lead after 20:00. The clock is checked again right before the provider is called:
+    None when the text may go now, else the moment it may."""
+    if not policy.quiet_hours_apply(
+        channel=message.channel, audience=message.audience, purpose=message.purpose
+    ):
+        return None
+    now = timezone.now()
+    allowed = sms_allowed_from(message.to, now)
+    return allowed if allowed > now else None
+
+
+def _hold(message: Message, until) -> None:
+    """Give a claimed text back to the queue until `until`: no attempt was made."""
+    _mine(message).update(
+        status=Message.Status.QUEUED,
+        scheduled_for=until,
+        claim_token=None,
+        lease_expires_at=None,
+        attempts=F("attempts") - 1,
+        status_reason=_held("Quiet hours where the recipient is", until),
+    )
+
+
 @lru_cache(maxsize=8)
 def _windows(default: str, by_state: str):
     return policy.parse_window(default), policy.parse_state_windows(by_state)
 
 
 def sms_allowed_from(phone: str, now):
-    """The first moment a text may reach this number (now, outside its quiet hours)."""
+    """The first moment a text may reach this number: `now`, or the end of its quiet hours.
+
+    The one clock for every text to a lead: the outbox's gate at claim and again at send, and
+    an agent's one-off when it is written (which is then scheduled for that moment). The
+    window is the number's state's (by its area code) or SMS_SENDING_HOURS; the zones are the
+    area code's, or the brokerage's TIME_ZONE for a number the table does not place."""
     default, by_state = _windows(settings.SMS_SENDING_HOURS, settings.SMS_SENDING_HOURS_BY_STATE)
     window = policy.recipient_window(phone, default, by_state)
     zones = policy.recipient_zones(phone, settings.TIME_ZONE)

@@ -10,26 +10,30 @@ Pure functions over plain values (the outbox gathers the facts):
                                                                     nurture: defer until room
     to an agent: internal, none of the lead rules apply.
 
-Quiet hours are in the recipient's local time: the time zone(s) phonenumbers' data gives for the
-number (all of them must be in their window when an area code spans two zones), else the
-brokerage's TIME_ZONE. A stricter window can be set per state (the geocoder's region name).
+Quiet hours are in the recipient's local time, and the number's area code says where that is:
+sequences/data/nanp_area_codes.csv gives each NANP area code its state (or province) and every
+time zone its numbers may be in. The text must be inside the window in all of them; a number
+whose area code is not in the table (toll-free, non-geographic, outside the NANP) uses the
+brokerage's TIME_ZONE. A state may have a stricter window (SMS_SENDING_HOURS_BY_STATE).
+
+The area code, not the phone library's geocoder: the geocoder names a city for most exchanges
+("Miami, FL"), so a state's rule missed most of its numbers, and it costs ~98 MB per process.
 """
 
+import csv
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from django.utils import dateformat
 from django.utils.timezone import localtime
-from phonenumbers import geocoder
-from phonenumbers import timezone as phone_timezone
 
 from realtycrm.clock import in_daily_window
 
-# More zones than this means the number is not tied to a place (toll-free, non-geographic).
-MAX_ZONES_FOR_A_PLACE = 3
+DATA = Path(__file__).resolve().parent / "data"
 SEND = "send"
 DEFER = "defer"
 SUPPRESS = "suppress"
@@ -65,40 +69,125 @@ def parse_window(text: str) -> Window:
     return Window(start, end)
 
 
-def parse_state_windows(text: str) -> dict[str, Window]:
-    """'Florida=08:00-20:00,Oklahoma=08:00-20:00' → {'Florida': Window, …}."""
+def parse_state_windows(text: str, names: dict[str, str] | None = None) -> dict[str, Window]:
+    """'FL=08:00-20:00,Oklahoma=08:00-20:00' → {'FL': Window, 'OK': Window}.
+
+    A state (or province) is named by its postal code or its name, in any case (`names`: both,
+    folded, → code; by default the shipped regions). A name that is neither is refused: a typo
+    must not quietly drop a state's stricter window."""
+    names = region_names() if names is None else names
     windows = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, _, window = item.partition("=")
         if not window:
-            raise ValueError(f"{item!r} is not like Florida=08:00-20:00")
-        windows[name.strip()] = parse_window(window)
+            raise ValueError(f"{item!r} is not like FL=08:00-20:00")
+        code = names.get(name.strip().casefold())
+        if code is None:
+            raise ValueError(f"{name.strip()!r} is not a US state, territory or Canadian province")
+        windows[code] = parse_window(window)
     return windows
 
 
-@lru_cache(maxsize=4096)
-def _number_facts(phone: str) -> tuple[tuple[str, ...], str]:
-    try:
-        number = phonenumbers.parse(phone, None)
-    except phonenumbers.NumberParseException:
-        return (), ""
-    zones = tuple(
-        zone for zone in phone_timezone.time_zones_for_number(number) if zone != "Etc/Unknown"
-    )
-    return zones, geocoder.description_for_number(number, "en")
+# --- Where a number is: its area code ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """What an area code says about its numbers: the country (ISO 3166), the states or
+    provinces (postal codes; none outside the US and Canada) and every time zone."""
+
+    country: str
+    regions: tuple[str, ...]
+    zones: tuple[str, ...]
+
+
+def parse_area_codes(text: str) -> dict[str, Place]:
+    """nanp_area_codes.csv → {'305': Place('US', ('FL',), ('America/New_York',)), …}.
+
+    Lines starting with # are comments. Raises ValueError, naming the row, for a malformed row
+    or an area code listed twice (two rows would make the answer depend on their order)."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    reader = csv.DictReader(lines)
+    if reader.fieldnames != ["area_code", "country", "region", "time_zones"]:
+        raise ValueError(f"unexpected header {reader.fieldnames!r}")
+    places: dict[str, Place] = {}
+    for row in reader:
+        code, zones = row["area_code"], tuple(filter(None, (row["time_zones"] or "").split(";")))
+        if not re.fullmatch(r"[2-9]\d\d", code or "") or not row["country"] or not zones:
+            raise ValueError(f"area code row {row!r} is malformed")
+        if code in places:
+            raise ValueError(f"area code {code} is listed twice")
+        regions = tuple(filter(None, (row["region"] or "").split(";")))
+        places[code] = Place(row["country"], regions, zones)
+    return places
+
+
+def parse_regions(text: str) -> dict[str, str]:
+    """nanp_regions.csv → {'FL': 'Florida', …}."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return {row["code"]: row["name"] for row in csv.DictReader(lines)}
+
+
+@lru_cache(maxsize=1)
+def area_codes() -> dict[str, Place]:
+    """The shipped table, read once per process."""
+    return parse_area_codes((DATA / "nanp_area_codes.csv").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def regions() -> dict[str, str]:
+    """The shipped states, territories and provinces: postal code → name."""
+    return parse_regions((DATA / "nanp_regions.csv").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def region_names() -> dict[str, str]:
+    """Postal code or name, folded → postal code ('fl' and 'florida' → 'FL')."""
+    folded = {}
+    for code, name in regions().items():
+        folded[code.casefold()] = folded[name.casefold()] = code
+    return folded
+
+
+_NANP = re.compile(r"\+1([2-9]\d\d)[2-9]\d{6}")
+
+
+def area_code(phone: str) -> str:
+    """'+13055550123' → '305'; '' for anything that is not a NANP number in E.164 (the form
+    every stored phone is in)."""
+    match = _NANP.fullmatch(phone.strip())
+    return match.group(1) if match else ""
+
+
+def recipient_place(phone: str) -> Place | None:
+    """Where the area code says this number is; None when the table does not know it."""
+    return area_codes().get(area_code(phone))
 
 
 def recipient_zones(phone: str, default_zone: str) -> tuple[str, ...]:
     """The time zones a phone number may be in; the brokerage's when the number does not say."""
-    zones, _ = _number_facts(phone)
-    if not zones or len(zones) > MAX_ZONES_FOR_A_PLACE:
-        return (default_zone,)
-    return zones
+    place = recipient_place(phone)
+    return place.zones if place else (default_zone,)
 
 
 def recipient_window(phone: str, default: Window, by_state: dict[str, Window]) -> Window:
-    _, region = _number_facts(phone)
-    return by_state.get(region, default)
+    """The window for this number: its state's when that state has one, else the default.
+
+    `by_state` is keyed by postal code. An area code shared by several provinces (902: Nova
+    Scotia and Prince Edward Island) gets the hours all of them allow; if those do not overlap
+    at all, the first province's."""
+    place = recipient_place(phone)
+    if place is None:
+        return default
+    windows = [by_state.get(region, default) for region in place.regions] or [default]
+    start, end = max(w.start for w in windows), min(w.end for w in windows)
+    return Window(start, end) if start < end else windows[0]
+
+
+def quiet_hours_apply(*, channel: str, audience: str, purpose: str) -> bool:
+    """Quiet hours hold every text to a lead, automated or an agent's own; not a HELP answer
+    (carriers require it at once, and the lead just wrote to us) or a message to an agent."""
+    return channel == "sms" and audience == "lead" and purpose != "service"
 
 
 def _allowed(moment: datetime, zones: tuple[str, ...], window: Window) -> bool:
@@ -119,8 +208,8 @@ def next_allowed(now: datetime, zones: tuple[str, ...], window: Window) -> datet
     for candidate in sorted(c for c in candidates if c > now):
         if _allowed(candidate, zones, window):
             return candidate
-    # The zones' windows never overlap (cannot happen with MAX_ZONES_FOR_A_PLACE neighbours):
-    # use the first zone's.
+    # The zones' windows never overlap (a window of a few hours across zones hours apart; no
+    # area code in the table spans that far): use the first zone's, the area code's main one.
     return next_allowed(now, zones[:1], window)
 
 
@@ -207,7 +296,7 @@ def decide(
             return Gate(SUPPRESS, blocked)
     if automated and automation_note:
         return Gate(SUPPRESS, automation_note)
-    if channel != "sms" or purpose == "service":
+    if not quiet_hours_apply(channel=channel, audience=audience, purpose=purpose):
         return Gate(SEND)
     if allowed_from is not None and allowed_from > now:
         return Gate(DEFER, "Quiet hours where the recipient is", allowed_from)

@@ -213,12 +213,14 @@ SENDGRID_WEBHOOK_ALLOW_UNSIGNED = env_bool("SENDGRID_WEBHOOK_ALLOW_UNSIGNED", Fa
 # A signed call whose timestamp is further than this from now is refused (a replay).
 SENDGRID_WEBHOOK_MAX_AGE_SECONDS = env_int("SENDGRID_WEBHOOK_MAX_AGE_SECONDS", 600)
 PROVIDER_TIMEOUT_SECONDS = env_int("PROVIDER_TIMEOUT_SECONDS", 10)
-# Texts to leads arrive only in these hours of the recipient's local time; stricter windows per
-# state (the region phonenumbers' geocoder names, e.g. "Florida=08:00-20:00,Oklahoma=...").
+# Texts to leads arrive only in these hours of the recipient's local time (where the number's
+# area code is: sequences/data/nanp_area_codes.csv). Stricter windows per state, by postal code or
+# name ("FL=08:00-20:00,Oklahoma=08:00-20:00"); the defaults are the states whose laws end texts
+# at 20:00: Fla. Stat. § 501.059(8)(a), Okla. Stat. tit. 15 § 775C.4, Md. Code, Com. Law
+# § 14-4503 (docs/sequences.md, "Quiet hours"). Setting the variable replaces the whole list.
 SMS_SENDING_HOURS = env_str("SMS_SENDING_HOURS", "08:00-21:00")
 SMS_SENDING_HOURS_BY_STATE = env_str(
-    "SMS_SENDING_HOURS_BY_STATE",
-    "Florida=08:00-20:00,Oklahoma=08:00-20:00,Maryland=08:00-20:00",
+    "SMS_SENDING_HOURS_BY_STATE", "FL=08:00-20:00,OK=08:00-20:00,MD=08:00-20:00"
 )
 # Automated texts per destination number per 24 hours (a bot cannot pump paid texts).
 SMS_CAP_PER_NUMBER = env_int("SMS_CAP_PER_NUMBER", 3)

@@ -3,12 +3,15 @@
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from leads.models import LeadEvent
 from sequences import outbox
+from sequences.messaging import Sender
 from sequences.models import Message, Suppression
 from sequences.outbox import message_dispatch, message_queue, messages_dispatch_due
 from sequences.services.enrollment import scheduler_tick
@@ -105,6 +108,51 @@ def test_a_stricter_state_window_holds_a_florida_text_after_eight_pm(sms_outbox)
     with time_machine.travel(datetime(2026, 5, 4, 20, 30, tzinfo=NEW_YORK), tick=False):
         miami = MessageFactory(lead__phone="+13055550123")
         assert message_dispatch(miami.pk) == "deferred"
+    assert sms_outbox == []
+
+
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+@pytest.mark.parametrize(
+    ("phone", "zone", "purpose"),
+    [
+        # Exchanges phonenumbers' geocoder calls "Miami, FL", "Oklahoma City, OK" and
+        # "Baltimore, MD": no state's window matched them, so they got the 21:00 default.
+        ("+13052221234", NEW_YORK, "acknowledgment"),
+        ("+14052351234", CHICAGO, "nurture"),
+        ("+14103321234", NEW_YORK, "nurture"),
+    ],
+)
+def test_florida_oklahoma_and_maryland_texts_wait_from_eight_pm_until_eight_am(
+    sms_outbox, phone, zone, purpose
+):
+    with time_machine.travel(datetime(2026, 5, 4, 20, 30, tzinfo=zone), tick=False) as clock:
+        message = MessageFactory(lead__phone=phone, purpose=purpose)
+        assert message_dispatch(message.pk) == "deferred"
+        message.refresh_from_db()
+        assert message.scheduled_for == datetime(2026, 5, 5, 8, 0, tzinfo=zone)
+        clock.move_to(datetime(2026, 5, 5, 8, 0, tzinfo=zone))
+        assert message_dispatch(message.pk) == "sent"
+    assert [sms.to for sms in sms_outbox] == [phone]
+
+
+def test_a_text_claimed_just_before_eight_is_held_if_it_would_reach_florida_after(sms_outbox):
+    # A drain claims 50 texts at once and sends them one after another; the last may be
+    # handed to the provider seconds or minutes after the claim checked the clock.
+    with time_machine.travel(
+        datetime(2026, 5, 4, 19, 59, 58, tzinfo=NEW_YORK), tick=False
+    ) as clock:
+        message = MessageFactory(lead__phone="+13052221234")  # Miami
+        (claimed,), _ = outbox._claim(
+            Message.objects.filter(pk=message.pk), timezone.now(), limit=1
+        )
+        clock.move_to(datetime(2026, 5, 4, 20, 0, 3, tzinfo=NEW_YORK))
+        assert outbox._deliver(claimed, Sender()) == "deferred"
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("queued", 0)  # holding it was no attempt
+    assert message.scheduled_for == datetime(2026, 5, 5, 8, 0, tzinfo=NEW_YORK)
+    assert message.status_reason.startswith("Quiet hours where the recipient is: held until")
     assert sms_outbox == []
 
 

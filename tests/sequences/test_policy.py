@@ -4,6 +4,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from sequences import policy
 
@@ -22,10 +23,24 @@ def test_parse_window_reads_hours_and_refuses_nonsense():
     for bad in ("8-9pm", "21:00-08:00", "08:00"):
         with pytest.raises(ValueError):
             policy.parse_window(bad)
-    assert policy.parse_state_windows("Florida=08:00-20:00, Oklahoma=08:00-20:00") == {
-        "Florida": policy.Window(time(8), time(20)),
-        "Oklahoma": policy.Window(time(8), time(20)),
+    assert policy.parse_state_windows("FL=08:00-20:00, oklahoma=08:00-20:00") == {
+        "FL": policy.Window(time(8), time(20)),
+        "OK": policy.Window(time(8), time(20)),
     }
+
+
+def test_the_shipped_state_windows_are_florida_oklahoma_and_maryland_until_eight():
+    assert policy.parse_state_windows(settings.SMS_SENDING_HOURS_BY_STATE) == SHIPPED
+    old_spelling = "Florida=08:00-20:00,Oklahoma=08:00-20:00,Maryland=08:00-20:00"
+    assert policy.parse_state_windows(old_spelling) == SHIPPED
+    assert set(SHIPPED) == {"FL", "OK", "MD"}
+    assert {str(window) for window in SHIPPED.values()} == {"08:00-20:00"}
+
+
+def test_a_state_window_naming_no_state_is_refused_rather_than_ignored():
+    # "Floridaa" would otherwise leave Florida on the 21:00 default without a word.
+    with pytest.raises(ValueError, match="Floridaa"):
+        policy.parse_state_windows("Floridaa=08:00-20:00")
 
 
 @pytest.mark.parametrize(
@@ -33,7 +48,10 @@ def test_parse_window_reads_hours_and_refuses_nonsense():
     [
         ("+14135550187", ("America/New_York",)),  # Springfield, MA
         ("+12135550100", ("America/Los_Angeles",)),  # Los Angeles
-        ("+19075550100", ("America/Adak", "America/Anchorage")),  # Alaska spans two
+        ("+19075550100", ("America/Anchorage", "America/Adak")),  # Alaska spans two
+        ("+18504321234", ("America/Chicago", "America/New_York")),  # Pensacola: 850 spans two
+        ("+13052221234", ("America/New_York",)),  # Miami
+        ("+14052351234", ("America/Chicago",)),  # Oklahoma City
         ("+18005550100", ("America/New_York",)),  # toll-free: not a place → brokerage's
         ("+447700900123", ("America/New_York",)),  # the data has no zone → brokerage's
         ("not a number", ("America/New_York",)),
@@ -83,9 +101,77 @@ def test_daylight_saving_changes_move_the_morning_with_the_clock():
 
 
 def test_a_stricter_state_window_applies_to_that_states_numbers():
-    by_state = {"Florida": policy.parse_window("08:00-20:00")}
-    assert policy.recipient_window("+13055550100", WINDOW, by_state) == by_state["Florida"]
+    by_state = {"FL": policy.parse_window("08:00-20:00")}
+    assert policy.recipient_window("+13055550100", WINDOW, by_state) == by_state["FL"]
     assert policy.recipient_window("+14135550187", WINDOW, by_state) == WINDOW
+
+
+SHIPPED = policy.parse_state_windows("FL=08:00-20:00,OK=08:00-20:00,MD=08:00-20:00")
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+def held_until(phone, now, by_state=SHIPPED):
+    """When a text due `now` may reach `phone`, as the outbox decides it."""
+    zones = policy.recipient_zones(phone, "America/New_York")
+    return policy.next_allowed(now, zones, policy.recipient_window(phone, WINDOW, by_state))
+
+
+@pytest.mark.parametrize(
+    ("phone", "zone"),
+    [
+        # Exchanges the phone library's geocoder names as a city ("Miami, FL"), which no
+        # state's window matched: they used to get the 21:00 default.
+        ("+13052221234", NY),  # Miami, FL
+        ("+17862421234", NY),  # Miami, FL, on the 786 overlay
+        ("+14052351234", CHICAGO),  # Oklahoma City, OK
+        ("+19185821234", CHICAGO),  # Tulsa, OK
+        ("+14103321234", NY),  # Baltimore, MD
+        ("+13014961234", NY),  # Bethesda, MD
+    ],
+)
+def test_florida_oklahoma_and_maryland_texts_stop_at_eight_pm_local(phone, zone):
+    evening = at(zone, 2026, 5, 4, 20, 30)
+    assert held_until(phone, evening) == at(zone, 2026, 5, 5, 8, 0)
+    assert held_until(phone, at(zone, 2026, 5, 4, 19, 59)) == at(zone, 2026, 5, 4, 19, 59)
+
+
+def test_other_states_keep_the_nine_pm_default():
+    evening = at(NY, 2026, 5, 4, 20, 30)
+    for phone in ("+14135550187", "+12125551234", "+14045551234"):  # MA, NY, GA
+        assert held_until(phone, evening) == evening
+
+
+def test_a_pensacola_text_keeps_central_time_and_the_florida_window():
+    # 850 is Central in Pensacola and Eastern in Tallahassee: the text must be inside the
+    # window in both, so it stops at 20:00 Eastern (19:00 in Pensacola) and starts at 08:00
+    # Central.
+    pensacola = "+18504321234"
+    assert "America/Chicago" in policy.recipient_zones(pensacola, "America/New_York")
+    assert held_until(pensacola, at(CHICAGO, 2026, 5, 4, 20, 30)) == at(CHICAGO, 2026, 5, 5, 8)
+    assert held_until(pensacola, at(CHICAGO, 2026, 5, 4, 19, 30)) == at(CHICAGO, 2026, 5, 5, 8)
+    assert held_until(pensacola, at(NY, 2026, 5, 5, 8, 30)) == at(CHICAGO, 2026, 5, 5, 8)
+
+
+def test_an_area_code_shared_by_two_provinces_gets_the_hours_both_allow():
+    by_state = {"NS": policy.parse_window("09:00-20:00")}
+    halifax = "+19025551234"  # 902: Nova Scotia and Prince Edward Island
+    assert policy.recipient_window(halifax, WINDOW, by_state) == policy.Window(time(9), time(20))
+
+
+@pytest.mark.parametrize(
+    ("phone", "area_code"),
+    [
+        ("+13055550123", "305"),
+        ("+447700900123", ""),  # not NANP
+        ("+18005550100", "800"),  # toll-free: a code, but not a place (not in the table)
+        ("+1305555012", ""),  # too short
+        ("+11055550123", ""),  # an area code never starts with 0 or 1
+        ("3055550123", ""),  # not E.164
+        ("", ""),
+    ],
+)
+def test_the_area_code_is_read_from_an_e164_number(phone, area_code):
+    assert policy.area_code(phone) == area_code
 
 
 def test_the_cap_allows_three_automated_texts_per_24_hours_then_says_when_a_slot_frees():

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from leads.models import Lead, LeadEvent
 from realtycrm.flows.contacts import contact_log
 from sequences.models import Message, Suppression, Task
+from sequences.outbox import message_dispatch
 from sequences.selectors import lead_message_list, task_list_for
 from sequences.services.agent_tasks import task_complete, task_snooze
 from sequences.services.one_off import MessageBlocked, message_send_one_off
@@ -82,6 +83,31 @@ def test_a_one_off_text_in_the_leads_quiet_hours_waits_for_the_morning(agent, cl
     lead = LeadFactory(texting=True, owner=agent, phone="+16175550123")
     message = message_send_one_off(lead, channel="sms", body="Quick question", actor=agent)
     assert message.scheduled_for == datetime(2026, 5, 5, 8, 0, tzinfo=NEW_YORK)
+
+
+def test_an_agents_one_off_text_to_a_florida_lead_at_half_past_eight_waits_for_the_morning(
+    agent, clock
+):
+    clock.move_to(datetime(2026, 5, 4, 20, 30, tzinfo=NEW_YORK))
+    lead = LeadFactory(texting=True, owner=agent, phone="+13052221234")  # Miami, FL
+    message = message_send_one_off(lead, channel="sms", body="Quick question", actor=agent)
+    assert (message.status, message.scheduled_for) == (
+        "queued",
+        datetime(2026, 5, 5, 8, 0, tzinfo=NEW_YORK),
+    )
+
+
+def test_a_one_off_written_before_eight_is_held_when_it_is_sent_after(agent, clock, sms_outbox):
+    # The outbox applies the same clock at send time: a text written at 19:59 that reaches the
+    # worker at 20:00 waits for the morning too.
+    clock.move_to(datetime(2026, 5, 4, 19, 59, tzinfo=NEW_YORK))
+    lead = LeadFactory(texting=True, owner=agent, phone="+14103321234")  # Baltimore, MD
+    message = message_send_one_off(lead, channel="sms", body="Quick question", actor=agent)
+    clock.move_to(datetime(2026, 5, 4, 20, 0, 30, tzinfo=NEW_YORK))
+    assert message_dispatch(message.pk) == "deferred"
+    message.refresh_from_db()
+    assert message.scheduled_for == datetime(2026, 5, 5, 8, 0, tzinfo=NEW_YORK)
+    assert sms_outbox == []
 
 
 def test_a_one_off_email_gets_a_subject_and_the_footer(
