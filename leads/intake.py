@@ -3,6 +3,7 @@
     submission_receive     store the POST as received (always first, so nothing is lost)
     submission_quarantine  a bot's POST: stored, never turned into a lead
     lead_take_submission   dedupe → create the lead, or record a re-inquiry on the one it matches
+                           (blanks filled, different answers proposed, never written)
     consent_record         the evidence of an SMS consent given on a form
 
 The whole use case (consent, routing, acknowledgment, alerts, in one transaction) is
@@ -29,8 +30,9 @@ from .services import lead_event_record
 logger = logging.getLogger(__name__)
 
 UTM_FIELDS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
-# A re-inquiry replaces these with what the lead asks about now (the old values stay on the
-# earlier submission and in the re-inquiry event).
+# What the lead asks about on this form (the property, the open house, the question). A
+# re-inquiry fills them when blank and proposes a different answer to the agent; it never
+# overwrites one (a public form must not rewrite someone's lead).
 LATEST_ANSWER_FIELDS = (
     "property_address",
     "postal_code",
@@ -50,6 +52,8 @@ ANSWER_FIELDS = (
     *LATEST_ANSWER_FIELDS,
     "asked_for_showing",
 )
+# What a re-inquiry may propose instead of a recorded value, in the order the agent sees them.
+PROPOSABLE_FIELDS = ("first_name", "last_name", "email", "phone", "timeline", *LATEST_ANSWER_FIELDS)
 MAX_RAW_KEYS, MAX_RAW_VALUE = 50, 5000
 
 
@@ -161,25 +165,62 @@ def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
     return lead, decision
 
 
-def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
-    changed = {}
-    for name in ("first_name", "last_name"):
-        if fields.get(name) and not getattr(lead, name):
-            changed[name] = fields[name]
-    for name in ("email", "phone"):
-        value = fields.get(name)
-        if value and not getattr(lead, name) and not Lead.objects.filter(**{name: value}).exists():
-            changed[name] = value
-    for name in LATEST_ANSWER_FIELDS:
-        if fields.get(name) not in (None, "") and fields[name] != getattr(lead, name):
-            changed[name] = fields[name]
-    if fields.get("timeline") and fields["timeline"] != lead.timeline:
-        changed["timeline"] = fields["timeline"]
-    if fields.get("side") and fields["side"] != Lead.Side.UNKNOWN and fields["side"] != lead.side:
-        changed["side"] = fields["side"]
+def sides_combined(recorded: str, asked: str) -> str:
+    """A seller who later asks about buying is both (the move-up client); unknown takes the
+    other side; both stays both. Sides only ever add up."""
+    if not asked or asked == Lead.Side.UNKNOWN or asked == recorded:
+        return recorded
+    if recorded == Lead.Side.UNKNOWN:
+        return asked
+    return Lead.Side.BOTH
+
+
+def _blank(name: str, value) -> bool:
+    """No answer: nothing typed, or (the timeline) "unknown", which only imports record."""
+    return value in (None, "") or (name == "timeline" and value == Lead.Timeline.UNKNOWN)
+
+
+def _same(name: str, recorded, asked) -> bool:
+    if name in ("first_name", "last_name"):
+        return str(recorded).strip().casefold() == str(asked).strip().casefold()
+    return recorded == asked
+
+
+def _taken(name: str, value, lead: Lead) -> bool:
+    return Lead.objects.filter(**{name: value}).exclude(pk=lead.pk).exists()
+
+
+def _json_value(value):
+    return value if value is None or isinstance(value, bool | int | str) else str(value)
+
+
+def reinquiry_answers(lead: Lead, fields: dict) -> tuple[dict, dict]:
+    """What a re-inquiry may write at once and what it may only propose: `(changed, proposed)`.
+
+    Filling a blank adds (except an email or phone another lead has: leads are unique by each);
+    sides combine; a showing request is a new signal. A different value for anything recorded
+    is proposed, `{field: [recorded, asked]}`, for the agent to accept."""
+    changed, proposed = {}, {}
+    for name in PROPOSABLE_FIELDS:
+        asked, recorded = fields.get(name), getattr(lead, name)
+        if _blank(name, asked) or _same(name, recorded, asked):
+            continue
+        if name in ("email", "phone") and _taken(name, asked, lead):
+            continue  # someone else's: the raw submission keeps it
+        if _blank(name, recorded):
+            changed[name] = asked
+        else:
+            proposed[name] = [_json_value(recorded), _json_value(asked)]
+    side = sides_combined(lead.side, fields.get("side", ""))
+    if side != lead.side:
+        changed["side"] = side
     if fields.get("asked_for_showing") and not lead.asked_for_showing:
         changed["asked_for_showing"] = True
+    return changed, proposed
 
+
+def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
+    changed, proposed = reinquiry_answers(lead, fields)
     for name, value in changed.items():
         setattr(lead, name, value)
     lead.last_inquiry_at = timezone.now()
@@ -188,17 +229,38 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
     lead.refresh_from_db(fields=["inquiry_count"])
 
     source_label = Lead.Source(submission.source).label
-    lead_event_record(
-        lead,
-        LeadEvent.Kind.REINQUIRY,
-        summary=f"Asked again via {source_label.lower()}",
-        data={
-            "submission": submission.pk,
-            "source": submission.source,
-            "changed": {name: str(value) for name, value in changed.items()},
-        },
-    )
+    summary = f"Asked again via {source_label.lower()}"
+    if proposed:
+        labels = ", ".join(str(Lead._meta.get_field(name).verbose_name) for name in proposed)
+        summary += f"; new answers to review: {labels}"
+    data = {
+        "submission": submission.pk,
+        "source": submission.source,
+        "changed": {name: str(value) for name, value in changed.items()},
+    }
+    if proposed:
+        data["proposed"] = proposed
+    lead_event_record(lead, LeadEvent.Kind.REINQUIRY, summary=summary, data=data)
     return lead
+
+
+def asked_now(lead: Lead, fields: dict) -> dict:
+    """The answers segmentation weighs for a re-inquiry: the recorded ones with what the
+    submission says now (its timeline, showing request, inquiry type), without storing them."""
+    return {
+        name: fields[name]
+        for name in ("timeline", "inquiry_type", "asked_for_showing")
+        if fields.get(name)  # not blank; a showing not asked for this time is no signal
+        and not _blank(name, fields[name])
+        and fields[name] != getattr(lead, name)
+    }
+
+
+def acknowledgment_answers(fields: dict) -> dict:
+    """What this submission asked about, for the acknowledgment to name (not stored)."""
+    return {
+        name: fields[name] for name in LATEST_ANSWER_FIELDS if not _blank(name, fields.get(name))
+    }
 
 
 def consent_record(lead: Lead, submission: Submission) -> ConsentRecord:

@@ -1,10 +1,13 @@
 """The facts segmentation needs, read from the database: a lead's answers and the routing rules.
 
-    lead_segment      the lead's answers + every routing rule ─▶ segmentation.segment ─▶ Decision
+    lead_segment      the lead's answers (or what a re-inquiry says now) + every routing rule
+                      ─▶ segmentation.segment ─▶ Decision
     decision_for_intent   an agent's explicit intent, with the rule that intent would match
 
 Acting on a decision (owner, enrolment, alerts) is realtycrm.flows.routing.lead_route.
 """
+
+import dataclasses
 
 from . import segmentation
 from .models import Intent, Lead, RoutingRule
@@ -38,8 +41,12 @@ def lead_answers(lead: Lead) -> Answers:
     )
 
 
-def lead_segment(lead: Lead) -> Decision:
-    return segmentation.segment(lead_answers(lead), routing_rules())
+def lead_segment(lead: Lead, **asked_now) -> Decision:
+    """The decision for the lead's recorded answers, or, with `asked_now` (a re-inquiry's
+    timeline, showing request or inquiry type: leads.intake.asked_now), for what it says now,
+    without storing those answers on the lead."""
+    answers = dataclasses.replace(lead_answers(lead), **asked_now)
+    return segmentation.segment(answers, routing_rules())
 
 
 def decision_for_intent(lead: Lead, decision: Decision, intent: str, *, actor) -> Decision:

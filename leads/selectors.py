@@ -10,7 +10,7 @@ from django.db.models import Func, Q, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 
 from .models import Agent, ClaimOffer, Lead, LeadEvent, SavedFilter
-from .phones import phone_e164
+from .phones import phone_display, phone_e164
 
 User = get_user_model()
 
@@ -197,3 +197,75 @@ def user_time_zone(user) -> ZoneInfo:
 
 def _brokerage_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
+
+
+# --- Re-inquiries' proposed answers (the agent accepts them on the lead page) ----------------
+
+
+@dataclass(frozen=True)
+class ProposedRow:
+    field: str
+    label: str
+    recorded: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ProposedAnswers:
+    """A re-inquiry's answers that differ from what the lead has recorded now."""
+
+    event: LeadEvent
+    source_label: str
+    rows: tuple[ProposedRow, ...]
+
+
+def _as_column(field: str, value):
+    return Lead._meta.get_field(field).to_python(value)
+
+
+def reinquiry_pending_values(lead: Lead, event: LeadEvent) -> dict:
+    """What accepting this re-inquiry would change: {field: new value}, only the fields still
+    different from the lead's (an agent may have edited one since). Empty once resolved."""
+    if event.kind != LeadEvent.Kind.REINQUIRY or "resolved" in event.data:
+        return {}
+    pending = {}
+    for field, (_recorded, new) in event.data.get("proposed", {}).items():
+        value = _as_column(field, new)
+        if value != getattr(lead, field):
+            pending[field] = value
+    return pending
+
+
+def _display(field: str, value) -> str:
+    if value in (None, ""):
+        return ""
+    if field == "phone":
+        return phone_display(value)
+    choices = dict(Lead._meta.get_field(field).choices or ())
+    return str(choices.get(value, value))
+
+
+def lead_pending_reinquiries(lead: Lead) -> list[ProposedAnswers]:
+    """The re-inquiries whose new answers the agent has not accepted or set aside, newest first.
+    A lead that never asked again costs no query."""
+    if lead.inquiry_count <= 1:
+        return []
+    events = lead.events.filter(kind=LeadEvent.Kind.REINQUIRY).order_by("-occurred_at", "-id")
+    pending = []
+    for event in events:
+        values = reinquiry_pending_values(lead, event)
+        if not values:
+            continue
+        rows = tuple(
+            ProposedRow(
+                field=field,
+                label=str(Lead._meta.get_field(field).verbose_name).capitalize(),
+                recorded=_display(field, getattr(lead, field)),
+                new=_display(field, value),
+            )
+            for field, value in values.items()
+        )
+        source = event.data.get("source", "")
+        label = Lead.Source(source).label if source in Lead.Source.values else "a form"
+        pending.append(ProposedAnswers(event=event, source_label=label, rows=rows))
+    return pending

@@ -9,7 +9,7 @@ first alert acknowledgment) are caches, each written by one named function below
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from .models import Lead, LeadEvent, SavedFilter
 from .segmentation import Decision
@@ -163,6 +163,11 @@ CONTACT_FIELDS = (
 )
 
 
+# What the lead asked about, beside the contact details, which an agent may correct or accept
+# from a re-inquiry (realtycrm.flows.reinquiry); the timeline records them the same way.
+INQUIRY_FIELDS = ("bedrooms", "bathrooms", "open_house", "inquiry_type", "message")
+
+
 class DuplicateContact(Exception):
     """Another lead already has this email or phone (leads are unique by each)."""
 
@@ -173,21 +178,25 @@ class DuplicateContact(Exception):
 
 @transaction.atomic
 def lead_update_contact(lead: Lead, *, actor, **values) -> list[str]:
-    """Correct a lead's contact details; returns the names of the fields that changed.
+    """Correct a lead's contact details (or what it asked about, INQUIRY_FIELDS); returns the
+    names of the fields that changed.
 
     The SMS consent was given for a phone number: a new number has none, so changing the phone
     withdraws it (the lead can consent again on a form). Raises DuplicateContact when another lead
     already has the email or phone.
     """
-    unknown = set(values) - set(CONTACT_FIELDS)
+    editable = (*CONTACT_FIELDS, *INQUIRY_FIELDS)
+    unknown = set(values) - set(editable)
     if unknown:
         raise TypeError(f"Not contact fields: {', '.join(sorted(unknown))}")
+    # As the column holds them (a re-inquiry's proposal is stored as JSON: "2.5", not Decimal).
+    values = {
+        field: Lead._meta.get_field(field).to_python(value) for field, value in values.items()
+    }
     if values.get("email"):
         values["email"] = values["email"].strip().lower()
     changed = [
-        field
-        for field in CONTACT_FIELDS
-        if field in values and values[field] != getattr(lead, field)
+        field for field in editable if field in values and values[field] != getattr(lead, field)
     ]
     if not changed:
         return []
@@ -217,9 +226,41 @@ def lead_update_contact(lead: Lead, *, actor, **values) -> list[str]:
         actor=actor,
         summary=f"Changed {labels}"
         + ("; SMS consent withdrawn with the old number" if consent_withdrawn else ""),
-        data={"changed": {field: [before[field], values[field]] for field in changed}},
+        data={
+            "changed": {
+                field: [_json_value(before[field]), _json_value(values[field])] for field in changed
+            }
+        },
     )
     return changed
+
+
+def _json_value(value):
+    return value if value is None or isinstance(value, bool | int | str) else str(value)
+
+
+def lead_reinquiry_resolve(event: LeadEvent, *, actor, accepted: bool) -> None:
+    """The agent dealt with a re-inquiry's proposed answers: accepted them (the changes are on
+    the timeline as they were applied) or kept what the lead had recorded. Either way the
+    proposal is no longer pending; keeping the recorded answers is on the timeline too."""
+    event.data = {
+        **event.data,
+        "resolved": {
+            "by": actor.pk if actor else None,
+            "at": timezone.now().isoformat(),
+            "accepted": accepted,
+        },
+    }
+    event.save(update_fields=["data"])
+    if not accepted:
+        when = dateformat.format(timezone.localtime(event.occurred_at), "M j, Y")
+        lead_event_record(
+            event.lead,
+            LeadEvent.Kind.NOTE,
+            actor=actor,
+            summary=f"Kept the recorded answers, not the new ones of {when}",
+            data={"reinquiry": event.pk},
+        )
 
 
 def saved_filter_create(*, owner, name: str, query: str, pinned: bool = True) -> SavedFilter:

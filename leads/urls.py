@@ -27,6 +27,16 @@ urlpatterns = [
     path("leads/<int:pk>/stage/", lead.lead_stage, name="lead-stage"),
     path("leads/<int:pk>/contact/", lead.lead_contact, name="lead-contact"),
     path("leads/<int:pk>/reassign/", lead.lead_reassign, name="lead-reassign"),
+    path(
+        "leads/<int:pk>/reinquiries/<int:event_pk>/accept/",
+        lead.lead_reinquiry_accept,
+        name="reinquiry-accept",
+    ),
+    path(
+        "leads/<int:pk>/reinquiries/<int:event_pk>/dismiss/",
+        lead.lead_reinquiry_dismiss,
+        name="reinquiry-dismiss",
+    ),
     # Follow-up through the sequences app: messages, one-offs, tasks, automation.
     path("leads/<int:pk>/messages/", followup.lead_messages, name="lead-messages"),
     path("leads/<int:pk>/send/", followup.lead_send, name="lead-send"),

@@ -2,10 +2,11 @@
 
 template_for(key, source, inquiry_type)   the most specific variant: website:buying →
                                           website → default
-lead_values(lead, source)                 every placeholder's value, or its fallback phrase
+lead_values(lead, source, asked)          every placeholder's value, or its fallback phrase
 render(template, values)                  (subject, body), by plain substitution
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -53,17 +54,22 @@ def template_for(key: str, *, source: str, inquiry_type: str = "") -> Template |
     return next((found[v] for v in candidates if v in found), None)
 
 
-def lead_values(lead: Lead, *, source: str | None = None) -> dict[str, str]:
+def lead_values(
+    lead: Lead, *, source: str | None = None, asked: Mapping | None = None
+) -> dict[str, str]:
     """Every placeholder for this lead. `source` is the form they just used (a re-inquiry may
-    come from another form than the first one)."""
+    come from another form than the first one); `asked` what that form asked about (its
+    property_address, open_house, inquiry_type), which wins over the lead's recorded answers:
+    a re-inquiry about another home is answered about that home."""
     source = source or lead.source
+    asked = asked or {}
     owner = lead.owner
     agent = getattr(owner, "agent", None) if owner else None
     first_name = clean_value(lead.first_name, max_length=40)
     full_name = clean_value(lead.full_name, max_length=80)
-    address = clean_value(lead.property_address, max_length=120)
-    open_house = clean_value(lead.open_house, max_length=120)
-    inquiry = INQUIRY_PHRASES.get(lead.inquiry_type, "")
+    address = clean_value(asked.get("property_address") or lead.property_address, max_length=120)
+    open_house = clean_value(asked.get("open_house") or lead.open_house, max_length=120)
+    inquiry = INQUIRY_PHRASES.get(asked.get("inquiry_type") or lead.inquiry_type, "")
     values = {
         "first_name": first_name or FALLBACKS["first_name"],
         "lead_name": full_name or lead.email or lead.phone or FALLBACKS["lead_name"],
@@ -128,10 +134,14 @@ def render(template: Template, values: dict[str, str]) -> Rendered:
     )
 
 
-def render_for_lead(key: str, lead: Lead, *, source: str | None = None) -> Rendered | None:
-    """The copy `key` for this lead, or None when no such template exists."""
+def render_for_lead(
+    key: str, lead: Lead, *, source: str | None = None, asked: Mapping | None = None
+) -> Rendered | None:
+    """The copy `key` for this lead (about what it `asked` now, see lead_values), or None when
+    no such template exists."""
     source = source or lead.source
-    template = template_for(key, source=source, inquiry_type=lead.inquiry_type)
+    inquiry_type = (asked or {}).get("inquiry_type") or lead.inquiry_type
+    template = template_for(key, source=source, inquiry_type=inquiry_type)
     if template is None:
         return None
-    return render(template, lead_values(lead, source=source))
+    return render(template, lead_values(lead, source=source, asked=asked))

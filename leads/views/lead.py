@@ -10,14 +10,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
 from alerts.selectors import alert_open_for
-from realtycrm.flows import contacts
+from realtycrm.flows import contacts, reinquiry
 from realtycrm.flows.contacts import contact_log, stage_change
 from realtycrm.flows.routing import lead_reclassify
 from sequences.models import Message
@@ -39,8 +39,9 @@ from ..dashboard_forms import (
     ReassignForm,
     StageForm,
 )
+from ..models import LeadEvent
 from ..names import person_name
-from ..selectors import lead_for_dashboard, user_is_broker
+from ..selectors import lead_for_dashboard, lead_pending_reinquiries, user_is_broker
 from .base import LEAD_CHANGED, PageSlice, dashboard_view, safe_next
 
 TIMELINE_PAGE = 30
@@ -85,6 +86,7 @@ def _lead_context(request, lead, **forms) -> dict:
         "stage_form": StageForm(lead=lead),
         "reassign_form": ReassignForm(lead=lead) if is_broker else None,
         "contact_form": None,  # the card shows the details; Edit swaps the form in
+        "reinquiries": lead_pending_reinquiries(lead),  # new answers to accept or set aside
         # Sequences: the messages to the lead, one-off sends, its tasks, its automation.
         "messages_page": outbox_page,
         "messages_in_flight": messages_in_flight(outbox_page),
@@ -241,3 +243,42 @@ def lead_reassign(request, pk):
     moved = contacts.lead_reassign(lead, owner, actor=request.user)
     name = person_name(owner)
     return action_done(request, lead, f"Reassigned to {name}." if moved else "Nothing changed.")
+
+
+def _reinquiry_event(lead, event_pk) -> LeadEvent:
+    return get_object_or_404(lead.events, pk=event_pk, kind=LeadEvent.Kind.REINQUIRY)
+
+
+ALREADY_RESOLVED = "These answers were already accepted or set aside."
+
+
+@require_POST
+@dashboard_view
+def lead_reinquiry_accept(request, pk, event_pk):
+    """One click: a re-inquiry's new answers become the lead's, recorded as this agent's."""
+    lead = lead_for_dashboard(request.user, pk)
+    event = _reinquiry_event(lead, event_pk)
+    try:
+        reinquiry.reinquiry_accept(lead, event, actor=request.user)
+    except reinquiry.NothingPending:
+        return action_invalid(request, lead, message=ALREADY_RESOLVED)
+    except services.DuplicateContact as duplicate:
+        lead.refresh_from_db()
+        what = "email address" if duplicate.field == "email" else "phone number"
+        return action_invalid(
+            request, lead, message=f"Another lead already has this {what}: nothing was changed."
+        )
+    return action_done(request, lead, "New answers accepted.")
+
+
+@require_POST
+@dashboard_view
+def lead_reinquiry_dismiss(request, pk, event_pk):
+    """Keep what the lead had recorded; the new answers stay on the timeline and submission."""
+    lead = lead_for_dashboard(request.user, pk)
+    event = _reinquiry_event(lead, event_pk)
+    try:
+        reinquiry.reinquiry_dismiss(lead, event, actor=request.user)
+    except reinquiry.NothingPending:
+        return action_invalid(request, lead, message=ALREADY_RESOLVED)
+    return action_done(request, lead, "Kept the recorded answers.")

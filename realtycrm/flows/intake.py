@@ -1,8 +1,9 @@
 """Intake: a stored submission in, a segmented, routed, acknowledged lead out, in one transaction.
 
-    submission_process   dedupe → create the lead or record a re-inquiry (leads.intake) →
+    submission_process   dedupe → create the lead or record a re-inquiry, whose different
+                         answers are proposed to the agent, never written (leads.intake) →
                          SMS consent, lifting an earlier opt-out (sequences.suppressions) →
-                         route a new lead, or re-route a hotter one (flows.routing) →
+                         route a new lead, or re-route one that got hotter (flows.routing) →
                          re-alert, re-acknowledge a re-inquiry (alerts, sequences)
 
 Every channel stores its raw payload first (leads.intake.submission_receive) and then calls this.
@@ -10,6 +11,7 @@ Every channel stores its raw payload first (leads.intake.submission_receive) and
 
 import logging
 import traceback
+from dataclasses import replace
 
 from django.db import transaction
 
@@ -43,18 +45,34 @@ def submission_process(submission: Submission, fields: dict, *, sms_consent: boo
 def _lead_from_submission(submission: Submission, fields: dict, *, sms_consent: bool) -> Lead:
     lead, decision = intake.lead_take_submission(submission, fields)
     # Consent first: the acknowledgment below is written for a number that may be texted now.
-    if sms_consent and lead.phone:
+    # Consent is for the number typed on this form: a re-inquiry with another number (only
+    # proposed to the agent) neither consents for the lead's number nor lifts its STOP.
+    if sms_consent and lead.phone and fields.get("phone") == lead.phone:
         _sms_consent(lead, submission)
     if decision is not None:
         return lead_route(lead, decision, is_new=True)
-    # A re-inquiry can make a lead hotter, never cooler: cooling down is an agent's call.
-    decision = lead_segment(lead)
+    # A re-inquiry can make a lead hotter, never cooler: cooling down is an agent's call. What
+    # it says now (a hotter timeline, a showing request) decides, though a different timeline is
+    # only proposed to the agent, never written over the recorded one (leads.intake).
+    asked_now = intake.asked_now(lead, fields)
+    decision = lead_segment(lead, **asked_now)
     if segmentation.INTENT_RANK[decision.intent] > segmentation.INTENT_RANK[lead.intent]:
+        if asked_now:  # the reason names what they said this time, not the recorded answers
+            reason = decision.intent_reason
+            decision = replace(
+                decision, intent_reason=f"Asked again: {reason[:1].lower()}{reason[1:]}"
+            )
         lead_route(lead, decision, is_new=False)  # alerts the owner if it became hot
     else:
         alert_on_reinquiry(lead)  # a hot lead asking again: its owner, once per window
-    # Answered like a first inquiry, matched to this form, unless acknowledged recently.
-    acknowledgment_for_reinquiry(lead, source=submission.source, submission_id=submission.pk)
+    # Answered like a first inquiry, matched to this form and about what they asked now (not
+    # what the lead recorded earlier), unless acknowledged recently.
+    acknowledgment_for_reinquiry(
+        lead,
+        source=submission.source,
+        submission_id=submission.pk,
+        asked=intake.acknowledgment_answers(fields),
+    )
     return lead
 
 

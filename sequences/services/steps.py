@@ -40,14 +40,16 @@ def step_message(
     idempotency_key: str,
     enrollment: Enrollment | None,
     source: str | None = None,
+    asked: dict | None = None,
     now=None,
 ) -> Message | None:
-    """Render the step's template for the lead (matched to `source`, by default the lead's own)
-    and queue it. None when the address may not be used or the template is missing."""
+    """Render the step's template for the lead (matched to `source`, by default the lead's own,
+    and to what a re-inquiry `asked` about) and queue it. None when the address may not be used
+    or the template is missing."""
     to, usable = _address(lead, step.kind)
     if not usable:
         return None
-    rendered = render_for_lead(step.template_key, lead, source=source)
+    rendered = render_for_lead(step.template_key, lead, source=source, asked=asked)
     if rendered is None:
         logger.warning(
             "Step %s names template %r, which does not exist", step.pk, step.template_key
@@ -107,9 +109,12 @@ def _acknowledgment_steps(track_id: int, intent: str) -> list[Step]:
     ]
 
 
-def acknowledgment_for_reinquiry(lead: Lead, *, source: str, submission_id=None) -> list[Message]:
+def acknowledgment_for_reinquiry(
+    lead: Lead, *, source: str, submission_id=None, asked: dict | None = None
+) -> list[Message]:
     """A re-inquiry is acknowledged like a first inquiry, matched to the form just used
-    (`source`), unless the lead got an acknowledgment within SEQUENCES_REACK_WINDOW_HOURS, its
+    (`source`) and to what it asked about (`asked`: the submission's property, open house or
+    question, which the lead may not have recorded), unless the lead got an acknowledgment within SEQUENCES_REACK_WINDOW_HOURS, its
     automation is paused (they are talking to an agent), or it is an appointment, a client or
     closed. A lead in the nurture cycle, or lost, that writes again is answered too: its current
     track's acknowledgment steps, else those of the track its routing rule names."""
@@ -141,6 +146,7 @@ def acknowledgment_for_reinquiry(lead: Lead, *, source: str, submission_id=None)
             idempotency_key=f"reinquiry:{lead.pk}:{key}:{step.kind}",
             enrollment=enrollment,
             source=source,
+            asked=asked,
         )
         for step in steps
     ]

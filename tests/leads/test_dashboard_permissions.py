@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from leads.models import Lead
+from leads.models import Lead, LeadEvent
 from leads.views.today import SECTIONS, SECTIONS_BY_KEY
 from reports.tables import ALL_INTENTS, ALL_SOURCES
 from sequences.models import Task
@@ -21,6 +21,7 @@ from tests.factories import (
     AgentFactory,
     AlertFactory,
     EnrollmentFactory,
+    LeadEventFactory,
     LeadFactory,
     MessageFactory,
     SavedFilterFactory,
@@ -78,6 +79,11 @@ LEAD_URLS = {
 TASK_URLS = {
     "leads:task-done": ("post", {}, lambda task: task.status == Task.Status.DONE),
     "leads:task-snooze": ("post", {"until": "tomorrow"}, lambda task: task.snooze_count == 1),
+}
+# URL name → what it changes. Each takes the lead's pk and one of its re-inquiries' pk (POST).
+REINQUIRY_URLS = {
+    "leads:reinquiry-accept": lambda lead: lead.property_address == "1 Other Road",
+    "leads:reinquiry-dismiss": lambda lead: lead.property_address != "1 Other Road",
 }
 # Lists of leads: every signed-in user opens them; what they show is decided per user.
 # (name, method, data, kwargs). Every section of Today is one, taken from the view's SECTIONS.
@@ -141,6 +147,7 @@ CLASSIFIED = (
     | ACCOUNT
     | set(LEAD_URLS)
     | set(TASK_URLS)
+    | set(REINQUIRY_URLS)
     | {name for name, *_ in LIST_URLS}
     | set(SAVED_FILTER_URLS)
     | set(SIGNED_IN_WRITES)
@@ -233,6 +240,47 @@ def test_a_task_url_answers_only_the_leads_owner_and_brokers(client, world, name
         assert response.status_code == 302
         assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
     assert changed(task) is (role in ("owner", "broker"))
+
+
+def _reinquiry(lead):
+    lead.inquiry_count = 2
+    lead.save(update_fields=["inquiry_count"])
+    proposed = {"property_address": [lead.property_address, "1 Other Road"]}
+    return LeadEventFactory(
+        lead=lead,
+        kind=LeadEvent.Kind.REINQUIRY,
+        data={"source": "listing_ad", "proposed": proposed},
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(REINQUIRY_URLS)))
+def test_a_reinquiry_url_answers_only_the_leads_owner_and_brokers(client, world, name, role):
+    lead = world["lead"]
+    event = _reinquiry(lead)
+    url = reverse(name, args=[lead.pk, event.pk])
+    response = _call(_client_as(client, world, role), "post", url, {})
+    event.refresh_from_db()
+    lead.refresh_from_db()
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "other_agent":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 302
+        assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
+        assert REINQUIRY_URLS[name](lead)
+    assert ("resolved" in event.data) is (role in ("owner", "broker"))
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(REINQUIRY_URLS)))
+def test_a_reinquiry_is_reached_only_through_its_own_lead(client, world, name):
+    event = _reinquiry(world["lead"])
+    other_lead = LeadFactory(owner=world["owner"])
+    client.force_login(world["owner"])
+    assert client.post(reverse(name, args=[other_lead.pk, event.pk])).status_code == 404
+    event.refresh_from_db()
+    assert "resolved" not in event.data
 
 
 @pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(TASK_URLS)))

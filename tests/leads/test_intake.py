@@ -311,7 +311,9 @@ class TestDuplicates:
         post_intake(client, "valuation", timeline="just_curious")
         lead = Lead.objects.get()
         assert lead.intent == "hot"
-        assert lead.timeline == "just_curious"  # the latest answer is kept for the agent
+        assert lead.timeline == "within_3_months"  # as recorded: the new answer is proposed
+        proposed = lead.events.get(kind=LeadEvent.Kind.REINQUIRY).data["proposed"]
+        assert proposed == {"timeline": ["within_3_months", "just_curious"]}
 
     def test_email_of_one_lead_and_phone_of_another_updates_the_email_match(self, client):
         post_intake(client, "giveaway", email="first@example.com", phone="")
