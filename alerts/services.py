@@ -253,6 +253,15 @@ def alert_on_reply(lead: Lead, *, body: str) -> Alert | None:
     return alert_raise(lead, lead.owner, Alert.Reason.REPLY, detail=body[:255])
 
 
+def alert_on_possible_opt_out(lead: Lead, *, body: str) -> Alert | None:
+    """The lead's text may have asked to stop ("not interested"): the owner reads it and says."""
+    if lead.owner_id is None:
+        return None
+    quote = " ".join(body.split())
+    detail = f"Confirm: did they ask to stop? “{quote}”"
+    return alert_raise(lead, lead.owner, Alert.Reason.REPLY, detail=detail[:255])
+
+
 # --- Responding -------------------------------------------------------------------------------
 
 

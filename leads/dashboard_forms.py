@@ -157,6 +157,17 @@ class SavedFilterForm(forms.Form):
 
 # --- Follow-up: one-off messages, tasks, automation (leads/views/followup.py) -------------------
 
+ASKED_TO_STOP, DID_NOT = "stop", "not_stop"
+
+
+class OptOutAnswerForm(forms.Form):
+    """The owner's answer to "did they ask to stop?" about the lead's texts."""
+
+    answer = forms.ChoiceField(
+        choices=[(ASKED_TO_STOP, "They asked to stop"), (DID_NOT, "They did not")]
+    )
+
+
 SMS, EMAIL = "sms", "email"
 ONE_OFF_MAX = {SMS: 1600, EMAIL: 5000}  # a text: ten segments (the outbox refuses more)
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
@@ -176,6 +187,8 @@ class OneOffForm(forms.Form):
         multiline=True, label="Message", error_messages={"required": "Write a message first."}
     )
     token = forms.CharField(widget=forms.HiddenInput, max_length=32)
+    # Shown when the lead's texts may have asked to stop (sequences: an opt-out question).
+    confirmed_not_stop = forms.BooleanField(required=False, label="They did not ask to stop: send")
 
     def __init__(self, data=None, *args, channel: str = SMS, **kwargs):
         posted = data.get("channel") if data is not None else None

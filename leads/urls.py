@@ -40,6 +40,9 @@ urlpatterns = [
     # Follow-up through the sequences app: messages, one-offs, tasks, automation.
     path("leads/<int:pk>/messages/", followup.lead_messages, name="lead-messages"),
     path("leads/<int:pk>/send/", followup.lead_send, name="lead-send"),
+    path(
+        "leads/<int:pk>/opt-out/answer/", followup.lead_opt_out_answer, name="lead-opt-out-answer"
+    ),
     path("leads/<int:pk>/automation/pause/", followup.lead_automation_pause, name="lead-pause"),
     path("leads/<int:pk>/automation/resume/", followup.lead_automation_resume, name="lead-resume"),
     path("leads/<int:pk>/tasks/", followup.lead_tasks, name="lead-tasks"),

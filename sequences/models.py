@@ -485,6 +485,7 @@ class Suppression(models.Model):
         BOUNCE = "bounce", "Email bounced"
         SPAM_REPORT = "spam_report", "Marked as spam"
         UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+        CONFIRMED_STOP = "confirmed_stop", "Asked to stop (confirmed by their agent)"
 
     channel = models.CharField(max_length=5, choices=Message.Channel.choices)
     address = models.CharField(max_length=254)
@@ -500,6 +501,44 @@ class Suppression(models.Model):
 
     def __str__(self):
         return f"{self.address} ({self.get_reason_display()})"
+
+
+class OptOutQuestion(models.Model):
+    """A text that may have asked to stop ("not interested", "who is this?"): until the lead's
+    agent answers, its automation stays paused and a one-off text asks them to confirm first.
+    Unanswered is pending (services/opt_out_questions.py writes these)."""
+
+    class Answer(models.TextChoices):
+        PENDING = "", "Not answered yet"
+        STOP = "stop", "They asked to stop"
+        NOT_STOP = "not_stop", "They did not ask to stop"
+
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="opt_out_questions"
+    )
+    body = models.TextField(help_text="The text, as received.")
+    received_at = models.DateTimeField(default=timezone.now)
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answer = models.CharField(max_length=10, blank=True, choices=Answer.choices)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [
+            models.Index(fields=["lead"], condition=Q(answer=""), name="optoutquestion_pending")
+        ]
+
+    def __str__(self):
+        return f"“{self.body[:40]}” ({self.get_answer_display()})"
 
 
 class WebhookEvent(models.Model):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_POST
 
+from realtycrm.flows.inbound import opt_out_confirm
 from sequences.models import Message
 from sequences.selectors import task_list_for
 from sequences.services.agent_tasks import task_complete, task_snooze
@@ -20,7 +21,14 @@ from sequences.services.automation import automation_pause, automation_resume
 from sequences.services.enrollment import STOP_STAGES
 from sequences.services.one_off import MessageBlocked, message_send_one_off
 
-from ..dashboard_forms import SNOOZE_CHOICES, OneOffForm, PauseForm, SnoozeForm
+from ..dashboard_forms import (
+    ASKED_TO_STOP,
+    SNOOZE_CHOICES,
+    OneOffForm,
+    OptOutAnswerForm,
+    PauseForm,
+    SnoozeForm,
+)
 from ..selectors import lead_for_dashboard
 from .base import dashboard_view
 from .lead import action_done, action_invalid, messages_in_flight, messages_page, tasks_page
@@ -48,6 +56,7 @@ def lead_send(request, pk):
             subject=data["subject"],
             actor=request.user,
             idempotency_key=f"one-off:{lead.pk}:{data['token']}",  # a double submit sends once
+            confirmed_not_stop=data["confirmed_not_stop"],
         )
     except MessageBlocked as blocked:
         form.add_error(None, blocked.reason)
@@ -57,6 +66,23 @@ def lead_send(request, pk):
     message.refresh_from_db(fields=["status", "scheduled_for"])
     lead = lead_for_dashboard(request.user, pk)
     return action_done(request, lead, _sent_notice(message))
+
+
+@require_POST
+@dashboard_view
+def lead_opt_out_answer(request, pk):
+    """The owner's answer to "did they ask to stop?": "They asked to stop" opts the number out
+    for every sender; "They did not" lets texts go again."""
+    lead = lead_for_dashboard(request.user, pk)
+    form = OptOutAnswerForm(request.POST)
+    if not form.is_valid():
+        return action_invalid(request, lead, message="Choose whether they asked to stop.")
+    asked = form.cleaned_data["answer"] == ASKED_TO_STOP
+    opt_out_confirm(lead, asked_to_stop=asked, actor=request.user)
+    lead = lead_for_dashboard(request.user, pk)
+    if asked:
+        return action_done(request, lead, "Opted out: no more texts go to this number.")
+    return action_done(request, lead, "Noted: they did not ask to stop. Texts may go.")
 
 
 def _sent_notice(message: Message) -> str:

@@ -23,7 +23,7 @@ from realtycrm.flows.routing import lead_reclassify
 from sequences.models import Message
 from sequences.selectors import enrollment_for_display, lead_message_list, lead_task_list
 from sequences.services.enrollment import STOP_STAGES
-from sequences.services.one_off import one_off_blocked_reasons
+from sequences.services.one_off import confirmation_question, one_off_blocked_reasons
 
 from .. import services
 from ..dashboard_forms import (
@@ -76,6 +76,7 @@ def _lead_context(request, lead, **forms) -> dict:
     (a bound form and its errors, `task_error`, `one_off_channel` …)."""
     is_broker = user_is_broker(request.user)
     outbox_page = messages_page(request, lead)
+    blocked = one_off_blocked_reasons(lead)
     context = {
         "lead": lead,
         "is_broker": is_broker,
@@ -90,7 +91,9 @@ def _lead_context(request, lead, **forms) -> dict:
         # Sequences: the messages to the lead, one-off sends, its tasks, its automation.
         "messages_page": outbox_page,
         "messages_in_flight": messages_in_flight(outbox_page),
-        "one_off_blocked": one_off_blocked_reasons(lead),
+        "one_off_blocked": blocked,
+        # "Sam texted “not interested”: did they ask to stop?" (when they may be texted at all)
+        "opt_out_question": "" if blocked[SMS] else confirmation_question(lead),
         "sms_form": OneOffForm(channel=SMS),
         "email_form": OneOffForm(channel=EMAIL),
         "one_off_channel": SMS,

@@ -52,13 +52,13 @@ def tasks_complete_for_contact(lead: Lead, *, actor, at=None) -> int:
     )
 
 
-def reply_task_open(lead: Lead, *, body: str, received_at) -> Task:
+def reply_task_open(lead: Lead, *, body: str, received_at, title: str = "") -> Task:
     """The lead texted: its owner has a task to answer within REPLY_TASK_DUE."""
     return Task.objects.create(
         lead=lead,
         agent=lead.owner,
         kind=Task.Kind.REPLY,
-        title=f"Answer {lead.full_name or lead.phone}'s text",
+        title=title or f"Answer {lead.full_name or lead.phone}'s text",
         notes=body[:1600],
         due_at=received_at + REPLY_TASK_DUE,
         created_at=received_at,

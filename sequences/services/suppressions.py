@@ -77,4 +77,5 @@ def suppression_sentence(suppression: Suppression) -> str:
         Suppression.Reason.BOUNCE: f"Email to {suppression.address} bounced on {on}",
         Suppression.Reason.SPAM_REPORT: f"{suppression.address} marked our email as spam on {on}",
         Suppression.Reason.UNSUBSCRIBE: f"{suppression.address} unsubscribed on {on}",
+        Suppression.Reason.CONFIRMED_STOP: f"{suppression.address} asked to stop texts on {on}",
     }[suppression.reason]

@@ -300,6 +300,62 @@ def test_without_javascript_a_one_off_returns_to_the_lead(client, agent):
     assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
 
 
+# --- A text that may have asked to stop ----------------------------------------------------------
+
+
+def test_after_not_interested_the_page_asks_and_a_text_needs_the_confirmation(client, agent):
+    lead = LeadFactory(owner=agent, texting=True, first_name="Dana")
+    text_receive(from_number=lead.phone, body="not interested")
+    page = lead_page(client, lead).content.decode()
+    assert "Dana texted “not interested”: did they ask to stop?" in page
+    assert "They asked to stop</button>" in page and "They did not</button>" in page
+    assert "They did not ask to stop: send" in page
+
+    response = send(client, lead, body="Sorry to bother you: should I stop?")
+    assert response.status_code == 422
+    assert "Confirm they did not before you text them." in response.content.decode()
+    assert not Message.objects.filter(purpose="one_off").exists()
+
+    response = send(client, lead, body="Understood, thanks", confirmed_not_stop="on")
+    assert response.status_code == 200
+    assert Message.objects.filter(purpose="one_off").count() == 1
+    timeline = lead.events.get(kind="note")
+    assert timeline.summary.endswith("did not ask to stop, and texted them")
+    assert 'data-testid="opt-out-question"' not in lead_page(client, lead).content.decode()
+
+
+def test_they_asked_to_stop_from_the_lead_page_opts_the_number_out(client, agent):
+    lead = LeadFactory(owner=agent, texting=True)
+    text_receive(from_number=lead.phone, body="no thanks")
+    url = reverse("leads:lead-opt-out-answer", args=[lead.pk])
+    response = client.post(url, {"answer": "stop"}, headers=HTMX)
+    assert response.status_code == 200
+    assert "Opted out: no more texts go to this number." in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.sms_opted_out_at is not None
+    assert Suppression.objects.get(address=lead.phone).reason == "confirmed_stop"
+
+
+def test_they_did_not_from_the_lead_page_lets_texts_go(client, agent):
+    lead = LeadFactory(owner=agent, texting=True)
+    text_receive(from_number=lead.phone, body="Who is this?")
+    url = reverse("leads:lead-opt-out-answer", args=[lead.pk])
+    assert client.post(url, {"answer": "maybe"}, headers=HTMX).status_code == 422
+    response = client.post(url, {"answer": "not_stop"}, headers=HTMX)
+    assert response.status_code == 200
+    assert "They did not ask to stop: send" not in response.content.decode()
+    assert send(client, lead, body="Hi, it's Alex from Harbor & Main").status_code == 200
+    assert not Suppression.objects.exists()
+
+
+def test_only_the_leads_agents_may_answer(client, agent, sam):
+    lead = LeadFactory(owner=sam, texting=True)
+    text_receive(from_number=lead.phone, body="not interested")
+    url = reverse("leads:lead-opt-out-answer", args=[lead.pk])
+    assert client.post(url, {"answer": "stop"}, headers=HTMX).status_code == 404
+    assert not Suppression.objects.exists()
+
+
 # --- The lead's tasks ----------------------------------------------------------------------------
 
 
@@ -489,6 +545,8 @@ def test_the_lead_page_with_messages_and_tasks_runs_a_bounded_number_of_queries(
     for name in ("leads:lead-messages", "leads:lead-tasks"):
         with django_assert_max_num_queries(5):
             assert client.get(reverse(name, args=[lead.pk]), {"page": 2}).status_code == 200
-    with django_assert_max_num_queries(20):  # 19, and the lead's open alerts
+    # 19, the lead's open alerts, and whether its texts may have asked to stop (asked by the
+    # send, and again by the page it answers with)
+    with django_assert_max_num_queries(22):
         response = send(client, lead, body="Hello")
     assert response.status_code == 200

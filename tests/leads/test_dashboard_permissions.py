@@ -72,6 +72,7 @@ LEAD_URLS = {
         "post",
         {"channel": "sms", "body": "Hi, it's Alex", "token": "0123456789abcdef0123456789abcdef"},
     ),
+    "leads:lead-opt-out-answer": ("post", {"answer": "not_stop"}),
     "leads:lead-pause": ("post", {"reason": "Talking by phone"}),
     "leads:lead-resume": ("post", {}),
 }
