@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: run test lint pytest bench clean
+.PHONY: run test lint pytest bench faults clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,13 @@ bench: $(VENV)/.installed
 	$(PY) bench/dashboard.py
 	$(PY) bench/reports_matrix.py --postgres $(BENCH_PG)/realtycrm_reports_bench
 	$(PY) bench/reports_matrix.py --sqlite /tmp/realtycrm_reports_bench.sqlite3
+
+# The fault harness (bench/faults.py; docs/reliability.md): gunicorn, two qclusters, the real
+# SDKs against a local fake provider, SIGKILLs, a provider outage and one PostgreSQL restart, on
+# a fresh realtycrm_faults database. About 6 minutes; never part of `make test`.
+FAULTS_ARGS ?=
+faults: $(VENV)/.installed
+	$(PY) bench/faults.py $(FAULTS_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache

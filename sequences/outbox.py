@@ -530,9 +530,11 @@ def message_excerpt(message: Message) -> str:
 
 def retry_delay(attempts: int) -> timedelta:
     """1, 2, 4, 8 … minutes after each transient failure, at most
-    MESSAGE_RETRY_MAX_DELAY_MINUTES (30)."""
-    cap = settings.MESSAGE_RETRY_MAX_DELAY_MINUTES * 60
-    return timedelta(seconds=min(60 * 2 ** min(max(attempts - 1, 0), 20), cap))
+    MESSAGE_RETRY_MAX_DELAY_MINUTES (30). A minute is MESSAGE_RETRY_BASE_SECONDS (60): the
+    fault harness makes it one second, to compress an outage of an hour into a minute."""
+    unit = settings.MESSAGE_RETRY_BASE_SECONDS
+    cap = settings.MESSAGE_RETRY_MAX_DELAY_MINUTES * unit
+    return timedelta(seconds=min(unit * 2 ** min(max(attempts - 1, 0), 20), cap))
 
 
 def retry_horizon(message: Message):

@@ -234,6 +234,9 @@ MESSAGE_LEASE_SECONDS = env_int("MESSAGE_LEASE_SECONDS", 300)
 # send again.
 MESSAGE_RETRY_HORIZON_HOURS = env_int("MESSAGE_RETRY_HORIZON_HOURS", 24)
 MESSAGE_RETRY_MAX_DELAY_MINUTES = env_int("MESSAGE_RETRY_MAX_DELAY_MINUTES", 30)
+# The backoff's unit: a "minute" of the delays above, in seconds. Only the fault harness
+# (bench/faults.py) changes it, to 1, so that an outage of an hour passes in a minute.
+MESSAGE_RETRY_BASE_SECONDS = env_int("MESSAGE_RETRY_BASE_SECONDS", 60)
 # How long one drain task sends before handing over to a fresh one (below Q_CLUSTER timeout).
 MESSAGE_DISPATCH_BUDGET_SECONDS = env_int("MESSAGE_DISPATCH_BUDGET_SECONDS", 40)
 

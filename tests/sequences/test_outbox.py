@@ -344,6 +344,18 @@ def test_a_60_minute_outage_delays_the_acknowledgment_but_it_is_sent_once(clock,
     assert not message.lead.events.filter(kind=LeadEvent.Kind.MESSAGE_FAILED).exists()
 
 
+def test_the_backoff_unit_compresses_time_for_the_fault_harness(settings):
+    """MESSAGE_RETRY_BASE_SECONDS is the backoff's minute: 60 by default, 1 in bench/faults.py,
+    where the same ladder runs in seconds (a 90-second outage stands for 90 minutes)."""
+    assert [outbox.retry_delay(n) for n in (1, 2, 5, 6, 40)] == [
+        timedelta(minutes=m) for m in (1, 2, 16, 30, 30)
+    ]
+    settings.MESSAGE_RETRY_BASE_SECONDS = 1
+    assert [outbox.retry_delay(n) for n in (1, 2, 5, 6, 40)] == [
+        timedelta(seconds=s) for s in (1, 2, 16, 30, 30)
+    ]
+
+
 def test_an_outage_past_the_horizon_expires_the_message_visibly(clock, twilio):
     twilio.default = SERVICE_UNAVAILABLE
     message = MessageFactory(purpose="acknowledgment")
