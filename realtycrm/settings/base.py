@@ -274,6 +274,9 @@ ALERT_ESCALATION = {
 }
 # A hot lead asking again within this window re-alerts its owner once, not once per form.
 ALERT_REINQUIRY_WINDOW_MINUTES = env_int("ALERT_REINQUIRY_WINDOW_MINUTES", 60)
+# Alert texts to one agent per clock hour; past it, that hour's further alerts are grouped into one
+# "N new hot leads" text at the end of the hour (the alerts and their emails still go at once).
+ALERT_SMS_PER_AGENT_PER_HOUR = env_int("ALERT_SMS_PER_AGENT_PER_HOUR", 10)
 # First to claim, for rules that do not say: minutes before an unclaimed lead goes to the fallback.
 ALERT_CLAIM_MINUTES = env_int("ALERT_CLAIM_MINUTES", 5)
 # How often open tabs poll for new alerts.
