@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from realtycrm.flows.intake import submission_process
-from realtycrm.http import client_ip
+from realtycrm.http import client_ip, rate_limit_key
 
 from ..forms import INTAKE_FORMS
 from ..intake import RequestInfo, raw_fields, submission_quarantine, submission_receive
@@ -41,7 +41,7 @@ def _frame_policy(request, response):
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=_intake_rate, method="POST", block=True, group="intake")
+@ratelimit(key=rate_limit_key, rate=_intake_rate, method="POST", block=True, group="intake")
 def intake(request, slug):
     form_class = INTAKE_FORMS.get(slug)
     if form_class is None:
