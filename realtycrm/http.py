@@ -58,6 +58,14 @@ def rate_limit_key(group, request) -> str:
     return client_network(request)
 
 
+def public_page(view):
+    """Mark a view as a public page (the hosted intake forms and their thank-you pages, the
+    privacy notice): realtycrm.middleware leaves its caching and framing headers alone, where
+    every other response is `private, no-store`."""
+    view.public_page = True
+    return view
+
+
 # What a request can carry and PostgreSQL cannot store: NUL (no text, varchar or jsonb value may
 # hold one) and lone surrogates (a JSON body's "\ud800" escape; not encodable as UTF-8).
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")

@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # private, no-store on everything but the public pages; the dashboard's CSP.
+    "realtycrm.middleware.PrivatePagesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last: turns a locked-out sign-in into the locked-out page (templates/registration/).
@@ -180,6 +182,16 @@ INTAKE_RATE_LIMIT = env_str("INTAKE_RATE_LIMIT", "20/10m")
 INTAKE_MIN_FILL_SECONDS = env_int("INTAKE_MIN_FILL_SECONDS", 3)
 # Origins allowed to frame the ?embed=1 forms (e.g. https://www.your-brokerage.com).
 INTAKE_FRAME_ANCESTORS = env_list("INTAKE_FRAME_ANCESTORS")
+
+# --- Dashboard pages (realtycrm/middleware.py) ------------------------------------------------------
+# Every script, style, image and request from this origin; nothing inline, no framing. Bootstrap's
+# CSS draws its icons (the menu button, a select's arrow) as data: images.
+DASHBOARD_CSP = env_str(
+    "DASHBOARD_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
 
 # --- Rate limiting (django-ratelimit) -----------------------------------------------------------
 RATELIMIT_VIEW = "leads.views.ratelimited"
