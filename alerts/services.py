@@ -150,7 +150,12 @@ def _text_capped(alert: Alert, step: str, to: str, due: datetime) -> Message | N
     end = start + timedelta(hours=1)
     with transaction.atomic():
         # One agent's alerts take their turn here, so two at once cannot both see room left.
-        Agent.objects.select_for_update().filter(user=alert.agent).first()
+        list(
+            Agent.objects.select_for_update(of=("self",))
+            .filter(user_id=alert.agent_id)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
         texted = Message.objects.filter(
             agent=alert.agent,
             channel=Message.Channel.SMS,
