@@ -18,7 +18,7 @@ class AlertAdmin(admin.ModelAdmin):
     )
     list_filter = ("reason", "escalation_level", "agent")
     list_select_related = ("lead", "agent")
-    raw_id_fields = ("lead", "agent", "rule")
+    raw_id_fields = ("lead", "agent", "rule", "text_digest")
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):

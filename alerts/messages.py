@@ -47,6 +47,16 @@ def alert_sms(alert) -> str:
     )
 
 
+def alert_digest_sms(count: int, hot: int) -> str:
+    """The one text that stands for the alerts past an agent's hourly cap."""
+    url = settings.SITE_URL + reverse("alerts:inbox")
+    if count == hot:
+        what = f"{count} new hot lead{'s' if count != 1 else ''}"
+    else:
+        what = f"{count} new alert{'s' if count != 1 else ''} ({hot} hot lead{'s' if hot != 1 else ''})"
+    return f"{what} — open RealtyCRM: {url}"
+
+
 def alert_email(alert) -> tuple[str, str]:
     lead = alert.lead
     subject = f"{alert.get_reason_display()}: {lead.full_name or lead.email or lead.phone}"

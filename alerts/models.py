@@ -47,6 +47,16 @@ class Alert(models.Model):
     # rule's backup), 3 reassigned the lead. Each step happens once, whatever the worker does.
     escalation_level = models.PositiveSmallIntegerField(default=0)
     escalated_at = models.DateTimeField(null=True, blank=True)
+    # The grouped text ("N new hot leads") that carried this alert when its agent had already had
+    # ALERT_SMS_PER_AGENT_PER_HOUR alert texts this hour; empty when it was texted on its own (or
+    # not texted at all). The alert itself, its email and its toast are never held back.
+    text_digest = models.ForeignKey(
+        "sequences.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="digested_alerts",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -17,14 +17,14 @@ step that runs twice sends nothing twice.
 
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from leads.models import AssignmentRule, Intent, Lead, LeadEvent
+from leads.models import Agent, AssignmentRule, Intent, Lead, LeadEvent
 from leads.names import person_name as _name
 from leads.ownership import (
     Assignment,
@@ -105,6 +105,10 @@ def _notify(alert: Alert, *, step: str, channels, now: datetime) -> list[Message
         if not to:
             continue
         if channel == Message.Channel.SMS:
+            digest = _text_capped(alert, step, to, send_at or now)
+            if digest is not None:
+                queued.append(digest)
+                continue
             subject, body = "", messages.alert_sms(alert)
         else:
             subject, body = messages.alert_email(alert)
@@ -127,6 +131,67 @@ def _notify(alert: Alert, *, step: str, channels, now: datetime) -> list[Message
 
 def _message_key(alert: Alert, step: str, channel: str) -> str:
     return f"alert:{alert.pk}:{step}:{channel}"
+
+
+# --- The hourly cap on alert texts to one agent --------------------------------------------------
+# A burst (fifty hot submissions from fifty addresses) must not become fifty texts to one phone.
+# Each agent gets at most ALERT_SMS_PER_AGENT_PER_HOUR alert texts per clock hour (UTC, by when
+# the text is due); past that, the alert's text joins that hour's one grouped text, "N new hot
+# leads — open RealtyCRM", sent at the end of the hour. The alert itself, its email, its toast
+# and its place on Today are never held back or dropped.
+
+
+def _text_capped(alert: Alert, step: str, to: str, due: datetime) -> Message | None:
+    """None when this alert's own text may go (under the cap, or already queued); otherwise the
+    hour's grouped text, now counting this alert too."""
+    if Message.objects.filter(idempotency_key=_message_key(alert, step, "sms")).exists():
+        return None  # this step's text was queued earlier: message_queue returns it again
+    start = due.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    end = start + timedelta(hours=1)
+    with transaction.atomic():
+        # One agent's alerts take their turn here, so two at once cannot both see room left.
+        list(
+            Agent.objects.select_for_update(of=("self",))
+            .filter(user_id=alert.agent_id)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        texted = Message.objects.filter(
+            agent=alert.agent,
+            channel=Message.Channel.SMS,
+            purpose=Message.Purpose.ALERT,
+            audience=Message.Audience.AGENT,
+            idempotency_key__startswith="alert:",
+            scheduled_for__gte=start,
+            scheduled_for__lt=end,
+        ).count()
+        if texted < settings.ALERT_SMS_PER_AGENT_PER_HOUR:
+            return None
+        digest = message_queue(
+            channel=Message.Channel.SMS,
+            to=to,
+            body="",
+            idempotency_key=f"alert-digest:{alert.agent.pk}:{start:%Y%m%dT%H}",
+            purpose=Message.Purpose.ALERT,
+            audience=Message.Audience.AGENT,
+            agent=alert.agent,
+            scheduled_for=end,
+        )
+        Alert.objects.filter(pk=alert.pk).update(text_digest=digest)
+        alert.text_digest = digest
+        grouped = Alert.objects.filter(text_digest=digest)
+        body = messages.alert_digest_sms(
+            grouped.count(), grouped.filter(reason=Alert.Reason.HOT_LEAD).count()
+        )
+        rewritten = Message.objects.filter(pk=digest.pk, status=Message.Status.QUEUED).update(
+            body=body
+        )
+    if not rewritten:
+        # The hour's grouped text already went (an alert dated in an hour that has ended):
+        # this one goes on its own rather than not at all.
+        return None
+    digest.body = body
+    return digest
 
 
 _MESSAGE_KEY = re.compile(r"alert:(?P<alert>\d+):(?P<step>\w+):(?P<channel>sms|email)")

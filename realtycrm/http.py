@@ -10,7 +10,9 @@ def client_ip(request) -> str:
     """The client's address, trusting exactly TRUSTED_PROXY_COUNT proxies in front of us.
 
     With no trusted proxy, X-Forwarded-For is ignored: anyone can send that header. Always returns
-    a valid IP address (the rate limiter and the consent evidence both rely on that).
+    a valid IP address (the rate limiter and the consent evidence both rely on that), in one
+    spelling per client: an IPv4 client seen through a dual-stack socket (::ffff:203.0.113.7)
+    is 203.0.113.7.
     """
     remote = _valid_ip(request.META.get("REMOTE_ADDR", "")) or "0.0.0.0"  # noqa: S104
     hops = settings.TRUSTED_PROXY_COUNT
@@ -26,9 +28,42 @@ def client_ip(request) -> str:
 
 def _valid_ip(value: str) -> str | None:
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError:
         return None
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+# One IPv6 subscriber (a home, a phone) is handed a whole /64 and may use any address in it.
+IPV6_CLIENT_PREFIX = 64
+
+
+def client_network(request) -> str:
+    """Who a per-client limit counts: the client's IPv4 address, or its IPv6 /64.
+
+    client_ip is the address itself (stored as consent evidence and on the submission); this is
+    only the key of the rate limits (django-ratelimit's `key=` on the intake and sign-in forms),
+    so that hopping between addresses of one /64 does not buy a fresh limit."""
+    address = ipaddress.ip_address(client_ip(request))
+    if address.version == 4:
+        return str(address)
+    network = ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False)
+    return str(network)
+
+
+def rate_limit_key(group, request) -> str:
+    """django-ratelimit's key callable: the client's network (see client_network)."""
+    return client_network(request)
+
+
+def public_page(view):
+    """Mark a view as a public page (the hosted intake forms and their thank-you pages, the
+    privacy notice): realtycrm.middleware leaves its caching and framing headers alone, where
+    every other response is `private, no-store`."""
+    view.public_page = True
+    return view
 
 
 # What a request can carry and PostgreSQL cannot store: NUL (no text, varchar or jsonb value may

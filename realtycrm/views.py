@@ -16,6 +16,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django_ratelimit.decorators import ratelimit
 
+from .http import rate_limit_key
+
 
 def healthz(request):
     """For load balancers: the process is up and the database answers."""
@@ -43,7 +45,13 @@ def login_locked_out(request, original_response=None, credentials=None):
 def _sign_in_throttled(view):
     """At most LOGIN_RATE_LIMIT sign-in POSTs per client address, whatever the usernames."""
 
-    @ratelimit(key="ip", rate=_rate("LOGIN_RATE_LIMIT"), method="POST", block=False, group="login")
+    @ratelimit(
+        key=rate_limit_key,
+        rate=_rate("LOGIN_RATE_LIMIT"),
+        method="POST",
+        block=False,
+        group="login",
+    )
     @wraps(view)
     def throttled(request, *args, **kwargs):
         if getattr(request, "limited", False):
@@ -66,7 +74,11 @@ _password_reset = auth_views.PasswordResetView.as_view()
 
 
 @ratelimit(
-    key="ip", rate=_rate("PASSWORD_RESET_RATE_PER_IP"), method="POST", block=False, group="reset-ip"
+    key=rate_limit_key,
+    rate=_rate("PASSWORD_RESET_RATE_PER_IP"),
+    method="POST",
+    block=False,
+    group="reset-ip",
 )
 @ratelimit(
     key=_reset_email,

@@ -70,3 +70,46 @@ def sendgrid_webhook_signed(app_configs, **kwargs):
             )
         )
     return errors
+
+
+# Backends that deliver nothing: they print or keep messages in memory, for development and tests.
+SMS_BACKENDS_THAT_DO_NOT_SEND = (
+    "sequences.backends.sms.ConsoleBackend",
+    "sequences.backends.sms.LocmemBackend",
+)
+EMAIL_BACKENDS_THAT_DO_NOT_SEND = (
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+    "sequences.backends.email.LocmemEmailBackend",
+)
+
+
+@register(Tags.security, deploy=True)
+def providers_send(app_configs, **kwargs):
+    """A deployment on the development defaults would accept leads, show every message as sent
+    and deliver none: no acknowledgment, no hot-lead alert, no password reset."""
+    errors = []
+    if settings.SMS_BACKEND in SMS_BACKENDS_THAT_DO_NOT_SEND:
+        errors.append(
+            Error(
+                f"SMS_BACKEND is {settings.SMS_BACKEND}, which sends no text: every "
+                "acknowledgment and every alert to an agent would be marked sent and never "
+                "arrive.",
+                hint="Set SMS_BACKEND=sequences.backends.twilio.TwilioBackend and its "
+                "credentials (docs/deployment.md).",
+                id="sequences.E007",
+            )
+        )
+    if settings.EMAIL_BACKEND in EMAIL_BACKENDS_THAT_DO_NOT_SEND:
+        errors.append(
+            Error(
+                f"EMAIL_BACKEND is {settings.EMAIL_BACKEND}, which sends no email: nurture "
+                "emails, alert emails and password resets would never arrive.",
+                hint="Set EMAIL_BACKEND=sequences.backends.sendgrid.EmailBackend, "
+                "SENDGRID_API_KEY and SENDGRID_WEBHOOK_PUBLIC_KEY (docs/deployment.md).",
+                id="sequences.E008",
+            )
+        )
+    return errors

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "realtycrm.settings.production",
@@ -13,6 +15,14 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://crm@db.internal:5432/realtycrm",
     "REDIS_URL": "redis://127.0.0.1:6379/1",
     "SITE_URL": "https://crm.harborandmain.example",
+    # The providers, configured: a deployment that delivers nothing fails `check --deploy`.
+    "SMS_BACKEND": "sequences.backends.twilio.TwilioBackend",
+    "TWILIO_ACCOUNT_SID": "AC123",
+    "TWILIO_AUTH_TOKEN": "token",
+    "TWILIO_MESSAGING_SERVICE_SID": "MG123",
+    "EMAIL_BACKEND": "sequences.backends.sendgrid.EmailBackend",
+    "SENDGRID_API_KEY": "SG.key",
+    "SENDGRID_WEBHOOK_PUBLIC_KEY": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE",
 }
 
 
@@ -47,6 +57,22 @@ def test_production_refuses_a_process_local_rate_limit_cache():
     result = manage("check", **env)
     assert result.returncode != 0
     assert "REDIS_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "backend", "error"),
+    [
+        ("SMS_BACKEND", "sequences.backends.sms.ConsoleBackend", "sequences.E007"),
+        ("SMS_BACKEND", "sequences.backends.sms.LocmemBackend", "sequences.E007"),
+        ("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend", "sequences.E008"),
+        ("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend", "sequences.E008"),
+    ],
+)
+def test_check_deploy_fails_on_a_backend_that_sends_nothing(setting, backend, error):
+    result = manage("check", "--deploy", **{**PRODUCTION_ENV, setting: backend})
+    assert result.returncode != 0  # an error, not a warning
+    assert error in result.stdout + result.stderr
+    assert backend in result.stdout + result.stderr
 
 
 def test_development_needs_no_configuration():

@@ -222,9 +222,11 @@ def lead_contact(request, pk):
         try:
             changed = services.lead_update_contact(lead, actor=request.user, **form.cleaned_data)
         except services.DuplicateContact as duplicate:
+            # The same words whoever has the address, and no name: an agent must not learn that
+            # a lead they cannot see exists (docs/security.md).
             lead.refresh_from_db()
             what = "email address" if duplicate.field == "email" else "phone number"
-            form.add_error(duplicate.field, f"Another lead already has this {what}.")
+            form.add_error(duplicate.field, f"This {what} can't be used for this lead.")
         else:
             return action_done(
                 request, lead, "Contact details saved." if changed else "Nothing changed."

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
 from realtycrm.flows.intake import submission_process
-from realtycrm.http import client_ip
+from realtycrm.http import client_ip, public_page, rate_limit_key
 
 from ..forms import INTAKE_FORMS
 from ..intake import RequestInfo, raw_fields, submission_quarantine, submission_receive
@@ -40,8 +40,9 @@ def _frame_policy(request, response):
     return response
 
 
+@public_page
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=_intake_rate, method="POST", block=True, group="intake")
+@ratelimit(key=rate_limit_key, rate=_intake_rate, method="POST", block=True, group="intake")
 def intake(request, slug):
     form_class = INTAKE_FORMS.get(slug)
     if form_class is None:
@@ -95,6 +96,7 @@ THANKS = {
 }
 
 
+@public_page
 @require_GET
 def intake_thanks(request, slug):
     if slug not in INTAKE_FORMS:
@@ -111,6 +113,7 @@ def intake_thanks(request, slug):
     return _frame_policy(request, response)
 
 
+@public_page
 @require_GET
 def privacy(request):
     return render(request, "leads/privacy.html")

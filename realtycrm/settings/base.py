@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # private, no-store on everything but the public pages; the dashboard's CSP.
+    "realtycrm.middleware.PrivatePagesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django_ratelimit.middleware.RatelimitMiddleware",
     # Last: turns a locked-out sign-in into the locked-out page (templates/registration/).
@@ -181,6 +183,16 @@ INTAKE_MIN_FILL_SECONDS = env_int("INTAKE_MIN_FILL_SECONDS", 3)
 # Origins allowed to frame the ?embed=1 forms (e.g. https://www.your-brokerage.com).
 INTAKE_FRAME_ANCESTORS = env_list("INTAKE_FRAME_ANCESTORS")
 
+# --- Dashboard pages (realtycrm/middleware.py) ------------------------------------------------------
+# Every script, style, image and request from this origin; nothing inline, no framing. Bootstrap's
+# CSS draws its icons (the menu button, a select's arrow) as data: images.
+DASHBOARD_CSP = env_str(
+    "DASHBOARD_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+
 # --- Rate limiting (django-ratelimit) -----------------------------------------------------------
 RATELIMIT_VIEW = "leads.views.ratelimited"
 RATELIMIT_IP_META_KEY = "realtycrm.http.client_ip"
@@ -277,6 +289,9 @@ ALERT_ESCALATION = {
 }
 # A hot lead asking again within this window re-alerts its owner once, not once per form.
 ALERT_REINQUIRY_WINDOW_MINUTES = env_int("ALERT_REINQUIRY_WINDOW_MINUTES", 60)
+# Alert texts to one agent per clock hour; past it, that hour's further alerts are grouped into one
+# "N new hot leads" text at the end of the hour (the alerts and their emails still go at once).
+ALERT_SMS_PER_AGENT_PER_HOUR = env_int("ALERT_SMS_PER_AGENT_PER_HOUR", 10)
 # First to claim, for rules that do not say: minutes before an unclaimed lead goes to the fallback.
 ALERT_CLAIM_MINUTES = env_int("ALERT_CLAIM_MINUTES", 5)
 # How often open tabs poll for new alerts.

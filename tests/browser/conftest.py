@@ -71,10 +71,24 @@ def _share_serialized_contents(serialized: dict) -> None:
 
 
 def _page_in_new_context(browser, **options):
+    """A page that fails its test on any script error or anything the Content-Security-Policy
+    refused (Chromium reports those on the console)."""
     context = browser.new_context(locale="en-US", **options)
     context.set_default_timeout(10_000)
-    yield context.new_page()
+    page = context.new_page()
+    refused = []
+    page.on("pageerror", lambda error: refused.append(f"script error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    yield page
     context.close()
+    assert refused == []
 
 
 @pytest.fixture

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
@@ -188,8 +190,35 @@ def test_another_leads_phone_is_refused_without_saying_whose(client, agent):
     )
     assert response.status_code == 422
     body = response.content.decode()
-    assert "Another lead already has this phone number." in body
+    assert "This phone number can&#x27;t be used for this lead." in body
     assert "Secret" not in body
+
+
+def _without_tokens(body: str) -> str:
+    """The page without what differs on every render: CSRF tokens, the one-off forms' tokens."""
+    body = re.sub(r'(csrfmiddlewaretoken" value="|"X-CSRFToken": ")[^"]+', r"\1…", body)
+    return re.sub(r'(name="token" value=")[^"]+', r"\1…", body)
+
+
+def test_a_duplicate_email_gets_the_same_answer_whoever_owns_the_other_lead(client, agent):
+    """Whether the address belongs to one of the agent's own leads or to a lead they cannot see,
+    the answer is word for word the same, and names no one."""
+    other = LeadFactory(owner=agent, email="taken@example.com", first_name="Secret")
+    lead = LeadFactory(owner=agent)
+    url = reverse("leads:lead-contact", args=[lead.pk])
+    data = {"email": "Taken@example.com", "phone": lead.phone}
+
+    own = client.post(url, data, headers=HTMX)
+    other.owner = AgentFactory(user__first_name="Hidden").user
+    other.save()
+    not_theirs = client.post(url, data, headers=HTMX)
+
+    assert own.status_code == not_theirs.status_code == 422
+    assert _without_tokens(own.content.decode()) == _without_tokens(not_theirs.content.decode())
+    body = not_theirs.content.decode()
+    assert "This email address can&#x27;t be used for this lead." in body
+    assert "Secret" not in body and "Hidden" not in body
+    assert "another lead" not in body.lower() and "already" not in body.lower()
 
 
 def test_a_broker_reassigns_a_lead(client):

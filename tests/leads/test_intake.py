@@ -277,6 +277,33 @@ class TestSpam:
         # Reading the form is never limited.
         assert client.get(reverse("leads:intake", args=["giveaway"])).status_code == 200
 
+    def post_from(self, client, address: str, n: int):
+        url = reverse("leads:intake", args=["giveaway"])
+        data = answers("giveaway", email=f"p{n}@example.com", phone="")
+        return client.post(url, data, REMOTE_ADDR=address).status_code
+
+    def test_an_ipv4_client_seen_through_an_ipv6_socket_is_one_client(self, client, settings):
+        settings.INTAKE_RATE_LIMIT = "2/10m"
+        assert self.post_from(client, "203.0.113.7", 1) == 302
+        assert self.post_from(client, "::ffff:203.0.113.7", 2) == 302
+        assert self.post_from(client, "::ffff:203.0.113.7", 3) == 429
+        assert self.post_from(client, "203.0.113.7", 4) == 429
+        assert set(Submission.objects.values_list("ip", flat=True)) == {"203.0.113.7"}
+        assert self.post_from(client, "::ffff:203.0.113.8", 5) == 302  # another client
+
+    def test_addresses_in_one_ipv6_slash_64_share_one_limit(self, client, settings):
+        settings.INTAKE_RATE_LIMIT = "2/10m"
+        assert self.post_from(client, "2001:db8:1:2::1", 1) == 302
+        assert self.post_from(client, "2001:db8:1:2:ffff:ffff:ffff:9", 2) == 302
+        assert self.post_from(client, "2001:db8:1:2::77", 3) == 429
+        assert self.post_from(client, "2001:db8:1:3::1", 4) == 302  # the next /64 is another
+        # The submission keeps the address itself, not the network it was counted in.
+        assert sorted(Submission.objects.values_list("ip", flat=True)) == [
+            "2001:db8:1:2::1",
+            "2001:db8:1:2:ffff:ffff:ffff:9",
+            "2001:db8:1:3::1",
+        ]
+
 
 class TestDuplicates:
     def test_same_email_updates_the_lead_and_records_a_reinquiry(self, client):
