@@ -297,6 +297,15 @@ class TestSpam:
         # Reading the form is never limited.
         assert client.get(reverse("leads:intake", args=["giveaway"])).status_code == 200
 
+    def test_the_rate_limit_page_of_a_framed_form_may_be_framed(self, client, settings):
+        settings.INTAKE_RATE_LIMIT = "1/10m"
+        settings.INTAKE_FRAME_ANCESTORS = ["https://www.harborandmain.example"]
+        post_intake(client, "giveaway", query="embed=1")
+        response = post_intake(client, "giveaway", query="embed=1", email="p2@example.com")
+        assert response.status_code == 429
+        assert "X-Frame-Options" not in response
+        assert "https://www.harborandmain.example" in response["Content-Security-Policy"]
+
 
 class TestDuplicates:
     def test_same_email_updates_the_lead_and_records_a_reinquiry(self, client):
