@@ -13,16 +13,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# Web server and django-q2 worker side by side on SQLite; Ctrl-C stops both.
+# Web server and django-q2 worker side by side on SQLite; Ctrl-C (or SIGTERM) stops both, once
+# each: bin/run supervises them (a shell `trap 'kill 0'` signalled everything twice).
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py setup_schedules
 	$(PY) manage.py seed_demo
 	@echo "RealtyCRM: http://127.0.0.1:$(PORT)/  (admin: /admin/; Ctrl-C stops web and worker)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(PY) manage.py qcluster & \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT) & \
-	wait -n
+	@PORT=$(PORT) $(PY) bin/run
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -7,7 +7,7 @@ Starts the app the way `make run` does, on a temporary SQLite database (never db
 migrate, setup_schedules, seed_demo, then `manage.py qcluster` and `manage.py runserver`
 side by side. The backends are replaced by recording ones (bench/sequences_recording.py)
 that append the moment of each hand-off to a file. Then it submits the valuation form
-200 times, like a browser: GET the form (CSRF cookie and token), POST it with SMS consent,
+200 times, like a browser: GET the form (its signed form token), POST it with SMS consent,
 one submission every --pace seconds. For each submission: seconds from just before the POST
 to the first acknowledgment (text or email) handed to a backend; p50 and p95 are printed,
 and the same for texts alone. Every submission is hot ("within 3 months"), so each also
@@ -99,11 +99,9 @@ def submit(number: int) -> tuple[str, str, float, float]:
     """One browser-like submission. Returns (email, phone, POST started, POST seconds)."""
     session = requests.Session()
     page = session.get(f"{BASE}/intake/valuation/", timeout=10).text
-    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     email, phone = f"bench{number}@example.com", f"+1413556{number:04d}"
     data = {
-        "csrfmiddlewaretoken": csrf,
         "form_token": token,
         "first_name": f"Bench{number}",
         "email": email,

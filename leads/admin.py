@@ -8,10 +8,9 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
-from realtycrm.flows.intake import submission_process
+from realtycrm.flows.intake import submission_release
 
 from .admin_access import BrokersOnlyMixin, VisibleLeadsMixin
-from .forms import FORM_FOR_SOURCE
 from .models import (
     Agent,
     AssignmentRule,
@@ -236,17 +235,9 @@ class SubmissionAdmin(VisibleLeadsMixin, admin.ModelAdmin):
     def process_again(self, request, queryset):
         done = 0
         for submission in queryset.exclude(status=Submission.Status.ACCEPTED):
-            form = FORM_FOR_SOURCE[submission.source](data=submission.data, query=submission.query)
-            if not form.is_valid():
-                self.message_user(
-                    request,
-                    f"{submission}: {form.errors.as_text()}",
-                    level=messages.WARNING,
-                )
-                continue
-            lead = submission_process(
-                submission, form.lead_fields(), sms_consent=form.cleaned_data["sms_consent"]
-            )
+            lead, why_not = submission_release(submission, actor=request.user)
+            if why_not:
+                self.message_user(request, why_not, level=messages.WARNING)
             done += lead is not None
         self.message_user(request, f"Processed {done} submission(s).")
 

@@ -2,12 +2,18 @@
 
 Each form asks what makes sense for its source and nothing more, always the timeline question and
 the SMS consent. Field names match the Lead model. The source is the form's own, never a field.
-Spam checks (honeypot, minimum fill time) are kept apart from validation: a bot's POST is
-quarantined, never shown an error that teaches it what to fix.
+The public forms carry no session and no CSRF cookie (a form framed by the brokerage's own site,
+another origin, would get none): each carries a signed form token instead, bound to its form and
+valid for INTAKE_FORM_TOKEN_HOURS, beside the honeypot and the rate limit. Spam checks are kept
+apart from validation: a clear bot (the honeypot filled, no token or a forged one) is quarantined,
+never shown an error that teaches it what to fix. Fill time is a signal, not a verdict: a form sent
+faster than INTAKE_MIN_FILL_SECONDS (browser autofill does that) that looks like a person becomes a
+lead, marked for review.
 """
 
 import time
 import unicodedata
+from dataclasses import dataclass
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
@@ -32,18 +38,55 @@ LINE_BREAKS = {"\n", "\r", "\t"}
 EMAIL_MAX_LENGTH = Lead._meta.get_field("email").max_length
 
 
-def intake_token(issued_at: float | None = None) -> str:
-    """A signed note of when the form was shown, to measure how long it took to fill in."""
-    return signing.dumps({"t": time.time() if issued_at is None else issued_at}, salt=TOKEN_SALT)
+def intake_token(
+    form: str, *, issued_at: float | None = None, shown_at: float | None = None
+) -> str:
+    """A signed note of which form was shown (its source) and when: it stands in for the CSRF
+    cookie, and measures how long the form took to fill in. `shown_at` when the form is shown
+    again with a fresh token (the old one expired): the fill time still counts from the first."""
+    payload = {"f": form, "t": time.time() if issued_at is None else issued_at}
+    if shown_at is not None:
+        payload["s"] = shown_at
+    return signing.dumps(payload, salt=TOKEN_SALT)
 
 
-def token_age(token: str) -> float | None:
-    """Seconds since the form was shown, or None for a missing or forged token."""
+@dataclass(frozen=True)
+class FormToken:
+    """What a POSTed form token says: `problem` is '' for a good one, else missing, forged,
+    expired or "other form"; `shown_at` is when the prospect first saw the form."""
+
+    problem: str
+    shown_at: float | None = None
+
+    @property
+    def fill_seconds(self) -> float | None:
+        return None if self.shown_at is None else time.time() - self.shown_at
+
+
+def token_read(token: str, form: str) -> FormToken:
+    if not token:
+        return FormToken("missing")
     try:
-        issued_at = float(signing.loads(token, salt=TOKEN_SALT)["t"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
-        return None
-    return time.time() - issued_at
+        payload = signing.loads(token, salt=TOKEN_SALT)
+        issued_at = float(payload["t"])
+        shown_at = float(payload.get("s", issued_at))
+        token_form = payload.get("f")
+    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError):
+        return FormToken("forged")
+    if token_form != form:
+        return FormToken("other form", shown_at)
+    if time.time() - issued_at > settings.INTAKE_FORM_TOKEN_HOURS * 3600:
+        return FormToken("expired", shown_at)
+    return FormToken("", shown_at)
+
+
+# A good person's form that cannot be taken as it is: shown again, answers kept, a fresh token.
+TOKEN_REFUSALS = {
+    "expired": "This form was open for a long time, so we could not accept it as it was. Your "
+    "answers are still below: please check them and send the form again.",
+    "other form": "Your browser sent us the details of another of our forms (perhaps from "
+    "another tab). Your answers are still below: please check them and send the form again.",
+}
 
 
 class TextField(forms.CharField):
@@ -176,7 +219,7 @@ class IntakeForm(forms.Form):
             reverse("leads:privacy"),
         )
         if not self.is_bound:
-            self.initial["form_token"] = intake_token()
+            self.initial["form_token"] = intake_token(self.source)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -232,16 +275,40 @@ class IntakeForm(forms.Form):
             )
         return cleaned
 
+    def token(self) -> FormToken:
+        if not hasattr(self, "_token"):
+            self._token = token_read(self.data.get("form_token", ""), self.source)
+        return self._token
+
     def spam_reason(self) -> str:
-        """Why this POST looks like a bot ('' when it looks human). Reads raw data: works
-        whether or not the form is valid."""
+        """Why this POST is a clear bot ('' when it is not). Reads raw data: works whether or
+        not the form is valid."""
         if self.data.get(HONEYPOT_FIELD, "").strip():
             return "honeypot"
-        age = token_age(self.data.get("form_token", ""))
-        if age is None:
-            return "missing form token"
-        if age < settings.INTAKE_MIN_FILL_SECONDS:
-            return "filled too fast"
+        if self.token().problem in ("missing", "forged"):
+            return f"{self.token().problem} form token"
+        return ""
+
+    def token_refusal(self) -> str:
+        """What to tell a person whose form token expired or belongs to another form ('' when
+        the token is good)."""
+        return TOKEN_REFUSALS.get(self.token().problem, "")
+
+    def renewed(self) -> "IntakeForm":
+        """The same answers with a fresh token and the refusal on top, to send again."""
+        data = self.data.copy()
+        data["form_token"] = intake_token(self.source, shown_at=self.token().shown_at)
+        form = type(self)(data, query=self.query)
+        form.is_valid()  # anything else to fix shows at the same time
+        form.add_error(None, ValidationError(self.token_refusal(), code="form_token"))
+        return form
+
+    def review_reason(self) -> str:
+        """Why a person should check this lead ('' when nothing looks odd): fill time is a
+        signal, not a verdict (browser autofill fills a form in a second)."""
+        seconds = self.token().fill_seconds
+        if seconds is not None and seconds < settings.INTAKE_MIN_FILL_SECONDS:
+            return f"filled too fast ({max(seconds, 0):.1f} s)"
         return ""
 
     def lead_side(self) -> str:

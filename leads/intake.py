@@ -1,7 +1,10 @@
 """Intake, the leads' part: store what arrived, and turn it into a lead or a re-inquiry.
 
     submission_receive     store the POST as received (always first, so nothing is lost)
-    submission_quarantine  a bot's POST: stored, never turned into a lead
+    submission_quarantine  a clear bot's POST: stored, never turned into a lead (a broker may
+                           release it from Today or the admin)
+    review_record          a lead from a submission that looked odd (sent faster than a person
+                           types, or released from quarantine): its timeline says so
     lead_take_submission   dedupe → create the lead, or record a re-inquiry on the one it matches
                            (blanks filled, different answers proposed, never written)
     consent_record         the evidence of an SMS consent given on a form
@@ -78,11 +81,15 @@ def raw_fields(querydict) -> dict:
     return raw
 
 
-def submission_receive(source: str, data: dict, info: RequestInfo) -> Submission:
+def submission_receive(
+    source: str, data: dict, info: RequestInfo, *, review_reason: str = ""
+) -> Submission:
     """Store what arrived. Whatever a request carries that the database cannot hold (a NUL in a
-    field, a query-string key or the User-Agent) is replaced, so the row is always written."""
+    field, a query-string key or the User-Agent) is replaced, so the row is always written.
+    `review_reason`: what looked odd (it is kept as the spam signal; the lead is marked)."""
     return Submission.objects.create(
         source=source,
+        spam_reason=review_reason[:100],
         data=pg_safe(data),
         query=pg_safe(info.query),
         form_url=pg_safe(info.form_url)[:1000],
@@ -98,6 +105,23 @@ def submission_quarantine(source: str, data: dict, info: RequestInfo, reason: st
     submission.save(update_fields=["status", "spam_reason"])
     logger.info("Quarantined %s submission %s: %s", source, submission.pk, reason)
     return submission
+
+
+def review_record(lead: Lead, submission: Submission, *, released_by=None) -> LeadEvent:
+    """Mark the lead for review on its timeline: the submission it came from looked machine-made
+    in one way (`submission.spam_reason`), or was released from quarantine by a broker."""
+    reason = submission.spam_reason
+    if released_by is not None:
+        summary = f"Released from quarantine ({reason}): check this is a real person"
+    else:
+        summary = f"Check this is a real person: the form was {reason}"
+    return lead_event_record(
+        lead,
+        LeadEvent.Kind.NOTE,
+        actor=released_by,
+        summary=summary[:255],
+        data={"review": reason, "submission": submission.pk},
+    )
 
 
 def submission_accept(submission: Submission, lead: Lead) -> None:

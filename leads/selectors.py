@@ -9,7 +9,7 @@ from django.core.cache import cache
 from django.db.models import Func, Q, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 
-from .models import Agent, ClaimOffer, Lead, LeadEvent, SavedFilter
+from .models import Agent, ClaimOffer, Lead, LeadEvent, SavedFilter, Submission
 from .phones import phone_display, phone_e164
 
 User = get_user_model()
@@ -269,3 +269,12 @@ def lead_pending_reinquiries(lead: Lead) -> list[ProposedAnswers]:
         label = Lead.Source(source).label if source in Lead.Source.values else "a form"
         pending.append(ProposedAnswers(event=event, source_label=label, rows=rows))
     return pending
+
+
+def submissions_quarantined(user, *, since=None) -> QuerySet[Submission]:
+    """Submissions quarantined as spam since `since`, newest first: the broker's to look at and
+    release (they belong to no lead yet, so an agent sees none)."""
+    if not user_is_broker(user):
+        return Submission.objects.none()
+    quarantined = Submission.objects.filter(status=Submission.Status.SPAM)
+    return quarantined if since is None else quarantined.filter(created_at__gte=since)

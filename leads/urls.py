@@ -11,6 +11,7 @@ urlpatterns = [
     # The agent dashboard (signed in; an agent reaches only their own leads).
     path("", today.today, name="today"),
     path("today/<slug:key>/", today.today_section, name="today-section"),
+    path("quarantine/<int:pk>/release/", today.quarantine_release, name="quarantine-release"),
     path("leads/", lead_list.lead_list, name="lead-list"),
     path("leads/export.csv", lead_list.lead_export, name="lead-export"),
     path("leads/lists/", lead_list.saved_filter_create_view, name="saved-filter-create"),

@@ -2,13 +2,15 @@
 message with its status. django-q2's own admin (Django Q) shows the queue and schedules."""
 
 from django.contrib import admin, messages
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from leads.admin_access import BrokersOnlyMixin, VisibleLeadsMixin
+from leads.models import RoutingRule
 from leads.selectors import lead_visible_to
 
 from .models import (
@@ -63,19 +65,35 @@ class StepInline(admin.TabularInline):
         return field
 
 
+def _rules_using(track_id):
+    return RoutingRule.objects.filter(track_id=track_id).select_related("track")
+
+
 @admin.register(Track)
 class TrackAdmin(BrokersOnlyMixin, admin.ModelAdmin):
-    list_display = ("name", "key", "step_count", "active_enrollments")
+    """A track that routing rules use cannot be deleted (the rule would route to nothing): the
+    list and the track's page say which rules use it, and deleting it says so instead."""
+
+    list_display = ("name", "key", "step_count", "active_enrollments", "used_by_rules")
     search_fields = ("name", "key")
+    readonly_fields = ("routing_rules",)
     inlines = [StepInline]
 
     def get_queryset(self, request):
+        rules = (
+            RoutingRule.objects.filter(track=OuterRef("pk"))
+            .order_by()
+            .values("track")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return (
             super()
             .get_queryset(request)
             .annotate(
                 _steps=Count("steps", distinct=True),
                 _active=Count("enrollments", filter=Q(enrollments__status="active"), distinct=True),
+                _rules=Coalesce(Subquery(rules, output_field=IntegerField()), 0),
             )
         )
 
@@ -86,6 +104,40 @@ class TrackAdmin(BrokersOnlyMixin, admin.ModelAdmin):
     @admin.display(description="Active enrolments", ordering="_active")
     def active_enrollments(self, track):
         return track._active
+
+    @admin.display(description="Routing rules", ordering="_rules")
+    def used_by_rules(self, track):
+        return _used_by(track._rules)
+
+    @admin.display(description="Used by")
+    def routing_rules(self, track):
+        rules = list(_rules_using(track.pk)) if track.pk else []
+        if not rules:
+            return "No routing rule: no new lead enters this track except by a move."
+        links = format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:leads_routingrule_change", args=[rule.pk]), rule) for rule in rules),
+        )
+        return format_html("{}: {}", _used_by(len(rules)), links)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        rules = list(_rules_using(object_id)) if str(object_id).isdigit() else []
+        if rules:
+            track = rules[0].track
+            self.message_user(
+                request,
+                f"“{track}” is not deleted: it is {_used_by(len(rules)).lower()} "
+                f"({'; '.join(str(rule) for rule in rules)}). Point those rules at another "
+                "track (Leads → Routing rules) first.",
+                messages.ERROR,
+            )
+            return redirect("admin:sequences_track_change", track.pk)
+        return super().delete_view(request, object_id, extra_context)
+
+
+def _used_by(count: int) -> str:
+    return f"Used by {count} routing rule{'s' if count != 1 else ''}"
 
 
 def _placeholder_help() -> str:

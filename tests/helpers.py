@@ -4,7 +4,7 @@ import time
 
 from django.urls import reverse
 
-from leads.forms import intake_token
+from leads.forms import INTAKE_FORMS, intake_token
 
 # One valid answer set per form slug; tests override what they exercise.
 VALID = {
@@ -28,7 +28,8 @@ def answers(slug: str, **overrides) -> dict:
         "email": "ada@example.com",
         "phone": "(413) 555-0187",
         "timeline": "6_to_18_months",
-        "form_token": intake_token(time.time() - 30),  # shown half a minute ago, as a person would
+        # Shown half a minute ago, as a person would, for this form.
+        "form_token": intake_token(INTAKE_FORMS[slug].source, issued_at=time.time() - 30),
         **VALID[slug],
     }
     data.update(overrides)

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.decorators import ratelimit
 
@@ -40,6 +41,11 @@ def _frame_policy(request, response):
     return response
 
 
+# No CSRF cookie: the public forms carry no session to protect, and a form framed by the
+# brokerage's own site (another origin) would get no cookie, so the prospect would see a refusal
+# instead of "Thank you". The form's signed token (bound to the form, expiring), the honeypot and
+# the rate limit protect them instead (leads.forms).
+@csrf_exempt
 @public_page
 @require_http_methods(["GET", "POST"])
 @ratelimit(key=rate_limit_key, rate=_intake_rate, method="POST", block=True, group="intake")
@@ -61,8 +67,16 @@ def intake(request, slug):
             # Answer a bot as if it had succeeded; keep what it sent where a broker can look.
             submission_quarantine(form_class.source, raw_fields(request.POST), info, spam_reason)
             return _redirect_thanks(request, slug)
-        if form.is_valid():
-            submission = submission_receive(form_class.source, raw_fields(request.POST), info)
+        if form.token_refusal():
+            # An old tab or another form's token: the answers come back, to send again.
+            form = form.renewed()
+        elif form.is_valid():
+            submission = submission_receive(
+                form_class.source,
+                raw_fields(request.POST),
+                info,
+                review_reason=form.review_reason(),
+            )
             submission_process(
                 submission, form.lead_fields(), sms_consent=form.cleaned_data["sms_consent"]
             )
@@ -120,7 +134,11 @@ def privacy(request):
 
 
 def ratelimited(request, exception):
-    """django-ratelimit's view: a clear 429 instead of a bare 403."""
+    """django-ratelimit's view: a clear 429 instead of a bare 403 (in the frame, for a framed
+    form: a page the browser refuses to frame is a lost prospect)."""
     response = render(request, "429.html", status=429)
     response["Retry-After"] = "600"
+    match = request.resolver_match
+    if match is not None and match.view_name == "leads:intake":
+        _frame_policy(request, response)
     return response

@@ -9,24 +9,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.html import format_html
+from django.views.decorators.http import require_GET, require_POST
 
 from alerts.selectors import alert_open_for
+from realtycrm.flows.intake import submission_release
 from sequences.selectors import replies_unanswered, tasks_due_for
 
 from ..dashboard_forms import SNOOZE_CHOICES
-from ..selectors import hot_queue, saved_filters_for, user_is_broker
+from ..selectors import hot_queue, saved_filters_for, submissions_quarantined, user_is_broker
 from .base import dashboard_view
 
 HOT_QUEUE_ROWS = 25
 ALERT_ROWS = 10
 TASK_ROWS = 10
 REPLY_ROWS = 10
+QUARANTINE_ROWS = 5
+QUARANTINE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,20 @@ def replies_context(request) -> dict:
     }
 
 
+def quarantine_context(request) -> dict:
+    """Brokers: the submissions quarantined as spam lately, newest first, each one click from
+    becoming a lead (a person the honeypot or a missing token caught by mistake)."""
+    since = timezone.now() - timedelta(days=QUARANTINE_DAYS)
+    quarantined = submissions_quarantined(request.user, since=since)
+    shown = list(quarantined[:QUARANTINE_ROWS])
+    return {
+        "submissions": shown,
+        "total": len(shown) if len(shown) < QUARANTINE_ROWS else quarantined.count(),
+        "days": QUARANTINE_DAYS,
+        "is_broker": user_is_broker(request.user),
+    }
+
+
 def lists_context(request) -> dict:
     return {"saved_filters": [f for f in saved_filters_for(request.user) if f.pinned]}
 
@@ -114,6 +134,7 @@ SECTIONS = (
     Section("hot-queue", "leads/today/_hot_queue.html", hot_queue_context),
     Section("tasks", "leads/today/_tasks.html", tasks_context),
     Section("replies", "leads/today/_replies.html", replies_context),
+    Section("quarantine", "leads/today/_quarantine.html", quarantine_context),
     Section("my-lists", "leads/today/_lists.html", lists_context),
 )
 SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}
@@ -140,3 +161,19 @@ def today_section(request, key):
     if section is None:
         raise Http404("No such section")
     return render(request, section.template, {"section": section, **section.context(request)})
+
+
+@require_POST
+@dashboard_view
+def quarantine_release(request, pk):
+    """A broker releases a quarantined submission: it goes through intake like any other."""
+    if not user_is_broker(request.user):
+        raise Http404("No such submission")
+    submission = get_object_or_404(submissions_quarantined(request.user, since=None), pk=pk)
+    lead, why_not = submission_release(submission, actor=request.user)
+    if lead is None:
+        messages.warning(request, f"Not released: {why_not}")
+    else:
+        url = reverse("leads:lead-detail", args=[lead.pk])
+        messages.success(request, format_html('Released: <a href="{}">{}</a>.', url, lead))
+    return redirect("leads:today")

@@ -5,6 +5,8 @@
                          SMS consent, lifting an earlier opt-out (sequences.suppressions) →
                          route a new lead, or re-route one that got hotter (flows.routing) →
                          re-alert, re-acknowledge a re-inquiry (alerts, sequences)
+    submission_release   a broker releases a quarantined (or failed) submission: its form reads
+                         the stored answers again, then submission_process, the lead marked
 
 Every channel stores its raw payload first (leads.intake.submission_receive) and then calls this.
 """
@@ -17,6 +19,7 @@ from django.db import transaction
 
 from alerts.services import alert_on_reinquiry
 from leads import intake, segmentation
+from leads.forms import FORM_FOR_SOURCE
 from leads.models import Lead, Submission
 from leads.routing import lead_segment
 from sequences.models import Message
@@ -28,12 +31,18 @@ from .routing import lead_route
 logger = logging.getLogger(__name__)
 
 
-def submission_process(submission: Submission, fields: dict, *, sms_consent: bool) -> Lead | None:
+def submission_process(
+    submission: Submission, fields: dict, *, sms_consent: bool, released_by=None
+) -> Lead | None:
     """Turn a stored submission into a lead. Never raises: a failure is kept on the submission
-    (status failed, with the error) for a broker to process again from the admin."""
+    (status failed, with the error) for a broker to process again from the admin. A submission
+    with a spam signal (sent too fast; released from quarantine by `released_by`) marks its
+    lead for review."""
     try:
         with transaction.atomic():
             lead = _lead_from_submission(submission, fields, sms_consent=sms_consent)
+            if submission.spam_reason:
+                intake.review_record(lead, submission, released_by=released_by)
             intake.submission_accept(submission, lead)
         return lead
     except Exception:
@@ -91,3 +100,23 @@ def _sms_consent(lead: Lead, submission: Submission) -> None:
         lead.sms_opted_out_at = None  # cleared, with its "Opted back in" event, by the line above
     else:
         intake.consent_event_record(lead, record)
+
+
+def submission_release(submission: Submission, *, actor) -> tuple[Lead | None, str]:
+    """A broker says a quarantined (or failed) submission is a real person: its form reads the
+    answers as stored, and it goes through intake like any other (lead, owner, track,
+    acknowledgment, alert). Returns the lead, or why there is none."""
+    if submission.status == Submission.Status.ACCEPTED:
+        return submission.lead, ""
+    form = FORM_FOR_SOURCE[submission.source](data=submission.data, query=submission.query)
+    if not form.is_valid():
+        return None, f"{submission}: {form.errors.as_text()}"
+    lead = submission_process(
+        submission,
+        form.lead_fields(),
+        sms_consent=form.cleaned_data["sms_consent"],
+        released_by=actor if submission.status == Submission.Status.SPAM else None,
+    )
+    if lead is None:
+        return None, f"{submission}: processing failed (the error is on the submission)"
+    return lead, ""

@@ -178,8 +178,11 @@ PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "US")
 # --- Intake forms -------------------------------------------------------------------------------
 # POSTs per client IP; an open-house kiosk on venue wifi shares one IP, so leave room for it.
 INTAKE_RATE_LIMIT = env_str("INTAKE_RATE_LIMIT", "20/10m")
-# A human needs a few seconds to fill a form; a faster POST is treated as a bot and quarantined.
+# A human needs a few seconds to fill a form; a faster POST (or browser autofill) that looks like
+# a person becomes a lead marked for review.
 INTAKE_MIN_FILL_SECONDS = env_int("INTAKE_MIN_FILL_SECONDS", 3)
+# How long a form's signed token (it stands in for the CSRF cookie) stays good.
+INTAKE_FORM_TOKEN_HOURS = env_int("INTAKE_FORM_TOKEN_HOURS", 24)
 # Origins allowed to frame the ?embed=1 forms (e.g. https://www.your-brokerage.com).
 INTAKE_FRAME_ANCESTORS = env_list("INTAKE_FRAME_ANCESTORS")
 

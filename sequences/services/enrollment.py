@@ -25,7 +25,7 @@ from leads.services import lead_event_record, lead_set_track
 from .. import outbox, schedule
 from ..models import Enrollment, Message, Step, Task, Track
 from ..selectors import track_steps
-from .steps import step_message, step_task
+from .steps import acknowledgment_for_new_lead, step_message, step_task
 
 # A lead at one of these stages is in a person's hands: automation stops.
 STOP_STAGES = (Stage.APPOINTMENT, Stage.CLIENT, Stage.CLOSED, Stage.LOST)
@@ -55,16 +55,19 @@ def enrollment_route(
     """Routing decided the lead's track (realtycrm.flows.routing, in its transaction).
 
     The lead's track becomes `track`. A new lead is enrolled in it and its acknowledgment written
-    to the outbox now (sent after commit). A lead whose intent or track changed leaves its
+    to the outbox now (sent after commit): the track's, else its source's standard one. A lead whose intent or track changed leaves its
     enrolment and starts the new track from the beginning, without a second acknowledgment."""
     lead_set_track(lead, track)
     if lead.stage in STOP_STAGES:
         return None
     current = open_enrollment(lead)
     if is_new:
-        if current is None and track is not None:
-            return enrollment_start(lead, track)
-        return current
+        if current is not None:
+            return current
+        enrollment = enrollment_start(lead, track) if track is not None else None
+        # Whatever track it entered (one without a first-day step, or none), it is acknowledged.
+        acknowledgment_for_new_lead(lead, enrollment)
+        return enrollment
     if not changed:
         return current
     paused = current is not None and current.status == Enrollment.Status.PAUSED

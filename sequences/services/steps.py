@@ -2,6 +2,10 @@
 
 step_message                 a text or email step → one outbox message (idempotent on its key)
 step_task                    a task step → one task for the lead's owner
+acknowledgment_steps         the acknowledgment steps for this lead: its track's, else the
+                             source's standard acknowledgment (ack_sms + ack_email)
+acknowledgment_for_new_lead  a new lead whose track has no acknowledgment (or no track) still
+                             gets its source's
 acknowledgment_for_reinquiry a re-inquiry after the window re-runs the acknowledgment steps
 """
 
@@ -67,7 +71,7 @@ def step_message(
         audience=Message.Audience.LEAD,
         lead=lead,
         enrollment=enrollment,
-        step=step,
+        step=step if step.pk else None,  # the standard acknowledgment is no track's step
         scheduled_for=now,
     )
 
@@ -99,7 +103,12 @@ def step_task(enrollment: Enrollment, step: Step, now) -> Task | None:
     return task
 
 
-def _acknowledgment_steps(track_id: int, intent: str) -> list[Step]:
+# Every default track starts with these; a lead whose track has none still gets them, matched
+# to its source by the templates' variants (ack_sms · giveaway, ack_email · valuation, ...).
+STANDARD_ACKNOWLEDGMENT = ((Step.Kind.SMS, "ack_sms"), (Step.Kind.EMAIL, "ack_email"))
+
+
+def _track_acknowledgment_steps(track_id: int, intent: str) -> list[Step]:
     specs, steps = track_steps(track_id)
     facts = schedule.Facts(intent=intent, acknowledge=True)
     return [
@@ -107,6 +116,43 @@ def _acknowledgment_steps(track_id: int, intent: str) -> list[Step]:
         for spec in schedule.ordered(specs)
         if spec.is_acknowledgment and schedule.applies(spec, facts)
     ]
+
+
+def acknowledgment_steps(track_ids, intent: str) -> list[Step]:
+    """The acknowledgment steps for this lead: those of the first of `track_ids` (its track,
+    then e.g. its routing rule's) that has any at this intent; else the source's standard
+    acknowledgment (unsaved steps naming ack_sms and ack_email). Never empty: whatever track a
+    lead enters, a track without a first-day step (the nurture cycle) or none at all, it is
+    acknowledged."""
+    for track_id in track_ids:
+        if track_id is not None:
+            steps = _track_acknowledgment_steps(track_id, intent)
+            if steps:
+                return steps
+    return [
+        Step(kind=kind, template_key=template_key, is_acknowledgment=True)
+        for kind, template_key in STANDARD_ACKNOWLEDGMENT
+    ]
+
+
+def acknowledgment_for_new_lead(lead: Lead, enrollment: Enrollment | None) -> list[Message]:
+    """A new lead was enrolled (or has no track). When its track acknowledges it, the enrolment
+    has written those steps already; otherwise the source's standard acknowledgment goes now."""
+    track_id = enrollment.track_id if enrollment is not None else None
+    intent = enrollment.intent if enrollment is not None else lead.intent
+    steps = acknowledgment_steps([track_id], intent)
+    if track_id is not None and steps[0].track_id == track_id:
+        return []
+    queued = [
+        step_message(
+            lead,
+            step,
+            idempotency_key=f"acknowledgment:{lead.pk}:{step.kind}",
+            enrollment=enrollment,
+        )
+        for step in steps
+    ]
+    return [message for message in queued if message is not None]
 
 
 def acknowledgment_for_reinquiry(
@@ -117,7 +163,8 @@ def acknowledgment_for_reinquiry(
     question, which the lead may not have recorded), unless the lead got an acknowledgment within SEQUENCES_REACK_WINDOW_HOURS, its
     automation is paused (they are talking to an agent), or it is an appointment, a client or
     closed. A lead in the nurture cycle, or lost, that writes again is answered too: its current
-    track's acknowledgment steps, else those of the track its routing rule names."""
+    track's acknowledgment steps, else those of the track its routing rule names, else the
+    source's standard acknowledgment (acknowledgment_steps)."""
     window = timedelta(hours=settings.SEQUENCES_REACK_WINDOW_HOURS)
     recent = Message.objects.filter(
         lead=lead,
@@ -135,9 +182,13 @@ def acknowledgment_for_reinquiry(
     if enrollment is not None and enrollment.status == Enrollment.Status.PAUSED:
         return []
     intent = enrollment.intent if enrollment is not None else lead.intent
-    steps = _acknowledgment_steps(enrollment.track_id, intent) if enrollment is not None else []
-    if not steps and lead.routing_rule_id:
-        steps = _acknowledgment_steps(lead.routing_rule.track_id, intent)
+    steps = acknowledgment_steps(
+        [
+            enrollment.track_id if enrollment is not None else None,
+            lead.routing_rule.track_id if lead.routing_rule_id else None,
+        ],
+        intent,
+    )
     key = submission_id if submission_id is not None else uuid.uuid4().hex
     queued = [
         step_message(

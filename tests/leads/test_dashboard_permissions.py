@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent
+from leads.models import Lead, LeadEvent, Submission
 from leads.views.today import SECTIONS, SECTIONS_BY_KEY
 from reports.tables import ALL_INTENTS, ALL_SOURCES
 from sequences.models import Task
@@ -25,6 +25,7 @@ from tests.factories import (
     LeadFactory,
     MessageFactory,
     SavedFilterFactory,
+    SubmissionFactory,
     TaskFactory,
     TrackFactory,
 )
@@ -88,7 +89,8 @@ REINQUIRY_URLS = {
 }
 # Lists of leads: every signed-in user opens them; what they show is decided per user.
 # (name, method, data, kwargs). Every section of Today is one, taken from the view's SECTIONS.
-SECTIONS_WITHOUT_LEADS = {"my-lists"}  # the user's own pinned lists, no lead in them
+# The user's own pinned lists, and the broker's quarantined submissions (no lead yet).
+SECTIONS_WITHOUT_LEADS = {"my-lists", "quarantine"}
 # Sections about the user's own work, not about every lead they may see: a broker's Today does
 # not list the alerts addressed to an agent.
 PERSONAL_SECTIONS = {"alerts"}
@@ -121,6 +123,8 @@ ALERT_LISTS = {
     "alerts:inbox": {"owner", "broker"},
     "alerts:availability": set(),
 }
+# Submissions quarantined as spam belong to no lead yet: only a broker releases one.
+BROKER_WRITES = {"leads:quarantine-release": "post"}
 # Aggregates over the leads a user may see: the lead counts for its owner and brokers only.
 REPORT_URLS = {
     "reports:segment-report": {},
@@ -155,6 +159,7 @@ CLASSIFIED = (
     | set(REPORT_URLS)
     | set(ALERT_URLS)
     | set(ALERT_LISTS)
+    | set(BROKER_WRITES)
 )
 
 
@@ -416,3 +421,23 @@ def test_alert_lists_show_an_alert_to_whom_it_concerns(client, world, name, role
         b"owned@example.com" in response.content or str(world["lead"]).encode() in response.content
     )
     assert shows_it is (role in ALERT_LISTS[name])
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(BROKER_WRITES))
+def test_only_a_broker_releases_a_quarantined_submission(client, world, name, role):
+    submission = SubmissionFactory(status=Submission.Status.SPAM, spam_reason="honeypot")
+    response = _call(
+        _client_as(client, world, role),
+        BROKER_WRITES[name],
+        reverse(name, args=[submission.pk]),
+        {},
+    )
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "broker":
+        assert response.status_code == 302  # back to Today, saying what happened
+    else:
+        assert response.status_code == 404
+        submission.refresh_from_db()
+        assert submission.status == Submission.Status.SPAM

@@ -6,7 +6,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Lead
+from leads.models import Lead, LeadEvent, Submission
 from leads.templatetags.dashboard_tags import waited_text
 from realtycrm.flows.contacts import contact_log
 from realtycrm.flows.inbound import text_receive
@@ -15,6 +15,7 @@ from tests.factories import (
     AgentFactory,
     LeadFactory,
     SavedFilterFactory,
+    SubmissionFactory,
     TaskFactory,
 )
 
@@ -110,7 +111,7 @@ def test_today_runs_a_bounded_number_of_queries(client, django_assert_max_num_qu
     for _ in range(count):
         LeadFactory(owner=AgentFactory().user, hot=True)
     client.force_login(broker.user)
-    with django_assert_max_num_queries(9):  # 8, and the alerts section's one
+    with django_assert_max_num_queries(10):  # 8, the alerts section and the quarantine
         assert client.get(reverse("leads:today")).status_code == 200
 
 
@@ -325,10 +326,79 @@ def test_today_with_tasks_and_replies_runs_a_bounded_number_of_queries(
         for text in ("Call me back", "Hello?"):  # what text_receive opens for each text
             TaskFactory(lead=lead, kind=Task.Kind.REPLY, notes=text, due_at=timezone.now())
     client.force_login(broker.user)
-    with django_assert_max_num_queries(11):  # 10, and the alerts section's one
+    with django_assert_max_num_queries(12):  # 10, the alerts section and the quarantine
         response = client.get(reverse("leads:today"))
     assert response.status_code == 200
     assert response.content.decode().count('class="list-group-item reply-row"') == min(count, 10)
     for key in ("tasks", "replies"):
         with django_assert_max_num_queries(5):
             assert _section(client, key).status_code == 200
+
+
+# --- Quarantined submissions: a count on the broker's Today, one click to release -----------------
+
+
+def _quarantined(**data):
+    """A person the spam checks caught: complete answers, as a browser would have sent them."""
+    answers = {
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "email": "grace@example.com",
+        "phone": "(413) 555-0199",
+        "timeline": "within_3_months",
+        "company_website": "https://grace.example",  # autofill put her website in the honeypot
+        "form_token": "",
+        **data,
+    }
+    return SubmissionFactory(
+        source="giveaway", status=Submission.Status.SPAM, spam_reason="honeypot", data=answers
+    )
+
+
+def test_the_broker_sees_how_many_submissions_are_quarantined(broker_client):
+    for _ in range(2):
+        _quarantined()
+    with time_machine.travel(timezone.now() - timedelta(days=40)):
+        _quarantined()  # long ago: not counted
+    body = broker_client.get(reverse("leads:today")).content.decode()
+    assert 'data-testid="quarantine-count">2<' in body
+    assert "Grace Hopper" in body and "caught by: honeypot" in body
+
+
+def test_agents_do_not_see_the_quarantine(client, agent):
+    _quarantined()
+    body = client.get(reverse("leads:today")).content.decode()
+    assert "quarantine-count" not in body
+    submission = Submission.objects.get()
+    url = reverse("leads:quarantine-release", args=[submission.pk])
+    assert client.post(url).status_code == 404
+    assert Lead.objects.count() == 0
+
+
+def test_releasing_a_quarantined_submission_creates_the_lead(broker_client, broker):
+    submission = _quarantined()
+    response = broker_client.post(
+        reverse("leads:quarantine-release", args=[submission.pk]), follow=True
+    )
+    lead = Lead.objects.get()
+    assert (lead.first_name, lead.source, lead.intent) == ("Grace", "giveaway", "hot")
+    assert lead.owner is not None and lead.alerts.exists()  # routed like any new lead
+    assert lead.messages.filter(purpose="acknowledgment").exists()
+    submission.refresh_from_db()
+    assert (submission.status, submission.lead) == (Submission.Status.ACCEPTED, lead)
+    review = lead.events.get(kind=LeadEvent.Kind.NOTE)
+    assert (review.actor, review.data["review"]) == (broker, "honeypot")
+    body = response.content.decode()
+    assert "Released:" in body and "Grace Hopper" in body
+    assert 'data-testid="quarantine-count">0<' in body
+
+
+def test_a_submission_that_cannot_become_a_lead_stays_quarantined_and_says_why(broker_client):
+    submission = _quarantined(email="", phone="")
+    response = broker_client.post(
+        reverse("leads:quarantine-release", args=[submission.pk]), follow=True
+    )
+    assert Lead.objects.count() == 0
+    assert "Not released" in response.content.decode()
+    submission.refresh_from_db()
+    assert submission.status == Submission.Status.SPAM

@@ -1,8 +1,10 @@
 """The hosted intake forms, as a prospect uses them."""
 
+import re
 import time
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from leads import intake
@@ -244,15 +246,33 @@ class TestSpam:
         submission = Submission.objects.get()
         assert (submission.status, submission.spam_reason) == ("spam", "honeypot")
 
-    def test_a_form_filled_faster_than_a_person_can_is_quarantined(self, client):
-        post_intake(client, "valuation", form_token=intake_token(time.time()))
-        assert Lead.objects.count() == 0
-        assert Submission.objects.get().spam_reason == "filled too fast"
+    def test_a_fast_but_human_looking_submission_becomes_a_lead_marked_for_review(self, client):
+        # Browser autofill sends a complete form within a second: a signal, not a verdict.
+        response = post_intake(client, "valuation", form_token=intake_token("valuation"))
+        assert response.status_code == 302
+        lead = Lead.objects.get()
+        submission = lead.submissions.get()
+        assert submission.status == Submission.Status.ACCEPTED
+        assert submission.spam_reason.startswith("filled too fast (")
+        review = lead.events.get(kind=LeadEvent.Kind.NOTE)
+        assert review.summary.startswith("Check this is a real person: the form was filled too")
+        assert review.data["review"] == submission.spam_reason
+        assert lead.messages.filter(purpose="acknowledgment").exists()  # answered like anyone
 
-    def test_a_post_without_the_signed_token_is_quarantined(self, client):
-        post_intake(client, "valuation", form_token="forged")
+    def test_a_fast_honeypot_submission_is_quarantined(self, client):
+        post_intake(
+            client, "valuation", form_token=intake_token("valuation"), company_website="x.example"
+        )
         assert Lead.objects.count() == 0
-        assert Submission.objects.get().spam_reason == "missing form token"
+        assert Submission.objects.get().spam_reason == "honeypot"
+
+    @pytest.mark.parametrize(
+        ("token", "reason"), [("", "missing form token"), ("forged", "forged form token")]
+    )
+    def test_a_post_without_the_signed_token_is_quarantined(self, client, token, reason):
+        post_intake(client, "valuation", form_token=token)
+        assert Lead.objects.count() == 0
+        assert Submission.objects.get().spam_reason == reason
 
     def test_nul_bytes_in_a_bot_post_are_stored_safely(self, client):
         url = reverse("leads:intake", args=["valuation"]) + "?x%00=y"
@@ -303,6 +323,15 @@ class TestSpam:
             "2001:db8:1:2:ffff:ffff:ffff:9",
             "2001:db8:1:3::1",
         ]
+
+    def test_the_rate_limit_page_of_a_framed_form_may_be_framed(self, client, settings):
+        settings.INTAKE_RATE_LIMIT = "1/10m"
+        settings.INTAKE_FRAME_ANCESTORS = ["https://www.harborandmain.example"]
+        post_intake(client, "giveaway", query="embed=1")
+        response = post_intake(client, "giveaway", query="embed=1", email="p2@example.com")
+        assert response.status_code == 429
+        assert "X-Frame-Options" not in response
+        assert "https://www.harborandmain.example" in response["Content-Security-Policy"]
 
 
 class TestDuplicates:
@@ -393,3 +422,50 @@ def test_embed_variant_drops_the_chrome_and_may_be_framed_by_the_brokerage(clien
 
 def test_unknown_form_is_a_404(client):
     assert client.get("/intake/mailer/").status_code == 404
+
+
+class TestFormToken:
+    """The public forms carry no session: the signed form token, not the CSRF cookie, protects
+    them (bound to its form, expiring), with the honeypot and the rate limit."""
+
+    def test_a_post_without_the_csrf_cookie_but_with_a_good_token_is_accepted(self):
+        browser = Client(enforce_csrf_checks=True)  # a framed form gets no CSRF cookie
+        response = post_intake(browser, "giveaway")
+        assert response.status_code == 302
+        assert Lead.objects.get().source == "giveaway"
+
+    def test_the_form_sets_no_csrf_cookie(self, client):
+        response = client.get(reverse("leads:intake", args=["giveaway"]) + "?embed=1")
+        assert "csrftoken" not in response.cookies
+        assert "csrfmiddlewaretoken" not in response.content.decode()
+
+    @pytest.mark.parametrize(
+        ("token", "says"),
+        [
+            (
+                lambda: intake_token("valuation", issued_at=time.time() - 25 * 3600),
+                "This form was open for a long time",
+            ),
+            (
+                lambda: intake_token("giveaway", issued_at=time.time() - 60),
+                "the details of another of our forms",
+            ),
+        ],
+        ids=["expired", "other form"],
+    )
+    def test_an_expired_or_other_forms_token_is_refused_and_the_answers_kept(self, token, says):
+        browser = Client(enforce_csrf_checks=True)
+        response = post_intake(browser, "valuation", first_name="Grace", form_token=token())
+        assert response.status_code == 200  # the form again, never a bare 403
+        page = response.content.decode()
+        assert says in page
+        assert 'value="Grace"' in page and 'value="12 Elm Street, Springfield"' in page
+        assert Lead.objects.count() == 0 and Submission.objects.count() == 0
+        # Sending it again, as shown, works: a fresh token for this form.
+        fresh = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+        response = post_intake(browser, "valuation", first_name="Grace", form_token=fresh)
+        assert response.status_code == 302
+        lead = Lead.objects.get()
+        assert lead.first_name == "Grace"
+        # The fill time still counts from when the form was first shown: nothing to review.
+        assert not lead.events.filter(kind=LeadEvent.Kind.NOTE).exists()

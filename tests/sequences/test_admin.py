@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from sequences.models import Template
+from sequences.models import Template, Track
 from tests.factories import LeadFactory, MessageFactory
 from tests.moments import NOON
 
@@ -120,3 +120,34 @@ def test_an_agent_sees_and_resends_only_their_own_leads_undelivered_messages(cli
     client.post(url, {"action": "send_again", "_selected_action": [theirs.pk]})
     theirs.refresh_from_db()
     assert theirs.status == "failed"
+
+
+def test_deleting_a_track_that_routing_rules_use_is_refused_with_a_message(broker_client):
+    track = Track.objects.get(key="long_term_local")
+    response = broker_client.post(
+        reverse("admin:sequences_track_delete", args=[track.pk]), {"post": "yes"}, follow=True
+    )
+    assert Track.objects.filter(pk=track.pk).exists()
+    page = response.content.decode()
+    assert "is not deleted: it is used by 2 routing rules" in page
+    assert "Point those rules at another track" in page
+    assert response.redirect_chain[-1][0] == reverse(
+        "admin:sequences_track_change", args=[track.pk]
+    )
+
+
+def test_the_track_list_says_which_tracks_rules_use(broker_client):
+    page = broker_client.get(reverse("admin:sequences_track_changelist")).content.decode()
+    assert "Used by 2 routing rules" in page  # long_term_local: long-term and the catch-all
+    assert "Used by 0 routing rules" in page  # the nurture cycle: only moves lead there
+    track = Track.objects.get(key="nurture_cycle")
+    page = broker_client.get(
+        reverse("admin:sequences_track_change", args=[track.pk])
+    ).content.decode()
+    assert "No routing rule: no new lead enters this track except by a move." in page
+
+
+def test_a_track_no_rule_uses_can_still_be_deleted(broker_client):
+    track = Track.objects.create(key="spare", name="Spare")
+    broker_client.post(reverse("admin:sequences_track_delete", args=[track.pk]), {"post": "yes"})
+    assert not Track.objects.filter(pk=track.pk).exists()

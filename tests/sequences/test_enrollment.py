@@ -5,11 +5,11 @@ from unittest import mock
 
 import pytest
 
-from leads.models import Lead, LeadEvent
+from leads.models import Lead, LeadEvent, RoutingRule
 from realtycrm.flows.contacts import stage_change
 from realtycrm.flows.inbound import text_receive
 from realtycrm.flows.routing import lead_reclassify
-from sequences.models import Enrollment, Message, Suppression, Task
+from sequences.models import Enrollment, Message, Suppression, Task, Track
 from sequences.services.automation import automation_pause, automation_resume
 from sequences.services.enrollment import scheduler_tick
 from tests.factories import AgentFactory
@@ -349,3 +349,44 @@ def test_fresh_consent_after_stop_lifts_the_suppression_and_the_acknowledgment_i
         "occurred_at", "id"
     )
     assert opted_in.occurred_at <= acknowledged.occurred_at  # consent first, then the text
+
+
+# --- Every new lead is acknowledged, whatever track it enters -------------------------------------
+
+
+def test_a_giveaway_lead_routed_to_the_nurture_cycle_gets_the_giveaway_acknowledgment(
+    submit, clock, sms_outbox, mailoutbox
+):
+    # Tried in the admin: giveaway × long-term → the nurture cycle, a track with no first-day step.
+    RoutingRule.objects.create(
+        source="giveaway",
+        intent="long_term",
+        track=Track.objects.get(key="nurture_cycle"),
+        first_contact_mode="soft_nurture",
+    )
+    lead = submit("giveaway", timeline="just_curious")
+    assert lead.nurture_track.key == "nurture_cycle"
+    (text,) = texts_to(sms_outbox)
+    assert "you're entered" in text.lower()
+    (email,) = mailoutbox
+    assert "you're in" in email.body.lower()
+    assert set(lead.messages.values_list("purpose", flat=True)) == {"acknowledgment"}
+    assert lead.enrollments.get().track.key == "nurture_cycle"  # it still follows its track
+
+
+def test_a_lead_with_no_track_gets_its_sources_acknowledgment(
+    submit, clock, sms_outbox, mailoutbox
+):
+    RoutingRule.objects.all().delete()  # no rule matches: the lead keeps no track
+    lead = submit("valuation", timeline="6_to_18_months")
+    assert lead.nurture_track is None
+    (text,) = texts_to(sms_outbox)
+    assert "12 Elm Street, Springfield" in text
+    assert len(mailoutbox) == 1
+    assert lead.messages.get(channel="sms").purpose == "acknowledgment"
+
+
+def test_a_track_with_its_own_acknowledgment_sends_it_once(submit, clock, sms_outbox, mailoutbox):
+    lead = submit("valuation", timeline="6_to_18_months")
+    assert len(texts_to(sms_outbox)) == 1 and len(mailoutbox) == 1
+    assert all(message.step_id for message in lead.messages.all())  # the track's own steps
