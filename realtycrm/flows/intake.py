@@ -7,6 +7,8 @@
                          re-alert, re-acknowledge a re-inquiry (alerts, sequences)
     submission_release   a broker releases a quarantined (or failed) submission: its form reads
                          the stored answers again, then submission_process, the lead marked
+    submissions_process_stranded   every minute: a submission stored but never processed (its
+                         web process died between the two commits) goes through intake now
 
 Every channel stores its raw payload first (leads.intake.submission_receive) and then calls this.
 """
@@ -14,8 +16,10 @@ Every channel stores its raw payload first (leads.intake.submission_receive) and
 import logging
 import traceback
 from dataclasses import replace
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from alerts.services import alert_on_reinquiry
 from leads import intake, segmentation
@@ -120,3 +124,40 @@ def submission_release(submission: Submission, *, actor) -> tuple[Lead | None, s
     if lead is None:
         return None, f"{submission}: processing failed (the error is on the submission)"
     return lead, ""
+
+
+# A submission still "received" this long after it was stored lost its web process between the
+# two commits (storing, then processing): a live request is done within a second or two.
+STRANDED_AFTER = timedelta(minutes=2)
+
+
+def submissions_process_stranded(*, now=None, limit: int = 200) -> int:
+    """Process every submission that was stored but never processed (the web process was killed,
+    or the database went away, after the raw submission committed): nothing a prospect sent is
+    lost because of where a crash fell. Each is locked while it is processed, so two workers
+    never take the same one; dedupe makes even a racing live request a re-inquiry, never a
+    second lead. Returns how many were processed."""
+    cutoff = (now or timezone.now()) - STRANDED_AFTER
+    stranded = list(
+        Submission.objects.filter(status=Submission.Status.RECEIVED, created_at__lt=cutoff)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    processed = 0
+    for pk in stranded:
+        with transaction.atomic():
+            submission = (
+                Submission.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=Submission.Status.RECEIVED)
+                .first()
+            )
+            if submission is None:
+                continue
+            lead, why = submission_release(submission, actor=None)
+            if lead is None:
+                logger.warning("Stranded submission %s could not be processed: %s", pk, why)
+                submission.refresh_from_db(fields=["status"])
+                if submission.status == Submission.Status.RECEIVED:  # the form refused it
+                    intake.submission_fail(submission, why)
+            processed += 1
+    return processed

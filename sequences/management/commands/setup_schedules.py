@@ -8,6 +8,7 @@ from django_q.models import Schedule
 SCHEDULES = {
     "sequences: due steps, recoveries, dispatch": ("sequences.tasks.sequences_tick", 1),
     "alerts: escalate unacknowledged hot-lead alerts": ("alerts.tasks.escalate_alerts", 1),
+    "leads: process submissions a crash left unprocessed": ("leads.tasks.submissions_sweep", 1),
 }
 
 
