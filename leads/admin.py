@@ -67,7 +67,6 @@ class LeadAdmin(admin.ModelAdmin):
     search_fields = ("first_name", "last_name", "email", "phone", "property_address")
     list_select_related = ("owner", "nurture_track")
     date_hierarchy = "created_at"
-    raw_id_fields = ("owner",)
     readonly_fields = (
         "created_at",
         "updated_at",
@@ -82,6 +81,20 @@ class LeadAdmin(admin.ModelAdmin):
         "sms_consent_at",
         "sms_consent_version",
         "first_submission",
+        # Each of these has its one writer, which keeps the timeline and the rules true: the
+        # dashboard's contact form (a new phone withdraws SMS consent), the ownership service
+        # (claims, reassignment), routing (intent, track), the stage flow, and the suppression
+        # list (opt-outs). The admin shows them; the dashboard changes them.
+        "email",
+        "phone",
+        "owner",
+        "timeline",
+        "side",
+        "intent",
+        "nurture_track",
+        "stage",
+        "sms_opted_out_at",
+        "email_opted_out_at",
     )
     fieldsets = (
         ("Contact", {"fields": ("first_name", "last_name", "email", "phone")}),

@@ -139,12 +139,24 @@ class PhoneField(forms.CharField):
 
 def _without_nul(data):
     """The POST as the form reads it: without NUL, which nobody types (it comes from a broken
-    autofill or a bot) and no column can hold. The submission keeps it, marked, as received."""
-    if data is None or not hasattr(data, "lists"):
+    autofill or a bot) and no column can hold. The submission keeps it, marked, as received.
+    A stored submission (a dict, re-read by a release or the stranded sweep) reads the same: a
+    key sent twice as its values, and the U+FFFD that stands for a stored NUL dropped."""
+    if data is None:
+        return data
+    if hasattr(data, "lists"):
+        items = data.lists()
+    elif isinstance(data, dict):
+        items = (
+            (key, value if isinstance(value, list) else [value]) for key, value in data.items()
+        )
+    else:
         return data
     cleaned = QueryDict(mutable=True)
-    for key, values in data.lists():
-        cleaned.setlist(key, [pg_safe(value, replacement="") for value in values])
+    for key, values in items:
+        cleaned.setlist(
+            key, [pg_safe(str(value), replacement="").replace("\ufffd", "") for value in values]
+        )
     return cleaned
 
 

@@ -248,7 +248,54 @@ def _held(reason: str, until) -> str:
     return f"{reason}: held until {timezone.localtime(until):%Y-%m-%d %H:%M %Z}"
 
 
+def _still_mine(message: Message) -> bool:
+    """Renew this worker's lease right before a provider call, if it still holds the row. A
+    batch is sent one message at a time, so a slow provider can outlast the lease taken at the
+    claim: recovery then hands the row to another worker, and this one must not send it too."""
+    lease = timezone.now() + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+    if _mine(message).update(lease_expires_at=lease):
+        message.lease_expires_at = lease
+        return True
+    logger.warning("Message %s: lease lost before sending; another worker has it", message.pk)
+    return False
+
+
+def _stopped_since_claim(message: Message) -> str:
+    """Why a claimed message may no longer go: the address opted out (a STOP, an unsubscribe)
+    or the lead's automation stopped (a reply) after the claim. '' when it may go."""
+    if message.audience != Message.Audience.LEAD:
+        return ""
+    suppression = (
+        Suppression.objects.filter(channel=message.channel, address=message.to.lower())
+        .values_list("reason", flat=True)
+        .first()
+    )
+    if suppression:
+        return Suppression.Reason(suppression).label
+    if message.enrollment_id and message.purpose in Message.AUTOMATED:
+        status = (
+            Enrollment.objects.filter(pk=message.enrollment_id).values_list("status", flat=True)
+        ).first()
+        if status != Enrollment.Status.ACTIVE:
+            return f"Automation {status or 'ended'} after it was queued"
+    return ""
+
+
+def _suppress_claimed(message: Message, reason: str) -> None:
+    if _mine(message).update(
+        status=Message.Status.SUPPRESSED, status_reason=reason[:255], lease_expires_at=None
+    ):
+        message.status, message.status_reason = Message.Status.SUPPRESSED, reason[:255]
+        message_not_sent_send(message)
+
+
 def _deliver(message: Message, sender: Sender) -> str:
+    if not _still_mine(message):
+        return "lease lost"
+    stopped = _stopped_since_claim(message)
+    if stopped:
+        _suppress_claimed(message, stopped)
+        return "suppressed"
     if message.outcome_unknown:
         # Every earlier attempt, not only the last claim: the first may be the one that got
         # through. A provider that cannot be asked right now holds the message (still
@@ -480,7 +527,12 @@ def _record_sent(
             message.channel,
         )
     message.status, message.sent_at, message.provider_id = Message.Status.SENT, now, provider_id
-    _effects_record_once(message)
+    try:
+        _effects_record_once(message)
+    except Exception:
+        # The send is recorded; its effects stay owed (effects_pending) and lease recovery
+        # records them. One failing receiver must not strand the rest of the batch.
+        logger.exception("Recording what message %s means for its lead failed", message.pk)
 
 
 @transaction.atomic
@@ -637,7 +689,10 @@ def messages_recover(*, now=None, limit: int = 500) -> int:
         )[:limit]
     )
     for pk in stuck:
-        _recover_one(pk, now)
+        try:
+            _recover_one(pk, now)
+        except Exception:  # one bad row must not hold up the others; the next sweep retries it
+            logger.exception("Recovering message %s failed", pk)
     lease = timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
     owed = Message.objects.filter(effects_pending=True, sent_at__lt=now - lease).select_related(
         "lead", "lead__owner"

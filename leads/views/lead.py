@@ -271,7 +271,7 @@ def lead_reinquiry_accept(request, pk, event_pk):
         lead.refresh_from_db()
         what = "email address" if duplicate.field == "email" else "phone number"
         return action_invalid(
-            request, lead, message=f"Another lead already has this {what}: nothing was changed."
+            request, lead, message=f"This {what} can't be used for this lead: nothing was changed."
         )
     return action_done(request, lead, "New answers accepted.")
 

@@ -79,3 +79,13 @@ def test_failed_submission_can_be_processed_again(admin_client):
     submission.refresh_from_db()
     assert submission.status == "accepted"
     assert Lead.objects.get().email == "ada@example.com"
+
+
+def test_the_lead_admin_cannot_change_what_has_its_own_writer(admin_client):
+    """A phone changed here would keep the consent given for the old number, and an owner set
+    here would skip the claim and the timeline: those go through the dashboard's services."""
+    lead = LeadFactory(texting=True, phone="+14135550100")
+    url = reverse("admin:leads_lead_change", args=[lead.pk])
+    form = admin_client.get(url).context["adminform"].form
+    for field in ("phone", "email", "owner", "intent", "stage", "sms_opted_out_at"):
+        assert field not in form.fields

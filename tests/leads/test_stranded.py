@@ -47,3 +47,17 @@ def test_a_stranded_submission_the_form_refuses_is_kept_as_failed_with_why():
     assert submission.status == Submission.Status.FAILED
     assert "email" in submission.error.lower()
     assert not Lead.objects.exists()
+
+
+def test_a_stranded_submission_is_read_as_the_live_form_read_it():
+    """A NUL was stored as U+FFFD and a key sent twice as a list: the live form dropped the NUL
+    and took the last value, and so does the sweep."""
+    AgentFactory()
+    submission = stored("valuation", "valuation", email="ada\x00@example.com")
+    submission.data["timeline"] = ["6_to_18_months", "within_3_months"]
+    submission.save(update_fields=["data"])
+    assert "\ufffd" in submission.data["email"]
+    with time_machine.travel(timezone.now() + timedelta(minutes=3)):
+        assert submissions_sweep() == 1
+    lead = Lead.objects.get()
+    assert (lead.email, lead.timeline) == ("ada@example.com", "within_3_months")

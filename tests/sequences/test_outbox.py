@@ -10,12 +10,13 @@ import time_machine
 from django.utils import timezone
 
 from leads.models import LeadEvent
+from realtycrm.flows.inbound import text_receive
 from sequences import outbox
 from sequences.messaging import Sender
 from sequences.models import Message, Suppression
 from sequences.outbox import message_dispatch, message_queue, messages_dispatch_due
 from sequences.services.enrollment import scheduler_tick
-from tests.factories import LeadFactory, MessageFactory, UserFactory
+from tests.factories import EnrollmentFactory, LeadFactory, MessageFactory, UserFactory
 from tests.moments import NEW_YORK, NOON
 from tests.sequences.conftest import twilio_message
 
@@ -550,3 +551,37 @@ def test_an_email_sent_again_without_a_way_to_ask_is_counted_as_a_possible_dupli
     assert len(mailoutbox) == 2  # the documented at-least-once trade-off…
     assert Message.objects.filter(possible_duplicate=True).count() == 1  # …counted
     assert f"outbox.possible_duplicate message={message.pk} channel=email" in caplog.text
+
+
+def test_a_message_whose_lease_ran_out_mid_batch_is_not_sent_by_the_slow_worker(clock, sms_outbox):
+    """A slow provider can outlast the lease a batch was claimed with: once recovery has given
+    the row to another worker, the first one must not send it as well."""
+    message = MessageFactory()
+    (claimed,), _ = outbox._claim(Message.objects.filter(pk=message.pk), NOON, limit=1)
+    clock.move_to(NOON + timedelta(minutes=6))  # still busy with the batch's earlier messages
+    outbox.messages_recover()  # the lease expired: the row goes back to the queue
+    assert outbox._deliver(claimed, Sender()) == "lease lost"
+    assert sms_outbox == []
+    assert message_dispatch(message.pk) == "sent"  # the worker that has it now sends it, once
+    assert len(sms_outbox) == 1
+
+
+def test_a_stop_that_arrives_after_the_claim_still_stops_the_text(clock, sms_outbox):
+    lead = LeadFactory(texting=True)
+    message = queue(lead)
+    (claimed,), _ = outbox._claim(Message.objects.filter(pk=message.pk), NOON, limit=1)
+    text_receive(from_number=lead.phone, body="STOP")  # while the batch is being sent
+    assert outbox._deliver(claimed, Sender()) == "suppressed"
+    assert sms_outbox == []
+    message.refresh_from_db()
+    assert (message.status, message.status_reason) == ("suppressed", "Replied STOP")
+
+
+def test_a_reply_that_pauses_automation_after_the_claim_holds_the_nurture_text(clock, sms_outbox):
+    lead = LeadFactory(texting=True)
+    enrollment = EnrollmentFactory(lead=lead)
+    message = queue(lead, enrollment=enrollment)
+    (claimed,), _ = outbox._claim(Message.objects.filter(pk=message.pk), NOON, limit=1)
+    text_receive(from_number=lead.phone, body="Can you call me tomorrow?")
+    assert outbox._deliver(claimed, Sender()) == "suppressed"
+    assert sms_outbox == []
