@@ -29,8 +29,8 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -248,36 +248,41 @@ def _held(reason: str, until) -> str:
     return f"{reason}: held until {timezone.localtime(until):%Y-%m-%d %H:%M %Z}"
 
 
-def _still_mine(message: Message) -> bool:
-    """Renew this worker's lease right before a provider call, if it still holds the row. A
-    batch is sent one message at a time, so a slow provider can outlast the lease taken at the
-    claim: recovery then hands the row to another worker, and this one must not send it too."""
-    lease = timezone.now() + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
-    if _mine(message).update(lease_expires_at=lease):
+def _may_still_go(message: Message) -> str:
+    """Right before a provider call: '' when the message may go; else "lease lost", or why it
+    may not any more.
+
+    A batch is sent one message at a time, so a slow provider can outlast the lease taken at
+    the claim: recovery then hands the row to another worker, and this one must not send it
+    too. So when less than two provider timeouts are left on the lease, it is renewed first,
+    conditionally (a write only then: most sends need none). And a STOP, an unsubscribe or a
+    reply that paused automation can arrive after the claim: one read says whether one did."""
+    now = timezone.now()
+    margin = timedelta(seconds=2 * settings.PROVIDER_TIMEOUT_SECONDS + 5)
+    if message.lease_expires_at is None or message.lease_expires_at - now < margin:
+        lease = now + timedelta(seconds=settings.MESSAGE_LEASE_SECONDS)
+        if not _mine(message).update(lease_expires_at=lease):
+            logger.warning(
+                "Message %s: lease lost before sending; another worker has it", message.pk
+            )
+            return "lease lost"
         message.lease_expires_at = lease
-        return True
-    logger.warning("Message %s: lease lost before sending; another worker has it", message.pk)
-    return False
-
-
-def _stopped_since_claim(message: Message) -> str:
-    """Why a claimed message may no longer go: the address opted out (a STOP, an unsubscribe)
-    or the lead's automation stopped (a reply) after the claim. '' when it may go."""
     if message.audience != Message.Audience.LEAD:
         return ""
-    suppression = (
-        Suppression.objects.filter(channel=message.channel, address=message.to.lower())
-        .values_list("reason", flat=True)
+    suppression = Suppression.objects.filter(
+        channel=OuterRef("channel"), address=Lower(OuterRef("to"))
+    ).values("reason")[:1]
+    reason, enrollment_status = (
+        Message.objects.filter(pk=message.pk)
+        .annotate(suppressed=Subquery(suppression))
+        .values_list("suppressed", "enrollment__status")
         .first()
-    )
-    if suppression:
-        return Suppression.Reason(suppression).label
-    if message.enrollment_id and message.purpose in Message.AUTOMATED:
-        status = (
-            Enrollment.objects.filter(pk=message.enrollment_id).values_list("status", flat=True)
-        ).first()
-        if status != Enrollment.Status.ACTIVE:
-            return f"Automation {status or 'ended'} after it was queued"
+    ) or ("", None)
+    if reason:
+        return Suppression.Reason(reason).label
+    automated = message.enrollment_id and message.purpose in Message.AUTOMATED
+    if automated and enrollment_status != Enrollment.Status.ACTIVE:
+        return f"Automation {enrollment_status or 'ended'} after it was queued"
     return ""
 
 
@@ -290,9 +295,9 @@ def _suppress_claimed(message: Message, reason: str) -> None:
 
 
 def _deliver(message: Message, sender: Sender) -> str:
-    if not _still_mine(message):
-        return "lease lost"
-    stopped = _stopped_since_claim(message)
+    stopped = _may_still_go(message)
+    if stopped == "lease lost":
+        return stopped
     if stopped:
         _suppress_claimed(message, stopped)
         return "suppressed"
