@@ -286,20 +286,12 @@ def _may_still_go(message: Message) -> str:
     return ""
 
 
-def _suppress_claimed(message: Message, reason: str) -> None:
-    if _mine(message).update(
-        status=Message.Status.SUPPRESSED, status_reason=reason[:255], lease_expires_at=None
-    ):
-        message.status, message.status_reason = Message.Status.SUPPRESSED, reason[:255]
-        message_not_sent_send(message)
-
-
 def _deliver(message: Message, sender: Sender) -> str:
     stopped = _may_still_go(message)
     if stopped == "lease lost":
         return stopped
     if stopped:
-        _suppress_claimed(message, stopped)
+        _suppress(message, stopped, rows=_mine(message))
         return "suppressed"
     if message.outcome_unknown:
         # Every earlier attempt, not only the last claim: the first may be the one that got
@@ -466,9 +458,16 @@ def _gate(message: Message, now, suppressed: dict, recent: dict) -> policy.Gate:
     )
 
 
-def _suppress(message: Message, reason: str) -> None:
-    if Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
-        status=Message.Status.SUPPRESSED, status_reason=reason[:255]
+def _suppress(message: Message, reason: str, *, rows=None) -> None:
+    """The message will not go, and why. `rows` is the row only while it may still be
+    suppressed: queued (the gate at claim, the default), or this worker's claim (at send)."""
+    rows = (
+        Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED)
+        if rows is None
+        else rows
+    )
+    if rows.update(
+        status=Message.Status.SUPPRESSED, status_reason=reason[:255], lease_expires_at=None
     ):
         message.status, message.status_reason = Message.Status.SUPPRESSED, reason[:255]
         message_not_sent_send(message)

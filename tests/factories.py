@@ -356,44 +356,41 @@ class OrmQFactory(factory.django.DjangoModelFactory):
     )
 
 
-class AccessAttemptFactory(factory.django.DjangoModelFactory):
+class _SignInFactory(factory.django.DjangoModelFactory):
+    """What every django-axes record says about a sign-in."""
+
+    class Meta:
+        abstract = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    ip_address = "198.51.100.1"
+    user_agent = "Mozilla/5.0"
+    http_accept = "text/html"
+    path_info = "/accounts/login/"
+
+
+class AccessAttemptFactory(_SignInFactory):
     """Failed sign-ins of one username from one address (django-axes)."""
 
     class Meta:
         model = AccessAttempt
 
-    username = factory.Sequence(lambda n: f"user{n}")
-    ip_address = "198.51.100.1"
-    user_agent = "Mozilla/5.0"
-    http_accept = "text/html"
-    path_info = "/accounts/login/"
     get_data = ""
     post_data = ""
     failures_since_start = 2
 
 
-class AccessLogFactory(factory.django.DjangoModelFactory):
+class AccessLogFactory(_SignInFactory):
     """A successful sign-in (django-axes)."""
 
     class Meta:
         model = AccessLog
 
-    username = factory.Sequence(lambda n: f"user{n}")
-    ip_address = "198.51.100.1"
-    user_agent = "Mozilla/5.0"
-    http_accept = "text/html"
-    path_info = "/accounts/login/"
 
-
-class AccessFailureLogFactory(factory.django.DjangoModelFactory):
+class AccessFailureLogFactory(_SignInFactory):
     """One failed sign-in (django-axes keeps these only with AXES_ENABLE_ACCESS_FAILURE_LOG)."""
 
     class Meta:
         model = AccessFailureLog
 
-    username = factory.Sequence(lambda n: f"user{n}")
-    ip_address = "198.51.100.1"
-    user_agent = "Mozilla/5.0"
-    http_accept = "text/html"
-    path_info = "/accounts/login/"
     locked_out = False
