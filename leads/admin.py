@@ -234,9 +234,9 @@ class SubmissionAdmin(VisibleLeadsMixin, admin.ModelAdmin):
     """What a prospect sent. An agent sees their own leads' submissions; spam and failures,
     which belong to no lead yet, are the broker's."""
 
-    list_display = ("created_at", "source", "status", "spam_reason", "lead", "ip")
-    list_filter = ("status", "source", "spam_reason")
-    list_select_related = ("lead",)
+    list_display = ("created_at", "source", "channel", "origin", "status", "spam_reason", "lead")
+    list_filter = ("status", "channel", "source", "spam_reason", "integration")
+    list_select_related = ("lead", "integration")
     raw_id_fields = ("lead",)
     readonly_fields = [field.name for field in Submission._meta.fields]
     actions = ["process_again"]

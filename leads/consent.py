@@ -4,7 +4,11 @@ The version and the exact text are stored with every consent (ConsentRecord), so
 says what the prospect agreed to. Change the wording by adding a version, never by editing one.
 """
 
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from django.conf import settings
+from django.utils.dateparse import parse_datetime
 
 SMS_CONSENT_WORDING = {
     "sms-2026-11-v1": (
@@ -20,3 +24,42 @@ SMS_CONSENT_VERSION = "sms-2026-11-v1"
 
 def sms_consent_text(version: str = SMS_CONSENT_VERSION) -> str:
     return SMS_CONSENT_WORDING[version].format(brokerage=settings.BROKERAGE_NAME)
+
+
+@dataclass(frozen=True)
+class ConsentEvidence:
+    """What proves an SMS consent that did not come from our own form: the wording the prospect
+    agreed to, its version (or where the wording came from), when, and the channel's other
+    evidence. Stored on the Submission (mapped) and then as a ConsentRecord."""
+
+    wording: str
+    version: str
+    given_at: datetime | None = None
+    detail: dict = field(default_factory=dict)
+
+    def as_data(self) -> dict:
+        return {
+            "wording": self.wording,
+            "version": self.version,
+            "given_at": self.given_at.isoformat() if self.given_at else None,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict | None) -> "ConsentEvidence | None":
+        if not data or not data.get("wording"):
+            return None
+        given_at = parse_datetime(data["given_at"]) if data.get("given_at") else None
+        return cls(
+            wording=data["wording"],
+            version=data.get("version", "")[:40],
+            given_at=given_at,
+            detail=data.get("detail") or {},
+        )
+
+
+def form_consent() -> ConsentEvidence:
+    """Our own forms' consent: the checkbox's current wording."""
+    return ConsentEvidence(
+        wording=sms_consent_text(SMS_CONSENT_VERSION), version=SMS_CONSENT_VERSION
+    )

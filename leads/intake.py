@@ -15,6 +15,7 @@ unique phone): two racing submissions from the same person end as one lead and a
 never two leads.
 """
 
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -24,8 +25,8 @@ from django.utils import timezone
 
 from realtycrm.http import pg_safe
 
-from .consent import SMS_CONSENT_VERSION, sms_consent_text
-from .models import ConsentRecord, Lead, LeadEvent, Submission
+from .consent import ConsentEvidence, form_consent
+from .models import Channel, ConsentRecord, Integration, Lead, LeadEvent, Source, Submission
 from .routing import lead_segment
 from .segmentation import Decision
 from .services import lead_event_record
@@ -82,20 +83,94 @@ def raw_fields(querydict) -> dict:
 
 
 def submission_receive(
-    source: str, data: dict, info: RequestInfo, *, review_reason: str = ""
+    source: str,
+    data: dict,
+    info: RequestInfo,
+    *,
+    review_reason: str = "",
+    channel: str = Channel.FORM,
+    integration: Integration | None = None,
+    origin: str = "",
+    attribution: dict | None = None,
+    external_id: str = "",
+    mapped: dict | None = None,
+    status: str = Submission.Status.RECEIVED,
+    error: str = "",
 ) -> Submission:
     """Store what arrived. Whatever a request carries that the database cannot hold (a NUL in a
     field, a query-string key or the User-Agent) is replaced, so the row is always written.
-    `review_reason`: what looked odd (it is kept as the spam signal; the lead is marked)."""
+    `review_reason`: what looked odd (it is kept as the spam signal; the lead is marked).
+
+    Channels other than the forms also give where it came from (`integration`, `origin`,
+    `attribution`), their own id for the payload (`external_id`: the database refuses a second
+    submission with it, IntegrityError) and what their adapter read from it (`mapped`, see
+    channel_mapping)."""
     return Submission.objects.create(
         source=source,
+        channel=channel,
+        integration=integration,
+        origin=pg_safe(origin)[:200],
+        attribution=pg_safe(attribution or {}),
+        external_id=pg_safe(external_id)[:300],
+        status=status,
         spam_reason=review_reason[:100],
         data=pg_safe(data),
         query=pg_safe(info.query),
+        mapped=pg_safe(mapped or {}),
         form_url=pg_safe(info.form_url)[:1000],
         ip=info.ip,
         user_agent=pg_safe(info.user_agent)[:500],
+        error=pg_safe(error)[:5000],
     )
+
+
+def channel_mapping(
+    fields: dict,
+    *,
+    sms_consent: ConsentEvidence | None = None,
+    owner=None,
+    found: dict | None = None,
+) -> dict:
+    """What a channel's adapter read from a payload, as stored on the Submission (`mapped`): the
+    Lead fields, the SMS consent evidence, an owner the payload names (a plus-addressed inbox).
+    A rejected payload keeps what was `found` in it, to prefill a broker's "make a lead" form."""
+    mapped = {"fields": {name: _json_value(value) for name, value in fields.items()}}
+    if sms_consent is not None:
+        mapped["sms_consent"] = sms_consent.as_data()
+    if owner is not None:
+        mapped["owner"] = owner.pk
+    if found:
+        mapped["found"] = {name: _json_value(value) for name, value in found.items()}
+    return mapped
+
+
+def submission_reject(
+    channel: str,
+    data: dict,
+    info: RequestInfo,
+    errors: dict,
+    *,
+    source: str = Source.WEBSITE,
+    integration: Integration | None = None,
+    origin: str = "",
+    found: dict | None = None,
+) -> Submission:
+    """A payload no adapter could turn into a lead (bad fields, an email nobody can parse): kept
+    as received with the machine-readable `errors`, for a broker to inspect (and, for an email,
+    to make a lead from what was `found`)."""
+    submission = submission_receive(
+        source,
+        data,
+        info,
+        channel=channel,
+        integration=integration,
+        origin=origin,
+        mapped=channel_mapping({}, found=found) if found else None,
+        status=Submission.Status.REJECTED,
+        error=json.dumps(errors, default=str),
+    )
+    logger.info("Rejected %s payload %s: %s", channel, submission.pk, submission.error[:200])
+    return submission
 
 
 def submission_quarantine(source: str, data: dict, info: RequestInfo, reason: str) -> Submission:
@@ -124,11 +199,12 @@ def review_record(lead: Lead, submission: Submission, *, released_by=None) -> Le
     )
 
 
-def submission_accept(submission: Submission, lead: Lead) -> None:
+def submission_accept(submission: Submission, lead: Lead, *, created: bool) -> None:
     submission.lead = lead
     submission.status = Submission.Status.ACCEPTED
+    submission.created_lead = created
     submission.error = ""
-    submission.save(update_fields=["lead", "status", "error"])
+    submission.save(update_fields=["lead", "status", "created_lead", "error"])
 
 
 def submission_fail(submission: Submission, error: str) -> None:
@@ -174,6 +250,9 @@ def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
     lead = Lead.objects.create(
         **fields,
         source=submission.source,
+        channel=submission.channel,
+        origin=submission.origin,
+        attribution=submission.attribution,
         created_at=now,
         last_inquiry_at=now,
         **{name: submission.query.get(name, "")[:200] for name in UTM_FIELDS},
@@ -252,14 +331,15 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
     lead.save()
     lead.refresh_from_db(fields=["inquiry_count"])
 
-    source_label = Lead.Source(submission.source).label
-    summary = f"Asked again via {source_label.lower()}"
+    summary = f"Asked again via {submission_label(submission)}"
     if proposed:
         labels = ", ".join(str(Lead._meta.get_field(name).verbose_name) for name in proposed)
         summary += f"; new answers to review: {labels}"
     data = {
         "submission": submission.pk,
         "source": submission.source,
+        "channel": submission.channel,
+        "origin": submission.origin,
         "changed": {name: str(value) for name, value in changed.items()},
     }
     if proposed:
@@ -287,30 +367,47 @@ def acknowledgment_answers(fields: dict) -> dict:
     }
 
 
-def consent_record(lead: Lead, submission: Submission) -> ConsentRecord:
-    """The prospect ticked the SMS consent on a form: the exact wording, when and from where, and
-    the lead's consent columns. Lifting an earlier opt-out is the suppression list's business
-    (sequences.suppressions), called by the intake flow right after this."""
+def consent_record(
+    lead: Lead, submission: Submission, evidence: ConsentEvidence | None = None
+) -> ConsentRecord:
+    """The prospect agreed to texts: the exact wording, when and from where, and the lead's
+    consent columns. `evidence` is what another channel's payload or integration record proves
+    (by default, our own form's checkbox). Lifting an earlier opt-out is the suppression list's
+    business (sequences.suppressions), called by the intake flow right after this."""
     now = timezone.now()
+    evidence = evidence or form_consent()
     record = ConsentRecord.objects.create(
         lead=lead,
         submission=submission,
         channel="sms",
-        wording_version=SMS_CONSENT_VERSION,
-        wording=sms_consent_text(SMS_CONSENT_VERSION),
+        wording_version=evidence.version[:40],
+        wording=evidence.wording,
         form_url=submission.form_url,
         ip=submission.ip,
         user_agent=submission.user_agent,
+        given_at=evidence.given_at or now,
+        evidence=pg_safe(evidence.detail),
         created_at=now,
     )
     lead.sms_consent_at = now
-    lead.sms_consent_version = SMS_CONSENT_VERSION
+    lead.sms_consent_version = record.wording_version
     lead.save(update_fields=["sms_consent_at", "sms_consent_version"])
     return record
 
 
+def submission_label(submission: Submission) -> str:
+    """ "home valuation funnel" (a form: its source), "Zillow (portal email)", "events API"."""
+    if submission.channel == Channel.FORM:
+        return Source(submission.source).label.lower()
+    channel = Channel(submission.channel).label
+    channel = channel[0].lower() + channel[1:]
+    return f"{submission.origin} ({channel})" if submission.origin else channel
+
+
 def consent_summary(submission: Submission) -> str:
-    return f"Agreed to texts on the {Lead.Source(submission.source).label.lower()} form"
+    if submission.channel == Channel.FORM:
+        return f"Agreed to texts on the {submission_label(submission)} form"
+    return f"Agreed to texts via {submission_label(submission)}"
 
 
 def consent_event_record(lead: Lead, record: ConsentRecord) -> LeadEvent:
@@ -327,3 +424,15 @@ def segmentation_summary(decision) -> str:
     intent = Lead.Intent(decision.intent).label
     track = decision.track or "no track"
     return f"{intent} ({decision.intent_reason}) → {track}" + (", alert" if decision.alert else "")
+
+
+def consent_from_integration(integration: Integration | None) -> ConsentEvidence | None:
+    """An integration whose admin record states that its source collects compliant SMS consent,
+    with the wording it shows: its leads consented by that wording (the record is the evidence)."""
+    if integration is None or not integration.sms_consent_collected:
+        return None
+    return ConsentEvidence(
+        wording=integration.sms_consent_wording,
+        version=f"integration-{integration.pk}",
+        detail={"basis": "integration record", "integration": integration.name},
+    )

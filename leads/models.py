@@ -23,6 +23,16 @@ class Source(models.TextChoices):
     REACTIVATION = "reactivation", "Database reactivation"
 
 
+class Channel(models.TextChoices):
+    """How the lead reached us (beside the source, which is the message angle)."""
+
+    FORM = "form", "Hosted form"
+    API = "api", "Events API"
+    EMAIL = "email", "Portal email"
+    META = "meta", "Meta lead ads"
+    IMPORT = "import", "Import"
+
+
 class Timeline(models.TextChoices):
     """The answer to "When are you thinking of making a move?"."""
 
@@ -161,6 +171,7 @@ class RoutingRule(models.Model):
 
 class Lead(models.Model):
     Source = Source
+    Channel = Channel
     Timeline = Timeline
     Intent = Intent
     Side = Side
@@ -239,6 +250,12 @@ class Lead(models.Model):
     utm_content = models.CharField(max_length=200, blank=True)
     utm_term = models.CharField(max_length=200, blank=True)
 
+    # First touch: how the lead reached us and from whom ("Zillow", "harborandmain.com", the Meta
+    # page and form), with the campaign and ad ids the channel gave. A re-inquiry keeps these.
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.FORM)
+    origin = models.CharField(max_length=200, blank=True)
+    attribution = models.JSONField(default=dict, blank=True)
+
     # Every submission exactly as received is a Submission row (lead.submissions), never a copy.
 
     class Meta:
@@ -280,6 +297,7 @@ class Lead(models.Model):
             models.Index(
                 fields=["owner", "last_personal_contact_at"], name="lead_owner_last_contact"
             ),
+            models.Index(fields=["origin", "-created_at"], name="lead_origin_created"),
         ]
 
     def __str__(self):
@@ -364,36 +382,150 @@ class LeadEvent(models.Model):
         )
 
 
+class Integration(models.Model):
+    """One way leads arrive from outside: an Events API key, a portal inbox address, or a Meta
+    page (and form). What a broker edits here is data the channel's adapter reads for every lead:
+    the default source and origin, who gets the leads, how the payload's fields map to ours, and
+    whether the source collects SMS consent (with the wording it shows)."""
+
+    class Kind(models.TextChoices):
+        API = "api", "Events API key"
+        EMAIL = "email", "Portal email inbox"
+        META = "meta", "Meta lead ads page"
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    active = models.BooleanField(default=True, help_text="Inactive: its key or inbox is refused.")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Events API: the key is shown once (manage.py create_api_key); only its SHA-256 is kept.
+    key_prefix = models.CharField(
+        max_length=12, blank=True, help_text="The key's first characters."
+    )
+    key_hash = models.CharField(max_length=64, blank=True)
+    rate_limit = models.PositiveIntegerField(
+        default=120, help_text="Events API: requests a minute before it answers 429."
+    )
+    # Portal email: the address (or its local part) portals send to, e.g. zillow@leads.example.com.
+    inbox_address = models.CharField(max_length=254, blank=True)
+    # Meta lead ads: the page, optionally one form of it, and the page's access token.
+    meta_page_id = models.CharField(max_length=40, blank=True)
+    meta_form_id = models.CharField(max_length=40, blank=True, help_text="Blank: every form.")
+    meta_page_token = models.CharField(max_length=500, blank=True)
+    meta_synced_at = models.DateTimeField(null=True, blank=True)
+
+    # What every lead from here starts with, unless the payload says otherwise.
+    origin = models.CharField(
+        max_length=200, blank=True, help_text="The sending system or brand, e.g. Zillow."
+    )
+    default_source = models.CharField(max_length=20, choices=Source.choices, default=Source.WEBSITE)
+    default_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Gets every lead from here (while available). Blank: the assignment rules.",
+    )
+    assignment_rule = models.ForeignKey(
+        "AssignmentRule",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Assign by this rule instead of the first matching one.",
+    )
+    field_mapping = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Their field → ours, e.g. {"move_time": "timeline", "home_address": '
+        '"property_address"}; event types → sources under "types".',
+    )
+    # Consent is evidence: only a source that collects compliant SMS consent, with the wording it
+    # shows recorded here, makes its leads textable without consent in the payload itself.
+    sms_consent_collected = models.BooleanField(
+        default=False, help_text="This source collects SMS consent with the wording below."
+    )
+    sms_consent_wording = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key_hash"], condition=~Q(key_hash=""), name="integration_unique_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(sms_consent_collected=False) | ~Q(sms_consent_wording=""),
+                name="integration_consent_has_wording",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "meta_page_id"], name="integration_meta_page")]
+
+    def __str__(self):
+        return self.name
+
+
 class Submission(models.Model):
-    """Every intake POST that passed validation (or was caught as spam), stored before anything
-    else happens, so nothing a prospect sent is lost even if processing fails."""
+    """Every payload that reached intake from any channel (a form POST, an API event, a portal
+    email, a Meta lead), stored before anything else happens, so nothing a prospect sent is lost
+    even if processing fails. A payload no adapter could read is kept too (rejected, with why)."""
 
     class Status(models.TextChoices):
         RECEIVED = "received", "Received"
+        PENDING = "pending", "Waiting for its details"
         ACCEPTED = "accepted", "Accepted"
         SPAM = "spam", "Quarantined as spam"
         FAILED = "failed", "Processing failed"
+        REJECTED = "rejected", "Rejected"
 
     source = models.CharField(max_length=20, choices=Source.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.FORM)
+    integration = models.ForeignKey(
+        Integration, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    origin = models.CharField(max_length=200, blank=True)
+    attribution = models.JSONField(default=dict, blank=True)
+    # The channel's own id for this payload (namespaced by the adapter: an Idempotency-Key, a
+    # Message-ID, a Meta lead id): the same one never makes two leads.
+    external_id = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
     spam_reason = models.CharField(max_length=100, blank=True)
-    data = models.JSONField(default=dict, help_text="The POSTed fields as received.")
+    data = models.JSONField(default=dict, help_text="The payload as received.")
     query = models.JSONField(default=dict, help_text="The page's query string (utm_*, listing…).")
+    # What a channel's adapter read from the payload (Lead fields, consent evidence, owner), so
+    # any stored submission can be processed again without the adapter (forms re-read `data`).
+    mapped = models.JSONField(default=dict, blank=True)
     form_url = models.CharField(max_length=1000, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
     lead = models.ForeignKey(
         Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
     )
+    created_lead = models.BooleanField(default=False, help_text="It made a new lead.")
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "-created_at"], name="submission_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="submission_unique_external_id",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="submission_status"),
+            models.Index(fields=["channel", "status", "-created_at"], name="submission_channel"),
+        ]
 
     def __str__(self):
-        return f"{self.get_source_display()} submission #{self.pk} ({self.get_status_display()})"
+        label = (
+            self.get_source_display()
+            if self.channel == Channel.FORM
+            else self.get_channel_display()
+        )
+        return f"{label} submission #{self.pk} ({self.get_status_display()})"
 
 
 class ConsentRecord(models.Model):
@@ -409,6 +541,10 @@ class ConsentRecord(models.Model):
     form_url = models.CharField(max_length=1000, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
+    # When the prospect agreed, by the payload (a form's consent is given when it is stored), and
+    # what else the channel's evidence said (the sending system, the integration's record).
+    given_at = models.DateTimeField(null=True, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -161,16 +161,36 @@ def lead_set_owner(
 
 
 @transaction.atomic
-def lead_assign(lead: Lead, *, now: datetime | None = None, exclude=(), actor=None) -> Assignment:
+def lead_assign(
+    lead: Lead,
+    *,
+    now: datetime | None = None,
+    exclude=(),
+    actor=None,
+    owner=None,
+    rule: AssignmentRule | None = None,
+    why: str = "",
+) -> Assignment:
     """Choose the lead's owner (or offer it to a group to claim) and record why on its timeline.
 
     The first matching rule decides; when nobody in its group can take the lead, its fallback
     does, else the next matching rule (the catch-all, in the end), else a broker. `exclude` is for
     reassignment: those agents are passed over (and a group offer becomes a plain turn).
+
+    A channel may name who gets the lead (`owner`: a plus-addressed inbox, an integration's
+    default owner) or the rule to assign it by (`rule`), `why` saying which; an owner who cannot
+    take leads now (paused, inactive) is passed over for the rules, never handed a hot lead.
     """
     now = now or timezone.now()
+    if owner is not None and hasattr(owner, "agent") and agent_available(owner.agent):
+        reason = why or "named by the channel"
+        lead_set_owner(lead, owner, why=reason, how="channel", actor=actor, occurred_at=now)
+        return Assignment(owner=owner, rule=None, why=reason)
     excluded = {user.pk for user in exclude}
-    matching = [rule for rule in active_rules() if rule_matches(rule, lead)]
+    if rule is not None and rule.active:
+        matching = [rule, *(r for r in active_rules() if r.pk != rule.pk and rule_matches(r, lead))]
+    else:
+        matching = [rule for rule in active_rules() if rule_matches(rule, lead)]
     owner, decided_by, why = None, None, "no matching rule, nobody available: a broker"
     for rule in matching or [None]:
         pool, on_duty = _pool(rule, excluded, now)

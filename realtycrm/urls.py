@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/password_reset/", views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reports/", include("reports.urls")),
+    path("", include("integrations.urls")),
     path("", include("leads.urls")),
     path("", include("sequences.urls")),
     path("alerts/", include("alerts.urls")),

@@ -14,6 +14,7 @@ from leads.models import (
     AssignmentRule,
     ClaimOffer,
     ConsentRecord,
+    Integration,
     Lead,
     LeadEvent,
     RoutingRule,
@@ -291,6 +292,16 @@ class AlertFactory(factory.django.DjangoModelFactory):
 
 
 # --- reports -------------------------------------------------------------------------------------
+
+
+class IntegrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Integration
+
+    name = factory.Sequence(lambda n: f"Integration {n}")
+    kind = Integration.Kind.API
+    origin = "Zillow"
+    default_source = Lead.Source.WEBSITE
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):

@@ -19,7 +19,15 @@ from django.urls import reverse
 from django_q.models import Failure, OrmQ, Schedule, Success
 
 from alerts.models import Alert
-from leads.models import Agent, AssignmentRule, Lead, LeadEvent, RoutingRule, Submission
+from leads.models import (
+    Agent,
+    AssignmentRule,
+    Integration,
+    Lead,
+    LeadEvent,
+    RoutingRule,
+    Submission,
+)
 from reports.models import Campaign, SegmentReport
 from sequences.models import (
     Enrollment,
@@ -152,6 +160,7 @@ RECIPES = {
     ),
     Template: Recipe(BROKERS_ONLY, _both(f.TemplateFactory)),
     Campaign: Recipe(BROKERS_ONLY, _both(f.CampaignFactory)),
+    Integration: Recipe(BROKERS_ONLY, _both(f.IntegrationFactory)),
     Schedule: Recipe(BROKERS_ONLY, _both(f.ScheduleFactory)),
     Success: Recipe(BROKERS_ONLY, _both(f.QueueTaskFactory)),
     Failure: Recipe(BROKERS_ONLY, _both(f.QueueTaskFactory, failed=True)),

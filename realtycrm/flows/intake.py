@@ -18,36 +18,47 @@ import traceback
 from dataclasses import replace
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from alerts.services import alert_on_reinquiry
 from leads import intake, segmentation
+from leads.consent import ConsentEvidence, form_consent
 from leads.forms import FORM_FOR_SOURCE
-from leads.models import Lead, Submission
+from leads.models import Channel, Lead, Submission
 from leads.routing import lead_segment
 from sequences.models import Message
+from sequences.services.agent_tasks import no_consent_call_task_open
 from sequences.services.steps import acknowledgment_for_reinquiry
 from sequences.services.suppressions import address_unsuppress
 
 from .routing import lead_route
 
 logger = logging.getLogger(__name__)
+User = get_user_model()
 
 
 def submission_process(
-    submission: Submission, fields: dict, *, sms_consent: bool, released_by=None
+    submission: Submission,
+    fields: dict,
+    *,
+    sms_consent: bool | ConsentEvidence | None,
+    released_by=None,
 ) -> Lead | None:
     """Turn a stored submission into a lead. Never raises: a failure is kept on the submission
     (status failed, with the error) for a broker to process again from the admin. A submission
     with a spam signal (sent too fast; released from quarantine by `released_by`) marks its
-    lead for review."""
+    lead for review. `sms_consent`: True for our own form's checkbox, or another channel's
+    evidence."""
+    if sms_consent is True:
+        sms_consent = form_consent()
     try:
         with transaction.atomic():
-            lead = _lead_from_submission(submission, fields, sms_consent=sms_consent)
+            lead, created = _lead_from_submission(submission, fields, sms_consent=sms_consent)
             if submission.spam_reason:
                 intake.review_record(lead, submission, released_by=released_by)
-            intake.submission_accept(submission, lead)
+            intake.submission_accept(submission, lead, created=created)
         return lead
     except Exception:
         logger.exception("Could not process %s submission %s", submission.source, submission.pk)
@@ -55,15 +66,54 @@ def submission_process(
         return None
 
 
-def _lead_from_submission(submission: Submission, fields: dict, *, sms_consent: bool) -> Lead:
+def channel_submission_process(submission: Submission) -> Lead | None:
+    """A stored submission from a channel other than the forms (API, email, Meta), processed by
+    what its adapter read from it (`submission.mapped`, leads.intake.channel_mapping)."""
+    mapped = submission.mapped or {}
+    return submission_process(
+        submission,
+        dict(mapped.get("fields") or {}),
+        sms_consent=ConsentEvidence.from_data(mapped.get("sms_consent")),
+    )
+
+
+def _assign_by(submission: Submission) -> dict:
+    """Who the channel says gets a new lead: an owner the payload names (a plus-addressed inbox),
+    else the integration's default owner, else its assignment rule; nothing for a form."""
+    integration = submission.integration
+    owner_pk = (submission.mapped or {}).get("owner")
+    if owner_pk is not None:
+        owner = User.objects.filter(pk=owner_pk).select_related("agent").first()
+        if owner is not None:
+            return {"owner": owner, "why": f"named by {intake.submission_label(submission)}"}
+    if integration is None:
+        return {}
+    assign_by = {"rule": integration.assignment_rule}
+    if integration.default_owner_id:
+        assign_by["owner"] = integration.default_owner
+        assign_by["why"] = f"the default owner of the integration “{integration.name}”"
+    return assign_by
+
+
+def _lead_from_submission(
+    submission: Submission, fields: dict, *, sms_consent: ConsentEvidence | None
+) -> tuple[Lead, bool]:
     lead, decision = intake.lead_take_submission(submission, fields)
     # Consent first: the acknowledgment below is written for a number that may be texted now.
     # Consent is for the number typed on this form: a re-inquiry with another number (only
     # proposed to the agent) neither consents for the lead's number nor lifts its STOP.
     if sms_consent and lead.phone and fields.get("phone") == lead.phone:
-        _sms_consent(lead, submission)
+        _sms_consent(lead, submission, sms_consent)
     if decision is not None:
-        return lead_route(lead, decision, is_new=True)
+        lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission))
+        if submission.channel != Channel.FORM:
+            # No evidence of consent: email only, and the owner calls instead of a text.
+            no_consent_call_task_open(
+                lead,
+                why=f"{intake.submission_label(submission).capitalize()} gave no SMS consent: "
+                "this lead may be called and emailed, not texted.",
+            )
+        return lead, True
     # A re-inquiry can make a lead hotter, never cooler: cooling down is an agent's call. What
     # it says now (a hotter timeline, a showing request) decides, though a different timeline is
     # only proposed to the agent, never written over the recorded one (leads.intake).
@@ -86,13 +136,13 @@ def _lead_from_submission(submission: Submission, fields: dict, *, sms_consent: 
         submission_id=submission.pk,
         asked=intake.acknowledgment_answers(fields),
     )
-    return lead
+    return lead, False
 
 
-def _sms_consent(lead: Lead, submission: Submission) -> None:
+def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) -> None:
     """Fresh consent is recorded with its evidence, and lifts an earlier STOP or carrier opt-out
     of this number (the timeline says "Opted back in"); otherwise it is a first consent."""
-    record = intake.consent_record(lead, submission)
+    record = intake.consent_record(lead, submission, evidence)
     was_opted_out = lead.sms_opted_out_at is not None
     address_unsuppress(
         Message.Channel.SMS,
@@ -112,6 +162,13 @@ def submission_release(submission: Submission, *, actor) -> tuple[Lead | None, s
     acknowledgment, alert). Returns the lead, or why there is none."""
     if submission.status == Submission.Status.ACCEPTED:
         return submission.lead, ""
+    if submission.channel != Channel.FORM:
+        if not (submission.mapped or {}).get("fields"):
+            return None, f"{submission}: nothing was read from it yet"
+        lead = channel_submission_process(submission)
+        if lead is None:
+            return None, f"{submission}: processing failed (the error is on the submission)"
+        return lead, ""
     form = FORM_FOR_SOURCE[submission.source](data=submission.data, query=submission.query)
     if not form.is_valid():
         return None, f"{submission}: {form.errors.as_text()}"

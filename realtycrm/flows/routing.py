@@ -21,14 +21,19 @@ from sequences.services.enrollment import enrollment_route
 
 
 @transaction.atomic(savepoint=False)
-def lead_route(lead: Lead, decision: Decision, *, is_new: bool, actor=None) -> Lead:
-    """Apply a decision to a lead: its owner, intent, routing rule and nurture track."""
+def lead_route(
+    lead: Lead, decision: Decision, *, is_new: bool, actor=None, assign_by: dict | None = None
+) -> Lead:
+    """Apply a decision to a lead: its owner, intent, routing rule and nurture track.
+    `assign_by`: who the channel says gets a new lead, or by which rule (leads.ownership)."""
     previous_intent = lead.intent
     previous_track = lead.nurture_track
     track = Track.objects.filter(key=decision.track).first() if decision.track else None
     lead_apply_decision(lead, decision)
     # The owner after the intent: an assignment rule may name the intent (a hot-lead team).
-    assignment = lead_assign(lead) if is_new and lead.owner_id is None else None
+    assignment = (
+        lead_assign(lead, **(assign_by or {})) if is_new and lead.owner_id is None else None
+    )
     # Enrol in the track, or move the enrolment when intent or track changed, in this same
     # transaction: a new lead's acknowledgment is in the outbox when intake commits.
     enrollment_route(

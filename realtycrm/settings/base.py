@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "alerts",
     "reports",
     "realtycrm.flows",
+    "integrations",
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +256,16 @@ MESSAGE_RETRY_MAX_DELAY_MINUTES = env_int("MESSAGE_RETRY_MAX_DELAY_MINUTES", 30)
 MESSAGE_RETRY_BASE_SECONDS = env_int("MESSAGE_RETRY_BASE_SECONDS", 60)
 # How long one drain task sends before handing over to a fresh one (below Q_CLUSTER timeout).
 MESSAGE_DISPATCH_BUDGET_SECONDS = env_int("MESSAGE_DISPATCH_BUDGET_SECONDS", 40)
+
+# --- Lead channels (docs/channels.md) -------------------------------------------------------------
+# Portal email: SendGrid Inbound Parse posts to /inbound/email/<INBOUND_EMAIL_TOKEN>/ (unset: off).
+INBOUND_EMAIL_TOKEN = env_str("INBOUND_EMAIL_TOKEN", "")
+# Meta lead ads: the webhook's verify token and the app secret that signs its posts (unset: off);
+# leads are fetched from the Graph API with the page's token (admin) or META_PAGE_ACCESS_TOKEN.
+META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN", "")
+META_APP_SECRET = env_str("META_APP_SECRET", "")
+META_GRAPH_URL = env_str("META_GRAPH_URL", "https://graph.facebook.com/v21.0").rstrip("/")
+META_PAGE_ACCESS_TOKEN = env_str("META_PAGE_ACCESS_TOKEN", "")
 
 # --- Background work (django-q2 on the ORM broker: keeps receipts, nothing else to run) ----------
 Q_CLUSTER = {

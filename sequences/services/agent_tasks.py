@@ -63,3 +63,23 @@ def reply_task_open(lead: Lead, *, body: str, received_at, title: str = "") -> T
         due_at=received_at + REPLY_TASK_DUE,
         created_at=received_at,
     )
+
+
+NO_CONSENT_CALL_DUE = timedelta(minutes=60)
+
+
+def no_consent_call_task_open(lead: Lead, *, why: str, now=None) -> Task | None:
+    """A new lead we may not text (its channel gave no SMS consent evidence) but may call: its
+    owner has a task to call within the hour, instead of the text it would have had."""
+    if not lead.phone or lead.can_text or lead.owner_id is None:
+        return None
+    now = now or timezone.now()
+    return Task.objects.create(
+        lead=lead,
+        agent_id=lead.owner_id,
+        kind=Task.Kind.CALL,
+        title=f"Call {lead.full_name or lead.phone}: no consent to text"[:200],
+        notes=why[:1600],
+        due_at=now + NO_CONSENT_CALL_DUE,
+        created_at=now,
+    )

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    """The channels leads arrive by besides the hosted forms: the Events API, the portal-email
+    inbox and Meta lead ads. Each is a thin adapter in front of the one intake flow
+    (realtycrm.flows.intake); the integrations themselves are leads.Integration rows."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "integrations"
+    verbose_name = "Lead channels"

@@ -1,0 +1,104 @@
+"""A timeline as other systems word it ("0-3 months", "ASAP", "12+ months", "just looking") read
+as ours. Portals, lead vendors and ad forms each ask "when are you moving?" their own way; the
+answer decides intent, so every common wording maps to one of our four answers, and anything
+else maps to none (the integration's source default then applies).
+"""
+
+import re
+
+from .models import Timeline
+
+_WORDS = {
+    Timeline.WITHIN_3_MONTHS: (
+        "asap",
+        "as soon as possible",
+        "immediately",
+        "right away",
+        "now",
+        "urgent",
+        "this month",
+        "next month",
+        "within 30 days",
+        "within 60 days",
+        "within 90 days",
+        "less than 3 months",
+        "under 3 months",
+        "1-3 months",
+        "0-3 months",
+    ),
+    Timeline.MONTHS_3_TO_6: ("3-6 months", "4-6 months", "within 6 months", "this year"),
+    Timeline.MONTHS_6_TO_18: (
+        "6-12 months",
+        "6-18 months",
+        "12-18 months",
+        "within a year",
+        "within 12 months",
+        "next year",
+        "12+ months",
+        "more than a year",
+        "over a year",
+        "1 year+",
+        "1+ years",
+        "12 months+",
+        "more than 12 months",
+        "long term",
+        "long-term",
+    ),
+    Timeline.JUST_CURIOUS: (
+        "just looking",
+        "just browsing",
+        "just curious",
+        "curious",
+        "not sure",
+        "unsure",
+        "no plans",
+        "not planning",
+        "researching",
+        "refinancing",
+    ),
+}
+_LOOKUP = {phrase: timeline for timeline, phrases in _WORDS.items() for phrase in phrases}
+_RANGE = re.compile(r"(?:(\d+)\s*(?:-|to|–)\s*)?(\d+)\s*(\+)?\s*(day|week|month|year|mo)s?\b")
+
+
+def _normal(text: str) -> str:
+    text = text.casefold().replace("–", "-").replace("—", "-").replace("_", " ")
+    text = re.sub(r"\s*-\s*", "-", text)
+    return re.sub(r"\s+", " ", text).strip(" .!")
+
+
+def _from_numbers(text: str) -> str | None:
+    """ "2-4 months", "90 days", "1 year+": the far end of the range, in months."""
+    found = _RANGE.search(text)
+    if not found:
+        return None
+    _low, high, plus, unit = found.groups()
+    months = int(high) * {"day": 1 / 30, "week": 1 / 4.3, "month": 1, "mo": 1, "year": 12}[unit]
+    if plus or "more than" in text or "over" in text:
+        months += 1  # "12+ months" is past 12
+    if months <= 3:
+        return Timeline.WITHIN_3_MONTHS
+    if months <= 6:
+        return Timeline.MONTHS_3_TO_6
+    return Timeline.MONTHS_6_TO_18
+
+
+def timeline_from_text(text) -> str | None:
+    """Our timeline for an answer in any common wording, or None when it says nothing we know."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    normal = _normal(text)
+    if normal in Timeline.values and normal != Timeline.UNKNOWN:
+        return normal
+    underscored = normal.replace(" ", "_")
+    if underscored in Timeline.values and underscored != Timeline.UNKNOWN:
+        return underscored
+    for label_value, label in Timeline.choices:
+        if label_value != Timeline.UNKNOWN and normal == _normal(str(label)):
+            return label_value
+    if normal in _LOOKUP:
+        return _LOOKUP[normal]
+    return _from_numbers(normal) or next(
+        (timeline for phrase, timeline in _LOOKUP.items() if len(phrase) > 4 and phrase in normal),
+        None,
+    )
