@@ -169,8 +169,30 @@ class RoutingRule(models.Model):
         )
 
 
+class Relationship(models.TextChoices):
+    """What an imported contact was to the brokerage before (from the old database)."""
+
+    PAST_CLIENT = "past_client", "Past client"
+    PAST_LEAD = "past_lead", "Past lead"
+    SPHERE = "sphere", "Sphere of influence"
+    OTHER = "other", "Other"
+
+
+class Tag(models.Model):
+    """A free label on leads ("pool", "VIP", "Zillow 2023"): imported and API leads bring theirs."""
+
+    name = models.CharField(max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
 class Lead(models.Model):
     Source = Source
+    Relationship = Relationship
     Channel = Channel
     Timeline = Timeline
     Intent = Intent
@@ -255,6 +277,14 @@ class Lead(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.FORM)
     origin = models.CharField(max_length=200, blank=True)
     attribution = models.JSONField(default=dict, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="leads")
+
+    # The old database: an imported contact is dormant (it asked for nothing: no acknowledgment,
+    # no track, no alert, not in the segment report) until it re-engages, which is its arrival:
+    # created_at becomes that moment, imported_at keeps when it was imported.
+    dormant = models.BooleanField(default=False)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    relationship = models.CharField(max_length=12, choices=Relationship.choices, blank=True)
 
     # Every submission exactly as received is a Submission row (lead.submissions), never a copy.
 
@@ -298,6 +328,9 @@ class Lead(models.Model):
                 fields=["owner", "last_personal_contact_at"], name="lead_owner_last_contact"
             ),
             models.Index(fields=["origin", "-created_at"], name="lead_origin_created"),
+            models.Index(
+                fields=["owner", "imported_at"], condition=Q(dormant=True), name="lead_dormant"
+            ),
         ]
 
     def __str__(self):
@@ -323,6 +356,8 @@ class LeadEvent(models.Model):
 
     class Kind(models.TextChoices):
         CREATED = "created", "Lead created"
+        IMPORTED = "imported", "Imported"
+        REENGAGED = "reengaged", "Re-engaged"
         REINQUIRY = "reinquiry", "Re-inquiry"
         ASSIGNED = "assigned", "Assigned"
         REASSIGNED = "reassigned", "Reassigned"

@@ -55,7 +55,10 @@ class Scope:
 def report_leads(user, scope: Scope) -> QuerySet:
     """The cohort: visible leads created in the range (uses the lead_created index)."""
     start, end = scope.bounds()
-    leads = lead_visible_to(user, Lead.objects.filter(created_at__gte=start, created_at__lt=end))
+    # Dormant imported contacts asked for nothing: they count from the moment they re-engage.
+    leads = lead_visible_to(
+        user, Lead.objects.filter(created_at__gte=start, created_at__lt=end, dormant=False)
+    )
     if scope.agent is not None:
         leads = leads.filter(owner=scope.agent)
     return leads.order_by()
