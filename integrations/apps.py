@@ -9,3 +9,6 @@ class IntegrationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "integrations"
     verbose_name = "Lead channels"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the deploy checks)

@@ -78,3 +78,26 @@ def test_check_deploy_fails_on_a_backend_that_sends_nothing(setting, backend, er
 def test_development_needs_no_configuration():
     result = manage("check", DJANGO_SETTINGS_MODULE="realtycrm.settings.dev")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "error"),
+    [
+        ({"INBOUND_EMAIL_TOKEN": "short"}, "integrations.E001"),
+        ({"META_VERIFY_TOKEN": "a-verify-token-long-enough"}, "integrations.E002"),
+    ],
+)
+def test_check_deploy_fails_on_a_half_configured_channel(env, error):
+    result = manage("check", "--deploy", **{**PRODUCTION_ENV, **env})
+    assert result.returncode != 0
+    assert error in result.stdout + result.stderr
+
+
+def test_check_deploy_passes_with_every_channel_configured():
+    channels = {
+        "INBOUND_EMAIL_TOKEN": "Jm3vQ8yR2kT5wZ9pL4nB7xC1",
+        "META_VERIFY_TOKEN": "a-verify-token-long-enough",
+        "META_APP_SECRET": "0123456789abcdef0123456789abcdef",
+    }
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV, **channels)
+    assert result.returncode == 0, result.stdout + result.stderr
