@@ -29,7 +29,12 @@ def test_evidence_survives_json_and_back():
 
 def test_evidence_without_a_time_or_detail_comes_back_as_given():
     bare = ConsentEvidence(wording="Texts OK", version="v1")
-    assert bare.as_data() == {"wording": "Texts OK", "version": "v1", "given_at": None, "detail": {}}
+    assert bare.as_data() == {
+        "wording": "Texts OK",
+        "version": "v1",
+        "given_at": None,
+        "detail": {},
+    }
     assert ConsentEvidence.from_data(bare.as_data()) == bare
 
 
