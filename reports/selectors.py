@@ -280,7 +280,9 @@ def campaign_figures(leads: QuerySet, scope: Scope) -> CostFigures:
         .order_by()
     }
     rows = []
-    for campaign in sorted(campaigns, key=lambda c: (c.source, c.origin.casefold(), c.name)):
+    # Listed by source as before origins, those of any source (on an origin alone) last.
+    listed = sorted(campaigns, key=lambda c: (not c.source, c.source, c.origin.casefold(), c.name))
+    for campaign in listed:
         result = results.get(campaign.pk, {})
         spend = sum(
             (
