@@ -33,6 +33,16 @@ FUNNEL = {
     Intent.UNKNOWN: (0.5, 600, (0.3, 0.2, 0.3, 0.5)),
 }
 MILESTONES = ("engaged_at", "appointment_at", "client_at", "closed_at")
+# How the leads reach us besides our own forms: (channel, origin, weight), the rest by form.
+ORIGINS = [
+    ("email", "Zillow", 15),
+    ("email", "Realtor.com", 5),
+    ("email", "Homes.com", 3),
+    ("email", "Redfin", 2),
+    ("api", "harborandmain.com", 10),
+    ("meta", "Harbor & Main Realty · Home valuation", 10),
+    ("form", "", 55),
+]
 STAGE_FOR = {
     None: Stage.CONTACTED,
     "engaged_at": Stage.ENGAGED,
@@ -50,6 +60,7 @@ COLUMNS = (
     "sms_opted_out_at", "email_opted_out_at", "utm_source", "utm_medium", "utm_campaign",
     "utm_content", "utm_term", "nurture_track_id", "owner_id",
     *MILESTONES,
+    "channel", "origin", "attribution",
 )  # fmt: skip
 
 
@@ -71,6 +82,10 @@ def bench_agents() -> list[int]:
 
 def lead_rows(count: int, *, now: datetime, owners: list[int], tracks: dict[str, int], seed=6):
     rng = random.Random(seed)
+    # Origins from a generator of their own: the other columns stay what they were before
+    # leads had origins, so earlier numbers remain comparable.
+    origin_rng = random.Random(seed + 1)
+    origins, origin_weights = [o[:2] for o in ORIGINS], [o[2] for o in ORIGINS]
     sources, source_weights = list(SOURCE_WEIGHTS), list(SOURCE_WEIGHTS.values())
     intents, intent_weights = list(INTENT_WEIGHTS), list(INTENT_WEIGHTS.values())
     # Oldest first, as a live system appends them: the table's order follows created_at.
@@ -97,12 +112,14 @@ def lead_rows(count: int, *, now: datetime, owners: list[int], tracks: dict[str,
             stage = Stage.LOST
         opted_out = created + timedelta(days=3) if rng.random() < 0.04 else None
         campaign = rng.choice(CAMPAIGNS) if rng.random() < 0.6 else ""
+        channel, origin = origin_rng.choices(origins, origin_weights)[0]
         yield (
             "Bench", "Lead", "", "", source, "unknown", "unknown", "", "", "", "", "", "",
             False, intent, "", "", stage, created, created, created, 1, automated, personal,
             personal, "", opted_out, None, "facebook" if campaign else "", "", campaign, "", "",
-            "{}", tracks.get(TRACK_FOR_INTENT[intent]), rng.choice(owners),
+            tracks.get(TRACK_FOR_INTENT[intent]), rng.choice(owners),
             *(dates[field] for field in MILESTONES),
+            channel, origin, "{}",
         )  # fmt: skip
 
 

@@ -5,8 +5,8 @@
 
 Loads the leads once (1,000,000 on PostgreSQL, 100,000 on SQLite by default; two years of
 arrivals, see bench/reports_data.py) into that dedicated database, then times the segment
-matrix (every cell, per source, per intent and overall, with the percentiles) and the whole
-report, for a few date ranges. Prints the best and the median of several runs, in seconds.
+matrix (every cell, per source, per intent and overall, with the percentiles), the table by
+origin and channel, and the whole report, for a few date ranges. Prints the best and the median of several runs, in seconds.
 """
 
 import argparse
@@ -83,13 +83,18 @@ def main():
             with reporting_transaction():
                 selectors.segment_figures(selectors.report_leads(broker, scope))
 
+        def origins(scope=scope):
+            with reporting_transaction():
+                selectors.origin_figures(selectors.report_leads(broker, scope))
+
         def whole_report(scope=scope):
             with reporting_transaction():
                 ReportTables(broker, scope).all()
 
-        for name, job in (("matrix", matrix), ("whole report", whole_report)):
+        jobs = (("matrix", matrix), ("origins", origins), ("whole report", whole_report))
+        for name, job in jobs:
             times = []
-            for _ in range(args.runs if name == "matrix" else max(1, args.runs // 2)):
+            for _ in range(args.runs if name != "whole report" else max(1, args.runs // 2)):
                 started = time.perf_counter()
                 job()
                 times.append(time.perf_counter() - started)

@@ -36,6 +36,8 @@ LEAD_CSV_HEADER = (
     "last personal contact",
     "utm source",
     "utm campaign",
+    "channel",
+    "origin",
 )
 CHUNK = 2000
 
@@ -69,6 +71,8 @@ def lead_csv_row(lead: Lead) -> list[str]:
             _when(lead.last_personal_contact_at),
             lead.utm_source,
             lead.utm_campaign,
+            lead.get_channel_display(),
+            lead.origin,
         )
     ]
 

@@ -10,12 +10,12 @@ from django import forms
 from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
-from django_filters.fields import ModelChoiceField
+from django_filters.fields import ChoiceField, ModelChoiceField
 from django_filters.widgets import DateRangeWidget
 
-from .models import Intent, Lead, Side, Source, Stage, Timeline
+from .models import Channel, Intent, Lead, Side, Source, Stage, Timeline
 from .names import person_name
-from .selectors import assignable_users, lead_search, user_is_broker
+from .selectors import assignable_users, lead_search, origins_visible_to, user_is_broker
 
 # The tracks a lead can be in: the model its nurture_track points at (sequences sits above leads).
 TRACKS = Lead._meta.get_field("nurture_track").related_model
@@ -54,6 +54,19 @@ class OwnerFilter(django_filters.ModelChoiceFilter):
     field_class = UserChoiceField
 
 
+class OriginField(ChoiceField):
+    """A choice among the origins the user's leads have, that still takes any other origin (a
+    saved list or a link naming one the cached choices do not hold yet): matched exactly, so
+    the lead_origin_created index finds it."""
+
+    def valid_value(self, value):
+        return isinstance(value, str) and 0 < len(value) <= 200
+
+
+class OriginFilter(django_filters.ChoiceFilter):
+    field_class = OriginField
+
+
 class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
@@ -67,6 +80,8 @@ class LeadFilter(django_filters.FilterSet):
     intent = django_filters.ChoiceFilter(choices=_choices(Intent.choices), empty_label="Any")
     timeline = django_filters.ChoiceFilter(choices=_choices(Timeline.choices), empty_label="Any")
     side = django_filters.ChoiceFilter(choices=_choices(Side.choices), empty_label="Any")
+    channel = django_filters.ChoiceFilter(choices=_choices(Channel.choices), empty_label="Any")
+    origin = OriginFilter(choices=[], empty_label="Any")
     stage = django_filters.ChoiceFilter(choices=_choices(Stage.choices), empty_label="Any")
     track = django_filters.ModelChoiceFilter(
         field_name="nurture_track", queryset=TRACKS.objects.all(), empty_label="Any"
@@ -105,6 +120,13 @@ class LeadFilter(django_filters.FilterSet):
         if request is None or not user_is_broker(request.user):
             # An agent sees only their own leads: filtering by owner would mean nothing.
             del self.filters["owner"]
+        # The origins of the leads this user sees (another agent's would tell them too much),
+        # and the one asked for even when it is not among them yet.
+        origins = origins_visible_to(request.user) if request is not None else []
+        asked = (self.data or {}).get("origin", "")
+        if isinstance(asked, str) and 0 < len(asked) <= 200 and asked not in origins:
+            origins = [*origins, asked]
+        self.filters["origin"].extra["choices"] = [(name, name) for name in origins]
 
     @property
     def form(self):

@@ -19,10 +19,15 @@ class CampaignSpendInline(admin.TabularInline):
 class CampaignAdmin(BrokersOnlyMixin, admin.ModelAdmin):
     """Campaigns and what they cost: the brokerage's figures, for brokers."""
 
-    list_display = ("name", "source", "utm_campaign", "total_spend")
+    list_display = ("name", "source_or_any", "origin", "utm_campaign", "total_spend")
     list_filter = ("source",)
-    search_fields = ("name", "utm_campaign")
+    search_fields = ("name", "origin", "utm_campaign")
+    fields = ("name", "origin", "source", "utm_campaign")
     inlines = [CampaignSpendInline]
+
+    @admin.display(description="Source", ordering="source")
+    def source_or_any(self, campaign):
+        return campaign.get_source_display() if campaign.source else "Any source"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(total_spend=Sum("spends__amount"))

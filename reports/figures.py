@@ -5,7 +5,8 @@ docs/reports.md live next to the arithmetic they describe, and both are tested w
 database.
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -61,11 +62,23 @@ DEFINITIONS = [
         "too noisy to compare.",
     ),
     (
+        "Channel and origin",
+        "How the lead reached us (a hosted form, the Events API, a portal email, Meta lead "
+        "ads, an import) and who sent it (the sending system or brand: Zillow, an IDX website, "
+        "a Meta page and form), as it first arrived. Origins are grouped ignoring case.",
+    ),
+    (
         "Campaign cost",
         "Spend entered for the campaign, counted day by day for the days of the spend period "
         "inside the report's range, divided by the leads, appointments or closings of the "
-        "leads attributed to the campaign (same source, same utm_campaign) that arrived in "
-        "the range. Shown for the whole brokerage only: spend is not split by agent.",
+        "leads attributed to the campaign (every key it sets: source, origin, utm_campaign) "
+        "that arrived in the range. A lead two campaigns match counts for the more specific "
+        "one only. Shown for the whole brokerage only: spend is not split by agent.",
+    ),
+    (
+        "Cost by origin",
+        "The spend of the campaigns that match on that origin, divided by those campaigns' "
+        "leads (Campaign leads) and appointments; blank where no campaign names the origin.",
     ),
 ]
 
@@ -148,6 +161,20 @@ class Figures:
         return rate(self.hot_within_60, self.hot)
 
 
+COUNTS = tuple(spec.name for spec in fields(Figures) if spec.type in (int, "int"))
+
+
+def add_counts(rows: Iterable[Figures]) -> Figures:
+    """The counts of several groups of leads added up (exact: each lead is in one group).
+    Percentiles do not add up, so the sum has none."""
+    total = Figures()
+    for row in rows:
+        total = replace(
+            total, **{name: getattr(total, name) + getattr(row, name) for name in COUNTS}
+        )
+    return total
+
+
 @dataclass(frozen=True)
 class CampaignFigures:
     label: str
@@ -157,6 +184,7 @@ class CampaignFigures:
     leads: int
     appointments: int
     closings: int
+    origin: str = ""
 
     @property
     def cost_per_lead(self):

@@ -1,8 +1,10 @@
 """Campaigns and their spend (entered by the broker), and the segment report's place in the admin.
 
-Leads belong to a campaign by attribution, not by a foreign key: a lead is in a campaign when its
-source is the campaign's source and its utm_campaign equals the campaign's (ignoring case). So a
-campaign entered today also counts the leads that arrived before it was entered.
+Leads belong to a campaign by attribution, not by a foreign key: a lead is in a campaign when it
+matches every key the campaign sets: its source, its origin (the sending system or brand, e.g.
+Zillow) and its utm_campaign, each ignoring case. So a campaign entered today also counts the
+leads that arrived before it was entered. A lead that more than one campaign matches belongs to
+the most specific one only (Campaign.precedence), so no lead is counted, or paid for, twice.
 """
 
 from django.db import models
@@ -15,28 +17,66 @@ from leads.models import Lead, Source
 class Campaign(models.Model):
     name = models.CharField(max_length=100)
     source = models.CharField(
-        max_length=20, choices=Source.choices, help_text="The intake form its ads point to."
+        max_length=20,
+        choices=Source.choices,
+        blank=True,
+        help_text="The intake form its ads point to. Blank (with an origin): any source.",
+    )
+    origin = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Leads from this sending system or brand (e.g. Zillow, ignoring case) belong "
+        "to the campaign. Blank: any origin.",
     )
     utm_campaign = models.CharField(
         "utm_campaign",
         max_length=200,
-        help_text="Leads from this source whose utm_campaign equals this (ignoring case) "
-        "belong to the campaign.",
+        blank=True,
+        help_text="Leads whose utm_campaign equals this (ignoring case) belong to the campaign. "
+        "Blank (with an origin): any.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["source", "name"]
+        ordering = ["source", "origin", "name"]
         constraints = [
-            # One campaign per attribution key, so no lead is counted (or paid for) twice.
+            # One campaign per attribution key. Campaigns with different keys may still match the
+            # same lead (one by origin, one by utm_campaign): the most specific one takes it.
             models.UniqueConstraint(
-                "source", Lower("utm_campaign"), name="campaign_one_per_source_utm"
+                "source",
+                Lower("origin"),
+                Lower("utm_campaign"),
+                name="campaign_one_per_key",
+                violation_error_message="A campaign with this source, origin and utm_campaign "
+                "already exists.",
             ),
-            models.CheckConstraint(condition=~Q(utm_campaign=""), name="campaign_utm_not_blank"),
+            # Something to match on: an origin, or (as before origins) a source and a utm_campaign.
+            models.CheckConstraint(
+                condition=~Q(origin="") | (~Q(source="") & ~Q(utm_campaign="")),
+                name="campaign_has_a_key",
+                violation_error_message="Give the campaign an origin, or a source and a "
+                "utm_campaign.",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def lead_filter(self) -> Q:
+        """The leads this campaign matches (before precedence): every key it sets, ignoring case."""
+        condition = Q()
+        if self.source:
+            condition &= Q(source=self.source)
+        if self.origin:
+            condition &= Q(origin__iexact=self.origin)
+        if self.utm_campaign:
+            condition &= Q(utm_campaign__iexact=self.utm_campaign)
+        return condition
+
+    def precedence(self) -> tuple:
+        """Sort key, most specific first: a utm_campaign names one ad campaign, an origin one
+        sending system, a source one form. A lead two campaigns match goes to the first."""
+        return (not self.utm_campaign, not self.origin, not self.source, self.pk or 0)
 
 
 class CampaignSpend(models.Model):

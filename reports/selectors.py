@@ -2,20 +2,21 @@
 the aggregated rows (a few dozen) in order and looks up their labels.
 
 Which leads: `report_leads` (the cohort, through leads.selectors.lead_visible_to, so an agent's
-report only ever holds their own leads). What about them: `segment_figures`, `agent_figures`,
-`track_figures`, `trend_figures`, `campaign_figures`.
+report only ever holds their own leads). What about them: `segment_figures`, `origin_figures`,
+`agent_figures`, `track_figures`, `trend_figures`, `campaign_figures`.
 """
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower, TruncMonth, TruncWeek
+from django.db.models import BigIntegerField, Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
-from leads.models import Intent, Lead, Stage
+from leads.models import Channel, Intent, Lead, Source, Stage
 from leads.names import person_name
 from leads.selectors import lead_visible_to
 from sequences.models import Track
@@ -25,6 +26,7 @@ from .figures import (
     WITHIN_60_MINUTES,
     CampaignFigures,
     Figures,
+    add_counts,
     bucket_starts,
     spend_in_window,
 )
@@ -251,18 +253,28 @@ class CostFigures:
 
 
 def campaign_figures(leads: QuerySet, scope: Scope) -> CostFigures:
-    """Spend in the range and what it bought, per campaign, per source and in total."""
+    """Spend in the range and what it bought, per campaign, per source and in total.
+
+    Each lead goes to the most specific campaign that matches it (Campaign.precedence): one
+    CASE expression names it, so every campaign's results are one grouped query, and no lead
+    counts for two campaigns."""
     spends = CampaignSpend.objects.filter(starts_on__lte=scope.end, ends_on__gte=scope.start)
-    campaigns = list(Campaign.objects.prefetch_related(Prefetch("spends", queryset=spends)))
+    campaigns = sorted(
+        Campaign.objects.prefetch_related(Prefetch("spends", queryset=spends)),
+        key=Campaign.precedence,
+    )
     if not campaigns:
         return CostFigures(campaigns=[])
-    keyed = leads.annotate(utm_key=Lower("utm_campaign")).filter(
-        source__in={campaign.source for campaign in campaigns},
-        utm_key__in={campaign.utm_campaign.lower() for campaign in campaigns},
+    taken_by = Case(
+        *(When(campaign.lead_filter(), then=Value(campaign.pk)) for campaign in campaigns),
+        default=None,
+        output_field=BigIntegerField(),
     )
     results = {
-        (row["source"], row["utm_key"]): row
-        for row in keyed.values("source", "utm_key")
+        row["campaign_key"]: row
+        for row in leads.annotate(campaign_key=taken_by)
+        .filter(campaign_key__isnull=False)
+        .values("campaign_key")
         .annotate(
             leads=Count("pk"),
             appointments=Count("appointment_at"),
@@ -271,8 +283,10 @@ def campaign_figures(leads: QuerySet, scope: Scope) -> CostFigures:
         .order_by()
     }
     rows = []
-    for campaign in campaigns:
-        result = results.get((campaign.source, campaign.utm_campaign.lower()), {})
+    # Listed by source as before origins, those of any source (on an origin alone) last.
+    listed = sorted(campaigns, key=lambda c: (not c.source, c.source, c.origin.casefold(), c.name))
+    for campaign in listed:
+        result = results.get(campaign.pk, {})
         spend = sum(
             (
                 spend_in_window(s.amount, s.starts_on, s.ends_on, scope.start, scope.end)
@@ -285,22 +299,28 @@ def campaign_figures(leads: QuerySet, scope: Scope) -> CostFigures:
                 label=campaign.name,
                 source=campaign.source,
                 utm_campaign=campaign.utm_campaign,
+                origin=campaign.origin,
                 spend=spend,
                 leads=result.get("leads", 0),
                 appointments=result.get("appointments", 0),
                 closings=result.get("closings", 0),
             )
         )
-    sources = sorted({row.source for row in rows}, key=list(Lead.Source.values).index)
+    order = [*Source.values, ""]  # campaigns of any source (by origin) last
+    sources = sorted({row.source for row in rows}, key=order.index)
     by_source = [
-        _sum_campaigns(Lead.Source(source).label, [r for r in rows if r.source == source])
+        _sum_campaigns(source_label(source), [r for r in rows if r.source == source])
         for source in sources
     ]
     return CostFigures(campaigns=rows, by_source=by_source, total=_sum_campaigns("All", rows))
 
 
+def source_label(source: str) -> str:
+    return Source(source).label if source else "Any source"
+
+
 def _sum_campaigns(label: str, rows: list[CampaignFigures]) -> CampaignFigures:
-    """Campaigns never share a lead (one per source and utm_campaign), so their sums are exact."""
+    """A lead belongs to one campaign at most (the most specific), so their sums are exact."""
     return CampaignFigures(
         label=label,
         source=rows[0].source if len({r.source for r in rows}) == 1 else "",
@@ -310,6 +330,75 @@ def _sum_campaigns(label: str, rows: list[CampaignFigures]) -> CampaignFigures:
         appointments=sum(r.appointments for r in rows),
         closings=sum(r.closings for r in rows),
     )
+
+
+@dataclass(frozen=True)
+class OriginGroup:
+    """One origin's leads (all its spellings, ignoring case), in total and per channel, and
+    what the campaigns that match on it cost (None: no such campaign, or costs not shown)."""
+
+    origin: str  # as most of its leads spell it; "" for leads with none (our own forms)
+    figures: Figures
+    by_channel: dict[str, Figures]
+    cost: CampaignFigures | None = None
+
+
+@dataclass(frozen=True)
+class OriginFigures:
+    origins: list[OriginGroup]
+    by_channel: dict[str, Figures]
+    overall: Figures
+    cost: CampaignFigures | None = None  # every campaign that matches on an origin
+
+
+def origin_figures(leads: QuerySet, costs: CostFigures | None = None) -> OriginFigures:
+    """Conversion per origin and channel, and each origin's cost when `costs` are given.
+
+    One grouped query over the cohort, by the stored origin and channel, counts only: counts
+    add up, so an origin's spellings, its channels and the totals are sums of those rows (no
+    lead counted twice; no percentiles here, which would not add up). Origins are the biggest
+    first, leads with none last; an origin with campaign spend but no leads in the range is
+    listed too, as what was paid for nothing."""
+    cells: dict[str, dict[str, list[Figures]]] = defaultdict(lambda: defaultdict(list))
+    spellings: dict[str, Counter] = defaultdict(Counter)
+    for (origin, channel), figures in _grouped(
+        leads, ["origin", "channel"], percentiles=False
+    ).items():
+        key = origin.casefold()
+        cells[key][channel].append(figures)
+        spellings[key][origin] += figures.leads
+    campaigns = defaultdict(list)
+    for campaign in costs.campaigns if costs else []:
+        if campaign.origin:
+            campaigns[campaign.origin.casefold()].append(campaign)
+            spellings[campaign.origin.casefold()].setdefault(campaign.origin, 0)
+    groups = []
+    for key, names in spellings.items():
+        label = min(names, key=lambda name: (-names[name], name))
+        by_channel = {
+            channel: add_counts(cells[key][channel])
+            for channel in sorted(cells[key], key=_channel_order)
+        }
+        cost = _sum_campaigns(label, campaigns[key]) if campaigns[key] else None
+        groups.append(OriginGroup(label, add_counts(by_channel.values()), by_channel, cost))
+    groups.sort(key=lambda g: (not g.origin, -g.figures.leads, g.origin.casefold()))
+    channels = sorted({c for g in groups for c in g.by_channel}, key=_channel_order)
+    by_channel = {
+        channel: add_counts(g.by_channel[channel] for g in groups if channel in g.by_channel)
+        for channel in channels
+    }
+    with_origin = [c for c in costs.campaigns if c.origin] if costs else []
+    return OriginFigures(
+        origins=groups,
+        by_channel=by_channel,
+        overall=add_counts(g.figures for g in groups),
+        cost=_sum_campaigns("All origins", with_origin) if with_origin else None,
+    )
+
+
+def _channel_order(channel: str) -> tuple:
+    values = Channel.values
+    return (values.index(channel), "") if channel in values else (len(values), channel)
 
 
 def agent_choices() -> QuerySet:

@@ -9,7 +9,7 @@ import csv
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from leads.models import Intent, Source
+from leads.models import Channel, Intent, Source
 from leads.selectors import user_is_broker
 from realtycrm.spreadsheets import csv_safe
 
@@ -106,7 +106,31 @@ COST = [
     ("cost_per_closing", "Cost per closing", "money"),
 ]
 
+# Conversion by origin: the matrix's rates (no percentiles: those are the matrix's), and what the
+# origin's campaigns cost, for brokers.
+ORIGIN = [
+    ("leads", "Leads", "count"),
+    ("contacted_rate", "% contacted", "rate"),
+    ("appointment_rate", "% appointment", "rate"),
+    ("client_rate", "% client", "rate"),
+    ("closed_rate", "% closed", "rate"),
+]
+ORIGIN_COST = [
+    ("spend", "Spend", "money"),
+    ("leads", "Campaign leads", "count"),
+    ("cost_per_lead", "Cost per lead", "money"),
+    ("cost_per_appointment", "Cost per appointment", "money"),
+]
+
+ORIGIN_NOTE = "The sending system or brand each lead came from, and the channel it came by."
+ORIGIN_COST_NOTE = (
+    " Spend: the campaigns that match on the origin (Admin → Reports → Campaigns); cost per "
+    "lead and per appointment divide it by those campaigns' leads and appointments."
+)
+
 ALL_SOURCES, ALL_INTENTS = "All sources", "All intents"
+ALL_ORIGINS, ALL_CHANNELS, NO_ORIGIN = "All origins", "All channels", "No origin"
+CHANNELS = dict(Channel.choices)
 
 
 def _columns(labels: list[tuple[str, str]], specs) -> list[Column]:
@@ -128,6 +152,7 @@ class ReportTables:
 
     ORDER = [
         "segments",
+        "origins",
         "speed-segments",
         "speed-agents",
         "leaderboard",
@@ -150,6 +175,10 @@ class ReportTables:
     @cached_property
     def segments(self) -> selectors.SegmentFigures:
         return selectors.segment_figures(self.leads)
+
+    @cached_property
+    def origins(self) -> selectors.OriginFigures:
+        return selectors.origin_figures(self.leads, self.costs if self.shows_costs else None)
 
     @cached_property
     def agents(self):
@@ -210,6 +239,51 @@ class ReportTables:
             "Conversion by source × intent",
             _columns([("source", "Source"), ("intent", "Intent")], CONVERSION),
             self._segment_rows(CONVERSION),
+        )
+
+    def _origin_row(self, labels, figures: Figures, cost, *, total=False) -> Row:
+        row = _row(labels, figures, ORIGIN, total=total)
+        if self.shows_costs:
+            row.values.extend(getattr(cost, attr) if cost else None for attr, _, _ in ORIGIN_COST)
+        return row
+
+    def table_origins(self) -> Table:
+        """Each origin (one row, or its total then a row per channel when it came by several),
+        then each channel across origins, then all leads."""
+        found = self.origins
+        rows = []
+        for group in found.origins:
+            label = group.origin or NO_ORIGIN
+            channels = list(group.by_channel.items())
+            if len(channels) == 1:
+                channel, figures = channels[0]
+                rows.append(self._origin_row([label, _channel(channel)], figures, group.cost))
+                continue
+            rows.append(
+                self._origin_row(
+                    [label, ALL_CHANNELS if channels else ""], group.figures, group.cost, total=True
+                )
+            )
+            rows += [
+                self._origin_row([label, _channel(channel)], figures, None)
+                for channel, figures in channels
+            ]
+        rows += [
+            self._origin_row([ALL_ORIGINS, _channel(channel)], figures, None, total=True)
+            for channel, figures in found.by_channel.items()
+        ]
+        rows.append(
+            self._origin_row([ALL_ORIGINS, ALL_CHANNELS], found.overall, found.cost, total=True)
+        )
+        columns = _columns([("origin", "Origin"), ("channel", "Channel")], ORIGIN)
+        if self.shows_costs:
+            columns += [Column(f"cost_{attr}", label, kind) for attr, label, kind in ORIGIN_COST]
+        return Table(
+            "origins",
+            "Conversion and cost by origin" if self.shows_costs else "Conversion by origin",
+            columns,
+            rows,
+            note=ORIGIN_NOTE + (ORIGIN_COST_NOTE if self.shows_costs else ""),
         )
 
     def table_speed_segments(self) -> Table:
@@ -278,16 +352,22 @@ class ReportTables:
     def table_campaigns(self) -> Table:
         costs = self.costs
         rows = [
-            self._cost_row([c.label, Source(c.source).label, c.utm_campaign], c)
+            self._cost_row([c.label, selectors.source_label(c.source), c.origin, c.utm_campaign], c)
             for c in costs.campaigns
         ]
         if costs.total:
-            rows.append(self._cost_row(["All campaigns", "", ""], costs.total, total=True))
+            rows.append(self._cost_row(["All campaigns", "", "", ""], costs.total, total=True))
         return Table(
             "campaigns",
             "Cost per result by campaign",
             _columns(
-                [("campaign", "Campaign"), ("source", "Source"), ("utm", "utm_campaign")], COST
+                [
+                    ("campaign", "Campaign"),
+                    ("source", "Source"),
+                    ("origin", "Origin"),
+                    ("utm", "utm_campaign"),
+                ],
+                COST,
             ),
             rows,
             note=""
@@ -348,6 +428,10 @@ class ReportTables:
                 )
             },
         }
+
+
+def _channel(value: str) -> str:
+    return str(CHANNELS.get(value, value))
 
 
 def _percent(value):

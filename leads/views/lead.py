@@ -44,11 +44,58 @@ from ..names import person_name
 from ..selectors import lead_for_dashboard, lead_pending_reinquiries, user_is_broker
 from .base import LEAD_CHANGED, PageSlice, dashboard_view, safe_next
 
+# What a channel recorded about the lead's campaign and ad, in the order an agent reads it.
+ATTRIBUTION_LABELS = {
+    "system": "System",
+    "campaign_name": "Campaign",
+    "campaign_id": "Campaign id",
+    "adset_name": "Ad set",
+    "adset_id": "Ad set id",
+    "ad_name": "Ad",
+    "ad_id": "Ad id",
+    "page_name": "Page",
+    "page_id": "Page id",
+    "form_name": "Form",
+    "form_id": "Form id",
+    "platform": "Platform",
+}
+SECRET_WORDS = ("key", "token", "secret", "password")
+MAX_ATTRIBUTION_ROWS = 20
+MAX_ATTRIBUTION_VALUE = 200
+
 TIMELINE_PAGE = 30
 MESSAGES_PAGE = 10
 TASKS_PAGE = 10
 IN_FLIGHT = (Message.Status.QUEUED, Message.Status.SENDING)
 IN_FLIGHT_WINDOW = timezone.timedelta(minutes=1)
+
+
+def attribution_rows(attribution) -> list[tuple[str, str]]:
+    """The channel's attribution (campaign and ad names and ids, the sending system) as
+    (label, value) rows: known names first, nested ones flattened ("Campaign source"), lists
+    joined. Payloads are untrusted: anything that looks like a credential is left out, and the
+    rows and values are cut to what a card can show."""
+    flat = []
+
+    def walk(prefix: str, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}_{key}" if prefix else str(key), inner)
+        elif isinstance(value, list):
+            walk(prefix, ", ".join(str(item) for item in value if item not in (None, "")))
+        elif value not in (None, "") and not any(word in prefix.lower() for word in SECRET_WORDS):
+            flat.append((prefix, str(value)))
+
+    walk("", attribution if isinstance(attribution, dict) else {})
+    order = list(ATTRIBUTION_LABELS)
+    flat.sort(key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+    return [
+        (
+            ATTRIBUTION_LABELS.get(key) or key.replace("_", " ").strip().capitalize(),
+            value[:MAX_ATTRIBUTION_VALUE],
+        )
+        for key, value in flat[:MAX_ATTRIBUTION_ROWS]
+    ]
 
 
 def _timeline_page(lead, number=1):
@@ -79,6 +126,7 @@ def _lead_context(request, lead, **forms) -> dict:
     blocked = one_off_blocked_reasons(lead)
     context = {
         "lead": lead,
+        "attribution": attribution_rows(lead.attribution),
         "is_broker": is_broker,
         "now": timezone.now(),
         "timeline": _timeline_page(lead),

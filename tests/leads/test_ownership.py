@@ -6,9 +6,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leads.models import AssignmentRule, Lead, LeadEvent
+from leads import intake
+from leads.models import AssignmentRule, Channel, Integration, Lead, LeadEvent
 from leads.ownership import agent_on_duty, lead_assign
-from tests.factories import AgentFactory, AssignmentRuleFactory, LeadFactory
+from realtycrm.flows.intake import channel_submission_process
+from tests.factories import (
+    AgentFactory,
+    AssignmentRuleFactory,
+    IntegrationFactory,
+    LeadFactory,
+    UserFactory,
+)
 from tests.helpers import post_intake
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +131,112 @@ def test_a_rule_for_hot_leads_takes_a_hot_lead_from_the_form(client):
     hot, long_term = Lead.objects.order_by("id")
     assert (hot.intent, hot.owner) == ("hot", hot_team)
     assert long_term.intent == "long_term" and long_term.owner != hot_team
+
+
+# --- A channel names the owner or the rule (an integration's default owner or rule, a
+# plus-addressed inbox): honoured while that owner can take leads, never a paused one.
+
+
+def test_an_owner_named_by_the_channel_gets_the_lead_before_any_rule():
+    rule_team = AgentFactory().user
+    named = AgentFactory().user
+    AssignmentRuleFactory(name="Everyone to the team", position=1, members=[rule_team])
+    lead = LeadFactory(owner=None)
+    assignment = lead_assign(lead, owner=named, why="the default owner of the Zillow inbox")
+    lead.refresh_from_db()
+    assert (assignment.owner, assignment.rule, lead.owner) == (named, None, named)
+    event = lead.events.get(kind=LeadEvent.Kind.ASSIGNED)
+    assert event.data == {"from": None, "to": named.pk, "rule": None, "how": "channel"}
+    assert "the default owner of the Zillow inbox" in event.summary
+
+
+@pytest.mark.parametrize(
+    "unavailable",
+    [
+        {"paused": True, "paused_reason": "Vacation"},
+        {"active": False},
+        {"user__is_active": False},
+    ],
+    ids=["paused", "inactive agent", "disabled login"],
+)
+def test_a_named_owner_who_cannot_take_leads_is_passed_over_for_the_rules(unavailable):
+    colleague = AgentFactory().user
+    named = AgentFactory(**unavailable).user
+    AssignmentRuleFactory(position=1, members=[named, colleague])
+    owners = {lead_assign(LeadFactory(owner=None), owner=named).owner for _ in range(3)}
+    assert owners == {colleague}
+
+
+def test_a_named_user_without_an_agent_profile_is_passed_over():
+    agent = AgentFactory().user
+    stranger = UserFactory()
+    assert lead_assign(LeadFactory(owner=None), owner=stranger).owner == agent
+
+
+def test_a_rule_named_by_the_channel_decides_even_when_an_earlier_rule_matches():
+    first_team = AgentFactory().user
+    meta_team = AgentFactory().user
+    AssignmentRuleFactory(name="Valuations", source="valuation", position=1, members=[first_team])
+    # It would match nothing by itself (giveaways only): the channel's word is enough.
+    meta_rule = AssignmentRuleFactory(
+        name="Meta leads", source="giveaway", position=2, members=[meta_team]
+    )
+    lead = LeadFactory(owner=None, source="valuation")
+    assignment = lead_assign(lead, rule=meta_rule)
+    assert (assignment.owner, assignment.rule) == (meta_team, meta_rule)
+    assert lead.events.get(kind=LeadEvent.Kind.ASSIGNED).data["rule"] == meta_rule.pk
+    # Without it, the first matching rule, as always.
+    assert lead_assign(LeadFactory(owner=None, source="valuation")).owner == first_team
+
+
+def test_a_named_rule_whose_group_is_paused_falls_back_like_any_rule():
+    paused = AgentFactory(on_vacation=True).user
+    fallback = AgentFactory().user
+    rule = AssignmentRuleFactory(position=5, members=[paused], fallback=fallback)
+    assert lead_assign(LeadFactory(owner=None), rule=rule).owner == fallback
+
+
+def test_an_inactive_named_rule_is_ignored():
+    off_team, everyone_else = AgentFactory().user, AgentFactory().user
+    off = AssignmentRuleFactory(position=1, members=[off_team], active=False)
+    AssignmentRuleFactory(position=2, members=[everyone_else])
+    assert lead_assign(LeadFactory(owner=None), rule=off).owner == everyone_else
+
+
+def test_a_paused_named_owner_leaves_the_lead_to_the_named_rule():
+    named = AgentFactory(on_vacation=True).user
+    rule_team = AgentFactory().user
+    AgentFactory()  # someone the catch-all could pick instead
+    rule = AssignmentRuleFactory(position=3, members=[rule_team])
+    assignment = lead_assign(LeadFactory(owner=None), owner=named, rule=rule)
+    assert (assignment.owner, assignment.rule) == (rule_team, rule)
+
+
+def _channel_lead(integration, email):
+    submission = intake.submission_receive(
+        integration.default_source,
+        {"email": email},
+        intake.RequestInfo(),
+        channel=Channel.EMAIL,
+        integration=integration,
+        origin=integration.origin,
+        mapped=intake.channel_mapping({"first_name": "Ada", "email": email}),
+    )
+    return channel_submission_process(submission)
+
+
+def test_the_intake_flow_gives_a_channels_lead_to_its_integrations_owner_or_rule():
+    """End to end: the integration's default owner, while available; else its rule."""
+    inbox_owner = AgentFactory().user
+    rule_team = AgentFactory().user
+    AgentFactory()  # the catch-all's other choice
+    rule = AssignmentRuleFactory(position=3, members=[rule_team])
+    zillow = IntegrationFactory(
+        kind=Integration.Kind.EMAIL, default_owner=inbox_owner, assignment_rule=rule
+    )
+    assert _channel_lead(zillow, "one@example.com").owner == inbox_owner
+
+    inbox_owner.agent.paused = True
+    inbox_owner.agent.save()
+    zillow.refresh_from_db()
+    assert _channel_lead(zillow, "two@example.com").owner == rule_team

@@ -72,6 +72,45 @@ def test_a_broker_enters_a_campaign_with_its_spend(broker_client):
     assert "620.00" in listing
 
 
+def _campaign_form(**fields):
+    return {
+        "name": "Zillow Premier Agent",
+        "source": "",
+        "origin": "Zillow",
+        "utm_campaign": "",
+        "spends-TOTAL_FORMS": "0",
+        "spends-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
+def test_a_broker_enters_a_campaign_on_an_origin_alone(broker_client):
+    response = broker_client.post(reverse("admin:reports_campaign_add"), _campaign_form())
+    assert response.status_code == 302
+    assert Campaign.objects.get().origin == "Zillow"
+    listing = broker_client.get(reverse("admin:reports_campaign_changelist")).content.decode()
+    assert "Zillow" in listing and "Any source" in listing
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"origin": "", "source": "valuation"}, "Give the campaign an origin, or a source and a"),
+        ({"origin": "ZILLOW"}, "A campaign with this source, origin and utm_campaign already"),
+    ],
+)
+def test_a_campaign_that_matches_nothing_or_twice_is_refused_with_a_message(
+    broker_client, fields, message
+):
+    broker_client.post(reverse("admin:reports_campaign_add"), _campaign_form())
+    response = broker_client.post(
+        reverse("admin:reports_campaign_add"), _campaign_form(name="Another", **fields)
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Campaign.objects.count() == 1
+
+
 def test_no_one_adds_or_deletes_a_segment_report(broker_client):
     assert broker_client.get(ADMIN_REPORT + "add/").status_code == 404
     assert broker_client.get(ADMIN_REPORT + "1/delete/").status_code == 404

@@ -19,6 +19,8 @@ def demo(sms_outbox, mailoutbox):
 
 def test_demo_leads_get_history_and_nothing_is_sent(demo, sms_outbox, mailoutbox):
     assert sms_outbox == [] and mailoutbox == []
+    # Also the leads that came through the integrations (portal email, Events API, Meta).
+    assert Lead.objects.values("channel").distinct().count() > 1
     assert not OrmQ.objects.exists()  # nothing was queued for a worker either
     leads = Lead.objects.exclude(nurture_track=None)
     assert set(leads.values_list("pk", flat=True)) == set(

@@ -1,8 +1,12 @@
-"""Demo data: a broker, two agents and a few hundred leads over the last 90 days.
+"""Demo data: a broker, two agents, the brokerage's integrations and a few hundred leads over the
+last 90 days.
 
 Leads are classified by the real segmentation and routing rules, then given a believable history
 (personal contacts, stage changes) whose conversion differs by segment, so the dashboard and the
-reports have something true to show. Runs once: a second call changes nothing. Sends nothing.
+reports have something true to show. Some arrived through the integrations (Zillow and
+Realtor.com emails, the IDX site's Events API, Meta lead ads) rather than our own forms, so the
+report by origin and the list's filters have something to show too. Runs once: a second call
+changes nothing. Sends nothing, and prints no secret.
 """
 
 import random
@@ -13,7 +17,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from leads.models import Agent, Lead, LeadEvent, Side, Source, Stage, Timeline
+from integrations.demo import Arrival, demo_arrival, seed_demo_integrations
+from leads.models import Agent, Integration, Lead, LeadEvent, Side, Source, Stage, Timeline
 from leads.routing import lead_answers, routing_rules
 from leads.segmentation import segment
 from leads.services import lead_event_record
@@ -106,13 +111,21 @@ class Command(BaseCommand):
         else:
             with transaction.atomic():
                 users = self.create_users()
-                self.create_leads(users, count=leads, rng=random.Random(seed))
+                seed_demo_integrations()
+                self.create_leads(
+                    users, count=leads, rng=random.Random(seed), arrivals=random.Random(seed + 1)
+                )
                 seed_demo_data(rng=random.Random(seed))  # tracks, sent messages, tasks
                 seed_demo_campaigns()  # campaigns and their spend, for the cost report
             self.stdout.write(self.style.SUCCESS(f"Created {leads} demo leads."))
+        # Also into a demo database made before there were integrations (each is made once).
+        integrations = seed_demo_integrations()
         self.stdout.write(f"Demo logins (password for each: {DEMO_PASSWORD}):")
         for username, first, last, role, _ in DEMO_USERS:
             self.stdout.write(f"  {username:<8} {first} {last} ({role})")
+        self.stdout.write("Demo integrations (Admin → Leads → Integrations):")
+        for integration in integrations:
+            self.stdout.write(f"  {integration.get_kind_display():<20} {_where(integration)}")
 
     def create_users(self) -> list[User]:
         users = []
@@ -131,9 +144,14 @@ class Command(BaseCommand):
             users.append(user)
         return users
 
-    def create_leads(self, users, *, count: int, rng: random.Random) -> None:
+    def create_leads(
+        self, users, *, count: int, rng: random.Random, arrivals: random.Random
+    ) -> None:
+        """`arrivals` draws each lead's channel and origin: a generator of its own, so the rest
+        of the demo (sources, answers, histories) is what it was before leads had origins."""
         now = timezone.now()
         agents = [user for user in users if user.agent.role == Agent.Role.AGENT]
+        by_username = {user.username: user for user in users}
         tracks = {track.key: track for track in Track.objects.all()}
         rules = routing_rules()
         phones = rng.sample(
@@ -145,19 +163,21 @@ class Command(BaseCommand):
                 days=rng.uniform(0, 90), hours=rng.uniform(-4, 4), minutes=rng.uniform(0, 59)
             )
             created_at = min(created_at, now - timedelta(minutes=5))
-            lead = self.create_lead(source, created_at, phones[index], index, rng)
+            arrival = demo_arrival(source, arrivals)
+            lead = self.create_lead(source, created_at, phones[index], index, rng, arrival)
             decision = segment(lead_answers(lead), rules)
             lead.intent = decision.intent
             lead.intent_reason = decision.intent_reason
             lead.routing_rule_id = decision.rule_id
             lead.nurture_track = tracks.get(decision.track)
             lead.first_contact_mode = decision.first_contact_mode
-            lead.owner = agents[index % len(agents)]
+            lead.owner = by_username.get(arrival.owner) or agents[index % len(agents)]
             lead.save()
+            via = f"{lead.origin} ({lead.get_channel_display().lower()}) · " if lead.origin else ""
             lead_event_record(
                 lead,
                 LeadEvent.Kind.CREATED,
-                summary=f"{lead.get_source_display()} · {lead.get_intent_display()}",
+                summary=f"{via}{lead.get_source_display()} · {lead.get_intent_display()}",
                 occurred_at=created_at,
             )
             lead_event_record(
@@ -168,7 +188,7 @@ class Command(BaseCommand):
             )
             self.play_history(lead, now, rng)
 
-    def create_lead(self, source, created_at, phone, index, rng) -> Lead:
+    def create_lead(self, source, created_at, phone, index, rng, arrival: Arrival) -> Lead:
         timeline = rng.choices(TIMELINES, weights=TIMELINE_WEIGHTS[source])[0]
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         address = f"{rng.randint(2, 240)} {rng.choice(STREETS)}"
@@ -179,6 +199,12 @@ class Command(BaseCommand):
         }.get(source) or rng.choice([Side.BUYER, Side.SELLER, Side.BOTH, Side.UNKNOWN])
         has_phone = rng.random() < 0.8
         consent = has_phone and rng.random() < 0.7
+        utm_source = rng.choice(["facebook", "google", "mailer", ""])
+        utm_campaign = rng.choice(
+            ["spring-valuation", "harbor-view-listing", "summer-giveaway", ""]
+        )
+        if not arrival.keeps_utm:
+            utm_source = utm_campaign = ""
         return Lead.objects.create(
             first_name=first,
             last_name=last,
@@ -195,10 +221,11 @@ class Command(BaseCommand):
             last_inquiry_at=created_at,
             sms_consent_at=created_at if consent else None,
             sms_consent_version="sms-2026-11-v1" if consent else "",
-            utm_source=rng.choice(["facebook", "google", "mailer", ""]),
-            utm_campaign=rng.choice(
-                ["spring-valuation", "harbor-view-listing", "summer-giveaway", ""]
-            ),
+            utm_source=utm_source,
+            utm_campaign=utm_campaign,
+            channel=arrival.channel,
+            origin=arrival.origin,
+            attribution=arrival.attribution,
         )
 
     def play_history(self, lead: Lead, now, rng: random.Random) -> None:
@@ -238,3 +265,13 @@ class Command(BaseCommand):
     def move(self, lead: Lead, stage: str, at, now) -> None:
         if at < now:
             stage_change(lead, stage, actor=lead.owner, occurred_at=at)
+
+
+def _where(integration: Integration) -> str:
+    """What a broker connects it by, never its key: the inbox, the page, the name to make a
+    key for (manage.py create_api_key prints a new one)."""
+    if integration.kind == Integration.Kind.EMAIL:
+        return f"{integration.inbox_address} ({integration.origin})"
+    if integration.kind == Integration.Kind.META:
+        return f"{integration.name}, form {integration.meta_form_id} (no page token in the demo)"
+    return f'{integration.name} (no key shown: manage.py create_api_key "{integration.name}")'
