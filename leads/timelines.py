@@ -18,6 +18,8 @@ _WORDS = {
         "urgent",
         "this month",
         "next month",
+        "next week",
+        "this week",
         "within 30 days",
         "within 60 days",
         "within 90 days",
@@ -41,8 +43,6 @@ _WORDS = {
         "1+ years",
         "12 months+",
         "more than 12 months",
-        "long term",
-        "long-term",
     ),
     Timeline.JUST_CURIOUS: (
         "just looking",
@@ -55,6 +55,10 @@ _WORDS = {
         "not planning",
         "researching",
         "refinancing",
+        "long term",
+        "long-term",
+        "someday",
+        "a few years",
     ),
 }
 _LOOKUP = {phrase: timeline for timeline, phrases in _WORDS.items() for phrase in phrases}
@@ -80,7 +84,11 @@ def _from_numbers(text: str) -> str | None:
         return Timeline.WITHIN_3_MONTHS
     if months <= 6:
         return Timeline.MONTHS_3_TO_6
-    return Timeline.MONTHS_6_TO_18
+    if months <= 18:
+        return Timeline.MONTHS_6_TO_18
+    # Past 18 months is long-term (DESIGN.md), as "just curious" is: our forms offer no later
+    # answer, and the intent is what the answer decides.
+    return Timeline.JUST_CURIOUS
 
 
 def timeline_from_text(text) -> str | None:

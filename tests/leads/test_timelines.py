@@ -40,6 +40,12 @@ WITHIN_3, MONTHS_3_6, MONTHS_6_18, CURIOUS = (
         ("more than a year", MONTHS_6_18),
         ("Not sure", CURIOUS),
         ("Just browsing", CURIOUS),
+        ("next week", WITHIN_3),
+        # Past 18 months is long-term (DESIGN.md), the intent "just curious" has.
+        ("18+ months", CURIOUS),
+        ("24 months", CURIOUS),
+        ("2 years", CURIOUS),
+        ("long term", CURIOUS),
     ],
 )
 def test_common_wordings_map_to_our_timeline(text, timeline):
