@@ -488,6 +488,24 @@ def test_the_timeline_question_is_found_by_its_answer_and_absent_leaves_the_sour
     assert read.fields["side"] == "seller"
 
 
+@pytest.mark.parametrize(
+    ("full_name", "first", "last"),
+    [
+        ("Ada Lovelace", "Ada", "Lovelace"),
+        ("Mary Ann  Smith", "Mary Ann", "Smith"),
+        ("Ludwig van Beethoven", "Ludwig", "van Beethoven"),
+        ("Martin Luther King Jr.", "Martin Luther", "King Jr."),
+        ("Smith, John", "John", "Smith"),
+        ("Cher", "Cher", ""),
+    ],
+)
+def test_a_full_name_is_split_into_first_and_last(full_name, first, last):
+    read = lead_read(
+        {"field_data": [{"name": "full_name", "values": [full_name]}]}, mapping={}, source="website"
+    )
+    assert (read.fields.get("first_name", ""), read.fields.get("last_name", "")) == (first, last)
+
+
 def test_a_lead_with_no_way_to_reach_them_is_kept_as_rejected_with_what_was_found(
     post, page, fake_graph
 ):
