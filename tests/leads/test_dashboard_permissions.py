@@ -47,13 +47,14 @@ PUBLIC = {
     "leads:intake-thanks",
     "leads:privacy",
 }
-# No session: the request itself is signed (Twilio's and SendGrid's webhooks, our unsubscribe
-# links). tests/sequences/ checks that an unsigned or forged request is refused.
+# No session: the request itself is signed (Twilio's, SendGrid's and Meta's webhooks, our
+# unsubscribe links). tests/sequences/ checks that an unsigned or forged request is refused.
 SIGNED = {
     "sequences:twilio-inbound",
     "sequences:twilio-status",
     "sequences:sendgrid-events",
     "sequences:unsubscribe",
+    "integrations:meta-leadgen",  # tests/integrations/test_meta.py
 }
 # The signed-in user's own account pages: no lead data.
 ACCOUNT = {"password_change", "password_change_done"}

@@ -9,6 +9,14 @@ SCHEDULES = {
     "sequences: due steps, recoveries, dispatch": ("sequences.tasks.sequences_tick", 1),
     "alerts: escalate unacknowledged hot-lead alerts": ("alerts.tasks.escalate_alerts", 1),
     "leads: process submissions a crash left unprocessed": ("leads.tasks.submissions_sweep", 1),
+    "integrations: fetch Meta leads a Graph error left waiting": (
+        "integrations.tasks.meta_leads_retry",
+        1,
+    ),
+    "integrations: Meta lead ads sync (leads a missed webhook left out)": (
+        "integrations.tasks.meta_backfill",
+        15,
+    ),
 }
 
 
