@@ -14,11 +14,14 @@ from django.contrib.auth import get_user_model
 
 from leads.models import Channel, Integration, Source
 
+from .meta import origin_for
+
 IDX_SITE = "harborandmain.com"
 ZILLOW = "Zillow"
 REALTOR = "Realtor.com"
 META_PAGE = "Harbor & Main Realty"
-META_ORIGIN = f"{META_PAGE} · Home valuation"
+# As the Meta adapter names a lead's origin (integrations.meta.origin_for): page, then form.
+META_ORIGIN = origin_for(META_PAGE, "Home valuation form")
 META_PAGE_ID = "104857600000001"
 META_FORM_ID = "880000000000001"
 IDX_CONSENT = (
@@ -53,7 +56,7 @@ DEMO_INTEGRATIONS = [
     {
         "name": f"{META_PAGE} (Meta page)",
         "kind": Integration.Kind.META,
-        "origin": META_ORIGIN,
+        "origin": META_PAGE,
         "meta_page_id": META_PAGE_ID,
         "meta_form_id": META_FORM_ID,
         "default_source": Source.VALUATION,

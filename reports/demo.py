@@ -20,7 +20,7 @@ DEMO_CAMPAIGNS = [
     (
         "Meta home-valuation lead ads",
         "",
-        "Harbor & Main Realty · Home valuation",
+        "Meta · Harbor & Main Realty · Home valuation form",
         "",
         Decimal("900.00"),
     ),
