@@ -41,7 +41,7 @@ def test_the_demo_campaigns_on_an_origin_name_origins_the_demo_integrations_give
     # A portal inbox's origin is its own; a Meta lead's is "Meta · page · form" (the adapter's).
     given = {spec["origin"] for spec in DEMO_INTEGRATIONS}
     assert "Zillow" in given
-    assert META_ORIGIN == origin_for(META_PAGE, "Home valuation form")
+    assert origin_for(META_PAGE, "Home valuation form") == META_ORIGIN
     assert META_PAGE in given
 
 
