@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("reports/", include("reports.urls")),
     path("", include("integrations.urls")),
+    path("integrations/", include("integrations.email.urls")),
     path("", include("leads.urls")),
     path("", include("sequences.urls")),
     path("alerts/", include("alerts.urls")),

@@ -21,6 +21,7 @@ from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import HeaderParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from functools import cached_property
 from html.parser import HTMLParser
 
 # The fields that make a post an email at all (either shape): a recipient alone is none.
@@ -50,10 +51,19 @@ class InboundEmail:
     problems: tuple[str, ...] = ()
     raw: bool = False  # posted as the whole MIME message
 
-    @property
+    # Each reader asks for these; worked out once per email.
+    @cached_property
+    def html_as_text(self) -> str:
+        return html_text(self.html)
+
+    @cached_property
     def body(self) -> str:
         """The readable text: the plain-text alternative, else the HTML's text."""
-        return self.text if self.text.strip() else html_text(self.html)
+        return self.text if self.text.strip() else self.html_as_text
+
+    @cached_property
+    def links(self) -> tuple[str, ...]:
+        return tuple(html_links(self.html))
 
     @property
     def sender_domain(self) -> str:
@@ -88,7 +98,7 @@ def email_from_fields(fields: dict, *, envelope: dict | None = None) -> InboundE
     """SendGrid's default post: the fields it parsed, plus the raw header block for the rest
     (Message-ID, Reply-To, Date, the forwarding headers)."""
     problems = []
-    headers = _header_block(_text(fields.get("headers")), problems)
+    headers = _raw_headers(_header_block(_text(fields.get("headers")), problems))
     sender_name, sender = _address(_text(fields.get("from")) or _header(headers, "From"))
     recipients = _recipients(
         envelope or {},
@@ -103,8 +113,8 @@ def email_from_fields(fields: dict, *, envelope: dict | None = None) -> InboundE
         subject=_words(_text(fields.get("subject")) or _header(headers, "Subject")),
         message_id=normal_message_id(_header(headers, "Message-ID")),
         date=_date(_header(headers, "Date")),
-        text=_text(fields.get("text")),
-        html=_text(fields.get("html")),
+        text=_unix_lines(_text(fields.get("text"))),
+        html=_unix_lines(_text(fields.get("html"))),
         problems=tuple(problems),
     )
 
@@ -122,23 +132,20 @@ def _read_message(
     message: Message, *, envelope: dict, depth: int, raw: bool = False
 ) -> InboundEmail:
     problems = [str(defect) for defect in getattr(message, "defects", [])][:5]
-    sender_name, sender = _address(_header(message, "From"))
-    text = _body(message, "plain", problems)
-    html = _body(message, "html", problems)
+    headers = _raw_headers(message)
+    sender_name, sender = _address(_header(headers, "From"))
+    text, html, attached = _bodies(message, problems)
     forwarded = ()
     if depth < MAX_FORWARD_DEPTH:
-        forwarded = tuple(
-            _read_message(inner, envelope={}, depth=depth + 1)
-            for inner in _attached_messages(message)
-        )
+        forwarded = tuple(_read_message(inner, envelope={}, depth=depth + 1) for inner in attached)
     return InboundEmail(
         sender=sender,
         sender_name=sender_name,
-        reply_to=_addresses([_header(message, "Reply-To")]),
-        recipients=_recipients(envelope, [], message),
-        subject=_header(message, "Subject"),
-        message_id=normal_message_id(_header(message, "Message-ID")),
-        date=_date(_header(message, "Date")),
+        reply_to=_addresses([_header(headers, "Reply-To")]),
+        recipients=_recipients(envelope, [], headers),
+        subject=_words(_header(headers, "Subject")),
+        message_id=normal_message_id(_header(headers, "Message-ID")),
+        date=_date(_header(headers, "Date")),
         text=text,
         html=html,
         forwarded=forwarded,
@@ -147,20 +154,24 @@ def _read_message(
     )
 
 
-def _header(message: Message | None, name: str) -> str:
-    """A header's decoded value, '' when absent. The default policy parses headers lazily and a
-    malformed one can raise on access: then its raw text, with encoded words decoded if they can
-    be."""
+def _raw_headers(message: Message | None) -> dict[str, list[str]]:
+    """Each header's raw values (unfolded, encoded words left as sent), by lower-case name.
+    Read raw: the default policy would parse every header into objects on access (most of the
+    cost of reading an email), and a malformed one can raise there; the values we need are
+    parsed below, each the one way it needs."""
+    headers: dict[str, list[str]] = {}
     if message is None:
-        return ""
-    try:
-        value = message.get(name)
-        return "" if value is None else str(value).strip()
-    except Exception:  # any malformed header: fall back to its raw text
-        for key, value in message.raw_items():
-            if key.lower() == name.lower():
-                return _words(str(value))
-        return ""
+        return headers
+    for key, value in message.raw_items():
+        unfolded = re.sub(r"\r?\n[ \t]+", " ", str(value)).strip()
+        headers.setdefault(str(key).strip().lower(), []).append(unfolded)
+    return headers
+
+
+def _header(headers: dict[str, list[str]], name: str) -> str:
+    """A header's first raw value, '' when absent."""
+    values = headers.get(name.lower())
+    return values[0] if values else ""
 
 
 def _words(value: str) -> str:
@@ -185,11 +196,14 @@ def _header_block(block: str, problems: list) -> EmailMessage | None:
 
 
 def _address(value: str) -> tuple[str, str]:
-    """(display name, lower-case address) of one address header; ('', '') when there is none."""
-    name, address = parseaddr(_words(value))
+    """(display name, lower-case address) of one address header; ('', '') when there is none.
+    The address is parsed before the name's encoded words are decoded (a decoded comma would
+    split it)."""
+    name, address = parseaddr(value or "")
+    name = _words(name).strip().strip('"')
     if "@" not in address:
-        return name.strip(), ""
-    return name.strip().strip('"'), address.strip().lower()
+        return name, ""
+    return name, address.strip().lower()
 
 
 def _addresses(values) -> tuple[str, ...]:
@@ -197,19 +211,19 @@ def _addresses(values) -> tuple[str, ...]:
     for value in values:
         if not value:
             continue
-        for _name, address in getaddresses([_words(value)]):
+        for _name, address in getaddresses([value]):
             address = address.strip().lower()
             if "@" in address and address not in found:
                 found.append(address)
     return tuple(found)
 
 
-def _recipients(envelope: dict, values: list, message: Message | None) -> tuple[str, ...]:
+def _recipients(envelope: dict, values: list, headers: dict[str, list[str]]) -> tuple[str, ...]:
     envelope_to = envelope.get("to") or []
     if isinstance(envelope_to, str):
         envelope_to = [envelope_to]
-    headers = [_header(message, name) for name in RECIPIENT_HEADERS]
-    return _addresses([*(str(item) for item in envelope_to), *values, *headers])
+    delivered = [value for name in RECIPIENT_HEADERS for value in headers.get(name.lower(), [])]
+    return _addresses([*(str(item) for item in envelope_to), *values, *delivered])
 
 
 def _envelope(value) -> dict:
@@ -238,38 +252,76 @@ def _text(value) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _body(message: Message, subtype: str, problems: list) -> str:
-    """The message's text/<subtype> body ('' when it has none), decoded whatever its charset."""
+def _content_type(part: Message) -> tuple[str, dict]:
+    """A part's content type and parameters, its header parsed once (the default policy parses
+    it again on every get_content_type(): the most expensive thing in reading an email)."""
     try:
-        part = message.get_body(preferencelist=(subtype,))
-    except Exception as error:  # a structure get_body cannot walk
-        problems.append(f"{subtype} body: {error}"[:200])
-        return ""
-    if part is None or part.get_content_type() != f"text/{subtype}":
-        return ""
-    try:
-        content = part.get_content()
-        return content if isinstance(content, str) else ""
-    except Exception:  # an unknown charset or broken encoding: decode by hand
-        payload = part.get_payload(decode=True) or b""
-        charset = part.get_content_charset() or "utf-8"
-        try:
-            return payload.decode(charset, "replace")
-        except LookupError:
-            problems.append(f"{subtype} body: unknown charset {charset[:40]}")
-            return payload.decode("utf-8", "replace")
+        header = part.get("Content-Type")
+    except Exception:  # a header the policy cannot parse: the default type
+        header = None
+    if header is None or not getattr(header, "content_type", ""):
+        return part.get_default_type(), {}
+    return header.content_type, dict(header.params)
 
 
-def _attached_messages(message: Message) -> list[Message]:
-    """Messages attached whole (message/rfc822): how some mail clients forward."""
-    inner = []
-    for part in message.walk():
-        if part is message or part.get_content_type() != "message/rfc822":
+def _parts(message: Message, depth: int = 0):
+    """(part, content type, params) of every part, not descending into attached messages (those
+    are read as messages of their own) nor deeper than any real email nests."""
+    content_type, params = _content_type(message)
+    yield message, content_type, params
+    if depth < 20 and message.is_multipart() and content_type != "message/rfc822":
+        payload = message.get_payload()
+        for part in payload if isinstance(payload, list) else []:
+            if isinstance(part, Message):
+                yield from _parts(part, depth + 1)
+
+
+def _bodies(message: Message, problems: list) -> tuple[str, str, list[Message]]:
+    """The first inline text/plain and text/html bodies (decoded whatever their charset) and
+    the messages attached whole (message/rfc822: how some mail clients forward)."""
+    text = html = None
+    attached = []
+    for part, content_type, params in _parts(message):
+        if content_type == "message/rfc822":
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                attached.append(payload[0])
             continue
-        payload = part.get_payload()
-        if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-            inner.append(payload[0])
-    return inner[:3]
+        if content_type not in ("text/plain", "text/html") or _is_attachment(part):
+            continue
+        if content_type == "text/plain" and text is None:
+            text = _decoded(part, params, problems)
+        elif content_type == "text/html" and html is None:
+            html = _decoded(part, params, problems)
+    return text or "", html or "", attached[:3]
+
+
+def _is_attachment(part: Message) -> bool:
+    try:
+        return part.get_content_disposition() == "attachment"
+    except Exception:  # an unreadable disposition: treat the part as inline
+        return False
+
+
+def _decoded(part: Message, params: dict, problems: list) -> str:
+    try:
+        payload = part.get_payload(decode=True) or b""
+    except Exception:  # a broken transfer encoding: nothing to read
+        problems.append("a body part could not be decoded")
+        return ""
+    if isinstance(payload, str):
+        return payload
+    charset = str(params.get("charset") or "utf-8").strip().lower()
+    try:
+        return _unix_lines(payload.decode(charset, "replace"))
+    except LookupError:
+        problems.append(f"unknown charset {charset[:40]}")
+        return _unix_lines(payload.decode("utf-8", "replace"))
+
+
+def _unix_lines(text: str) -> str:
+    """Line breaks as "\n" (mail travels with CRLF; the parsers read lines)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 # --- HTML as text -------------------------------------------------------------------------------

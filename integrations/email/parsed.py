@@ -103,12 +103,30 @@ class ParsedLead:
         }
 
 
+ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+SPACES = re.compile(r"[ \u00a0]+")
+
+
 def clean(value, *, multiline: bool = False, limit: int = 2000) -> str:
     """Text from an email as a field value: NFC, tabs and line breaks as spaces (kept in a
     message), other control characters dropped, spaces collapsed, trimmed, capped."""
     if not isinstance(value, str):
         return ""
-    value = unicodedata.normalize("NFC", value).replace("\r\n", "\n").replace("\r", "\n")
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    if value.isascii():  # most of an email: one pass of a regex instead of every character
+        value = ASCII_CONTROLS.sub("", value)
+        value = re.sub(r"[\t\v\f]" if multiline else r"[\t\n\v\f]", " ", value)
+    else:
+        value = _without_controls(unicodedata.normalize("NFC", value), multiline)
+    if multiline:
+        lines = [SPACES.sub(" ", line).strip() for line in value.split("\n")]
+        value = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    else:
+        value = SPACES.sub(" ", value)
+    return value.strip()[:limit].strip()
+
+
+def _without_controls(value: str, multiline: bool) -> str:
     kept = []
     for char in value:
         if char == "\n" and multiline:
@@ -119,13 +137,7 @@ def clean(value, *, multiline: bool = False, limit: int = 2000) -> str:
             continue  # a NUL or a control character nobody typed: dropped, as the forms do
         else:
             kept.append(char)
-    value = "".join(kept)
-    if multiline:
-        lines = [re.sub(r"[ \u00a0]+", " ", line).strip() for line in value.split("\n")]
-        value = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
-    else:
-        value = re.sub(r"[ \u00a0]+", " ", value)
-    return value.strip()[:limit].strip()
+    return "".join(kept)
 
 
 def with_names(lead: ParsedLead) -> ParsedLead:

@@ -14,7 +14,7 @@ A portal is detected by the email's From or Reply-To domain; a forwarded email b
 import re
 from dataclasses import dataclass, field, replace
 
-from .mime import InboundEmail, html_links, html_text
+from .mime import InboundEmail
 from .parsed import Kind, ParsedLead, clean, kind_from_words, with_names
 
 # Label (lower-case, without its colon) → ParsedLead attribute; "details.x" keeps it in details.
@@ -305,7 +305,7 @@ def parse_with(
     whatever the plain one lacks (some portals send a stub text part)."""
     labels = {**COMMON_LABELS, **portal.labels, **_mapped_labels(field_mapping)}
     values: dict[str, str] = {}
-    for text in (email.text, html_text(email.html)):
+    for text in (email.text, email.html_as_text):
         if not text.strip():
             continue
         found = labelled_values(text, labels)
@@ -348,7 +348,7 @@ def _mapped_labels(field_mapping: dict | None) -> dict:
 def _listing(portal: Portal, email: InboundEmail) -> tuple[str, str]:
     if portal.listing_url is None:
         return "", ""
-    for text in (email.text, email.html, *html_links(email.html)):
+    for text in (email.text, email.html, *email.links):
         match = portal.listing_url.search(text or "")
         if match:
             return match.group(0)[:500], match.group("id")[:100]

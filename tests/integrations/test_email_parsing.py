@@ -180,6 +180,14 @@ def test_the_default_post_reads_like_the_raw_one(name):
 
 
 @pytest.mark.parametrize("name", EXPECTED)
+def test_crlf_line_breaks_as_mail_travels_read_the_same(name):
+    crlf = eml(name).replace(b"\n", b"\r\n")
+    for email in (email_from_mime(crlf), email_from_post(fields_post(crlf))):
+        lead, mapped = _mapped(email)
+        _assert_reads_as(lead, mapped, EXPECTED[name])
+
+
+@pytest.mark.parametrize("name", EXPECTED)
 def test_the_html_alternative_alone_reads_the_same(name):
     """Some portals send a stub plain part: the HTML carries the lead just as well."""
     email = email_from_post(fields_post(eml(name), without=("text",)))
