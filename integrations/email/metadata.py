@@ -13,7 +13,7 @@ details, and an integration's field_mapping may name a custom tag as one of our 
 from dataclasses import replace
 from html.parser import HTMLParser
 
-from .parsed import Kind, ParsedLead, clean, kind_from_words, with_names
+from .parsed import OUR_FIELDS, Kind, ParsedLead, clean, kind_from_words, with_names
 
 PARSER = "lead_metadata"
 VERSION_TAG = "lead_information_version"
@@ -37,20 +37,6 @@ STANDARD = {
     "lead_message": "message",
     "lead_time_frame": "time_frame",
     "lead_max_price": "price",
-}
-# Our Lead field names (what a field_mapping names) → ParsedLead attribute.
-OUR_FIELDS = {
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "email": "email",
-    "phone": "phone",
-    "timeline": "time_frame",
-    "property_address": "property_address",
-    "postal_code": "postal_code",
-    "bedrooms": "bedrooms",
-    "bathrooms": "bathrooms",
-    "open_house": "open_house",
-    "message": "message",
 }
 
 

@@ -59,6 +59,22 @@ def kind_from_words(text: str) -> str | None:
     return None
 
 
+# A field_mapping names our Lead fields ("timeline"); the ParsedLead attribute a reader fills.
+OUR_FIELDS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "timeline": "time_frame",
+    "property_address": "property_address",
+    "postal_code": "postal_code",
+    "bedrooms": "bedrooms",
+    "bathrooms": "bathrooms",
+    "open_house": "open_house",
+    "message": "message",
+}
+
+
 @dataclass(frozen=True)
 class ParsedLead:
     """One lead as an email states it. Every value is text as written (cleaned of control

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .mime import InboundEmail
-from .parsed import Kind, ParsedLead, clean, kind_from_words, with_names
+from .parsed import OUR_FIELDS, Kind, ParsedLead, clean, kind_from_words, with_names
 
 # Label (lower-case, without its colon) → ParsedLead attribute; "details.x" keeps it in details.
 COMMON_LABELS = {
@@ -75,20 +75,6 @@ COMMON_LABELS = {
     "open house": "open_house",
     "financing": "details.financing",
     "pre-approved": "details.pre_approved",
-}
-# A field_mapping names our Lead fields; the reader's attribute for each.
-OUR_FIELDS = {
-    "first_name": "first_name",
-    "last_name": "last_name",
-    "email": "email",
-    "phone": "phone",
-    "timeline": "time_frame",
-    "property_address": "property_address",
-    "postal_code": "postal_code",
-    "bedrooms": "bedrooms",
-    "bathrooms": "bathrooms",
-    "open_house": "open_house",
-    "message": "message",
 }
 MULTILINE = {"message"}
 LABEL_MAX = 40

@@ -18,6 +18,7 @@ from integrations.email.mime import (
 from integrations.email.parsed import Kind, clues_found
 from integrations.email.portals import REDFIN, ZILLOW, parse_with, portal_for
 from integrations.email.reader import lead_read
+from leads.models import Integration
 from tests.integrations.email_helpers import eml, fields_post, raw_post
 
 # What each sample email says, as the lead it becomes.
@@ -388,3 +389,19 @@ def test_html_text_keeps_table_rows_as_labelled_lines():
         "<p>Hello<br>there</p><script>alert(1)</script>"
     )
     assert text.split("\n") == ["Name\tJordan & Sam", "", "Hello", "there"]
+
+
+def test_an_inbox_mapping_adds_a_label_and_renames_a_type():
+    message = _message(
+        "Zillow <no-reply@mail.zillow.com>",
+        "Rental inquiry",
+        "Name: Ana Ruiz\nEmail: ana@example.com\nInquiry type: Renter\nMove date: ASAP\n",
+    )
+    email = email_from_mime(message.as_bytes())
+    mapping = {"Move date": "timeline", "types": {"renter": "giveaway"}}
+    lead = lead_read(email, mapping).lead
+    assert (lead.kind, lead.time_frame) == (Kind.RENTER, "ASAP")
+    inbox = Integration(kind=Integration.Kind.EMAIL, field_mapping=mapping)
+    mapped = lead_mapping(lead, email, inbox)
+    assert (mapped.source, mapped.fields["timeline"]) == ("giveaway", "within_3_months")
+    assert lead_mapping(lead, email, None).source == "website"
