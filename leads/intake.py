@@ -154,10 +154,13 @@ def submission_reject(
     integration: Integration | None = None,
     origin: str = "",
     found: dict | None = None,
+    attribution: dict | None = None,
+    external_id: str = "",
 ) -> Submission:
     """A payload no adapter could turn into a lead (bad fields, an email nobody can parse): kept
     as received with the machine-readable `errors`, for a broker to inspect (and, for an email,
-    to make a lead from what was `found`)."""
+    to make a lead from what was `found`). With an `external_id` (an email's Message-ID) the
+    same payload is refused a second time (IntegrityError), as when it is accepted."""
     submission = submission_receive(
         source,
         data,
@@ -165,6 +168,8 @@ def submission_reject(
         channel=channel,
         integration=integration,
         origin=origin,
+        attribution=attribution,
+        external_id=external_id,
         mapped=channel_mapping({}, found=found) if found else None,
         status=Submission.Status.REJECTED,
         error=json.dumps(errors, default=str),

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Func, Q, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 
-from .models import Agent, ClaimOffer, Lead, LeadEvent, SavedFilter, Submission
+from .models import Agent, Channel, ClaimOffer, Lead, LeadEvent, SavedFilter, Submission
 from .phones import phone_display, phone_e164
 
 User = get_user_model()
@@ -323,3 +323,19 @@ def submissions_quarantined(user, *, since=None) -> QuerySet[Submission]:
         return Submission.objects.none()
     quarantined = Submission.objects.filter(status=Submission.Status.SPAM)
     return quarantined if since is None else quarantined.filter(created_at__gte=since)
+
+
+def inbound_emails_waiting(user) -> QuerySet[Submission]:
+    """Portal emails no parser could read (kept, rejected) or whose processing failed, not
+    dismissed, newest first: the broker's to make a lead from (they belong to no lead yet, so an
+    agent sees none)."""
+    if not user_is_broker(user):
+        return Submission.objects.none()
+    return (
+        Submission.objects.filter(
+            channel=Channel.EMAIL,
+            status__in=[Submission.Status.REJECTED, Submission.Status.FAILED],
+        )
+        .exclude(mapped__has_key="dismissed")
+        .order_by("-created_at", "-id")
+    )

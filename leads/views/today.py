@@ -24,7 +24,13 @@ from realtycrm.flows.intake import submission_release
 from sequences.selectors import replies_unanswered, tasks_due_for
 
 from ..dashboard_forms import SNOOZE_CHOICES
-from ..selectors import hot_queue, saved_filters_for, submissions_quarantined, user_is_broker
+from ..selectors import (
+    hot_queue,
+    inbound_emails_waiting,
+    saved_filters_for,
+    submissions_quarantined,
+    user_is_broker,
+)
 from .base import dashboard_view
 
 HOT_QUEUE_ROWS = 25
@@ -124,6 +130,14 @@ def quarantine_context(request) -> dict:
     }
 
 
+def inbound_emails_context(request) -> dict:
+    """Brokers: how many portal emails no parser could read are waiting, one click from the
+    screen that makes leads of them (integrations)."""
+    is_broker = user_is_broker(request.user)
+    total = inbound_emails_waiting(request.user).count() if is_broker else 0
+    return {"total": total, "is_broker": is_broker}
+
+
 def lists_context(request) -> dict:
     return {"saved_filters": [f for f in saved_filters_for(request.user) if f.pinned]}
 
@@ -135,6 +149,7 @@ SECTIONS = (
     Section("tasks", "leads/today/_tasks.html", tasks_context),
     Section("replies", "leads/today/_replies.html", replies_context),
     Section("quarantine", "leads/today/_quarantine.html", quarantine_context),
+    Section("inbound-emails", "leads/today/_inbound_emails.html", inbound_emails_context),
     Section("my-lists", "leads/today/_lists.html", lists_context),
 )
 SECTIONS_BY_KEY = {section.key: section for section in SECTIONS}

@@ -260,6 +260,9 @@ MESSAGE_DISPATCH_BUDGET_SECONDS = env_int("MESSAGE_DISPATCH_BUDGET_SECONDS", 40)
 # --- Lead channels (docs/channels.md) -------------------------------------------------------------
 # Portal email: SendGrid Inbound Parse posts to /inbound/email/<INBOUND_EMAIL_TOKEN>/ (unset: off).
 INBOUND_EMAIL_TOKEN = env_str("INBOUND_EMAIL_TOKEN", "")
+# A post longer than this is not read (its first 64 KB are kept for a broker); SendGrid's own cap
+# is 30 MB with attachments. Text fields are also bound by DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB).
+INBOUND_EMAIL_MAX_BYTES = env_int("INBOUND_EMAIL_MAX_BYTES", 10 * 1024 * 1024)
 # Meta lead ads: the webhook's verify token and the app secret that signs its posts (unset: off);
 # leads are fetched from the Graph API with the page's token (admin) or META_PAGE_ACCESS_TOKEN.
 META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN", "")

@@ -55,6 +55,8 @@ SIGNED = {
     "sequences:sendgrid-events",
     "sequences:unsubscribe",
     "integrations:meta-leadgen",  # tests/integrations/test_meta.py
+    # SendGrid Inbound Parse: a secret token in the URL (tests/integrations/)
+    "integrations:inbound-email",
 }
 # The signed-in user's own account pages: no lead data.
 ACCOUNT = {"password_change", "password_change_done"}
@@ -90,8 +92,9 @@ REINQUIRY_URLS = {
 }
 # Lists of leads: every signed-in user opens them; what they show is decided per user.
 # (name, method, data, kwargs). Every section of Today is one, taken from the view's SECTIONS.
-# The user's own pinned lists, and the broker's quarantined submissions (no lead yet).
-SECTIONS_WITHOUT_LEADS = {"my-lists", "quarantine"}
+# The user's own pinned lists, the broker's quarantined submissions and unread portal emails
+# (no lead yet).
+SECTIONS_WITHOUT_LEADS = {"my-lists", "quarantine", "inbound-emails"}
 # Sections about the user's own work, not about every lead they may see: a broker's Today does
 # not list the alerts addressed to an agent.
 PERSONAL_SECTIONS = {"alerts"}
@@ -126,6 +129,13 @@ ALERT_LISTS = {
 }
 # Submissions quarantined as spam belong to no lead yet: only a broker releases one.
 BROKER_WRITES = {"leads:quarantine-release": "post"}
+# Portal emails no parser could read belong to no lead yet either: a broker's screen. URL name →
+# (method, takes the email's pk).
+BROKER_PAGES = {
+    "integrations:inbox": ("get", False),
+    "integrations:inbox-email": ("get", True),
+    "integrations:inbox-dismiss": ("post", True),
+}
 # Aggregates over the leads a user may see: the lead counts for its owner and brokers only.
 REPORT_URLS = {
     "reports:segment-report": {},
@@ -161,6 +171,7 @@ CLASSIFIED = (
     | set(ALERT_URLS)
     | set(ALERT_LISTS)
     | set(BROKER_WRITES)
+    | set(BROKER_PAGES)
 )
 
 
@@ -442,3 +453,22 @@ def test_only_a_broker_releases_a_quarantined_submission(client, world, name, ro
         assert response.status_code == 404
         submission.refresh_from_db()
         assert submission.status == Submission.Status.SPAM
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(BROKER_PAGES))
+def test_only_a_broker_reads_the_unparsed_portal_emails(client, world, name, role):
+    submission = SubmissionFactory(
+        channel="email", status=Submission.Status.REJECTED, data={"subject": "Hello"}
+    )
+    method, takes_pk = BROKER_PAGES[name]
+    url = reverse(name, args=[submission.pk]) if takes_pk else reverse(name)
+    response = _call(_client_as(client, world, role), method, url, {})
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "broker":
+        assert response.status_code == (302 if method == "post" else 200)
+    else:
+        assert response.status_code == 404
+        submission.refresh_from_db()
+        assert "dismissed" not in submission.mapped
