@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 KEPT_OF_REFUSED_BODY = 16 * 1024  # what a broker sees of a body too large or not JSON
+# An event is four levels deep; far deeper is no lead source's (and would exhaust the recursion
+# of whatever walks it, the storing included).
+MAX_BODY_DEPTH = 20
 IDEMPOTENCY_KEY_MAX_LENGTH = 200
 # A retry that races the request it repeats waits this long for that one's answer.
 REPLAY_WAIT_SECONDS = 5
@@ -221,12 +224,27 @@ def _body_event(request) -> dict:
         raise Refused(
             400, error_body("invalid_json", message), {"body": text[:KEPT_OF_REFUSED_BODY]}
         ) from None
+    kept = {"body": text[:KEPT_OF_REFUSED_BODY]}
     if not isinstance(event, dict):
         message = "The body must be a JSON object: one event."
-        raise Refused(
-            400, error_body("not_an_object", message), {"body": text[:KEPT_OF_REFUSED_BODY]}
-        )
+        raise Refused(400, error_body("not_an_object", message), kept)
+    if _depth(event) > MAX_BODY_DEPTH:
+        message = f"The body is nested more than {MAX_BODY_DEPTH} levels deep."
+        raise Refused(400, error_body("too_deep", message), kept)
     return event
+
+
+def _depth(data) -> int:
+    """How deeply JSON data nests, counted without recursion (it is what is being measured)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _idempotency_key(request, event: dict) -> str:

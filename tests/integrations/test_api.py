@@ -499,6 +499,19 @@ def test_a_body_that_is_not_a_json_object_is_refused_and_kept(send, raw, code):
         assert submission.data["body"] == raw[: 16 * 1024]
 
 
+@pytest.mark.parametrize("depth", [19, 500])
+def test_a_body_nested_too_deeply_is_refused_and_its_text_kept(send, depth):
+    nested = '{"a":' * depth + "1" + "}" * depth
+    raw = json.dumps(event())[:-1] + f', "extra": {nested}}}'
+    response = send(None, raw=raw)
+    if depth < 20:
+        assert response.status_code == 201
+        return
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "too_deep"
+    assert rejected().data == {"body": raw}
+
+
 def test_a_body_over_64_kb_is_refused_413_and_its_start_kept(send):
     raw = json.dumps(event(message="x" * 70_000))
     response = send(None, raw=raw)
@@ -807,6 +820,38 @@ def test_issuing_a_new_key_in_the_admin_retires_the_old_one(broker_client, send,
     assert key != api_key
     assert send(event()).status_code == 401
     assert send(event(), key=key).status_code == 201
+
+
+def test_other_integrations_are_saved_in_the_admin_as_usual(broker_client):
+    response = broker_client.post(
+        reverse("admin:leads_integration_add"),
+        {
+            "name": "Zillow inbox",
+            "kind": "email",
+            "active": "on",
+            "origin": "Zillow",
+            "default_source": "listing_ad",
+            "field_mapping": "{}",
+            "rate_limit": "120",
+            "inbox_address": "zillow@leads.example.com",
+        },
+    )
+    assert response.status_code == 302
+    assert Integration.objects.get(name="Zillow inbox").key_hash == ""
+
+
+def test_a_new_key_is_issued_for_one_api_integration_at_a_time(broker_client, api_key):
+    _other, _key = api_integration_create("Other site")
+    response = broker_client.post(
+        reverse("admin:leads_integration_changelist"),
+        {
+            "action": "issue_api_key",
+            "_selected_action": list(Integration.objects.values_list("pk", flat=True)),
+        },
+        follow=True,
+    )
+    assert "Choose exactly one Events API integration." in response.content.decode()
+    assert integration().key_hash == api_key_hash(api_key)
 
 
 # --- GET /people ------------------------------------------------------------------------------------
