@@ -120,10 +120,10 @@ def stop(process):
 def wait_for_server():
     for _ in range(150):
         try:
-            if requests.get(f"{BASE}/healthz", timeout=1).ok:
+            if requests.get(f"{BASE}/healthz", timeout=5).ok:
                 return
-        except requests.ConnectionError:
-            pass
+        except requests.RequestException:
+            pass  # not listening yet, or its workers still booting
         time.sleep(0.2)
     raise SystemExit("gunicorn did not start")
 

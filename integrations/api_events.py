@@ -93,7 +93,7 @@ def event_read(raw: dict, integration: Integration, headers) -> EventRead:
     system = _text(event.system or headers.get("X-System", ""), 200)
     origin = _text(event.source, 200) or integration.origin or system
     source = event_source(event, integration)
-    fields, errors = _answers(raw, event, source, integration.field_mapping or {})
+    fields, errors = _answers(raw, event, source, _mapping(integration))
     if errors:
         raise EventRefused(errors, source=source, origin=origin, found=fields)
     return EventRead(
@@ -105,6 +105,12 @@ def event_read(raw: dict, integration: Integration, headers) -> EventRead:
         source_url=_text(event.source_url or "", 1000),
         consent=_consent(event, integration, system),
     )
+
+
+def _mapping(integration: Integration) -> dict:
+    """The integration's field mapping; anything but an object (a broker's typo) maps nothing."""
+    mapping = integration.field_mapping
+    return mapping if isinstance(mapping, dict) else {}
 
 
 def _normal_type(text: str | None) -> str:
@@ -121,9 +127,10 @@ def event_source(event: EventIn, integration: Integration) -> str:
         resolved = "property inquiry" if has_property else "general inquiry"
     else:
         resolved = asked
+    types = _mapping(integration).get("types")
     overrides = {
         _normal_type(name): source
-        for name, source in ((integration.field_mapping or {}).get("types") or {}).items()
+        for name, source in (types.items() if isinstance(types, dict) else ())
         if source in Source.values
     }
     for name in (asked, resolved):

@@ -739,6 +739,13 @@ def test_a_custom_keys_bad_value_is_refused_at_that_key(send):
     assert response.json()["errors"][0]["field"] == "extra.mobile"
 
 
+@pytest.mark.parametrize("mapping", [[], "giveaway", {"types": ["giveaway"], "fields": "x"}])
+def test_a_field_mapping_that_is_not_an_object_maps_nothing(send, mapping):
+    Integration.objects.update(field_mapping=mapping)
+    assert send(event(type="Seller Inquiry")).status_code == 201
+    assert Lead.objects.get().source == "valuation"
+
+
 # --- manage.py create_api_key -------------------------------------------------------------------------
 
 
