@@ -7,7 +7,10 @@ broker, not even on a view-only page); typing a new one replaces it, leaving the
 it, and a checkbox removes it."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -15,6 +18,7 @@ from leads.admin_access import BrokersOnlyMixin
 from leads.models import Integration
 
 from . import meta_intake
+from .api_keys import api_key_issue
 from .graph import is_graph_id
 from .meta import STANDARD_FIELDS, TARGETS
 
@@ -139,7 +143,7 @@ class IntegrationAdmin(BrokersOnlyMixin, admin.ModelAdmin):
             },
         ),
     )
-    actions = ["revoke", "meta_sync_now", "meta_fetch_failed_again"]
+    actions = ["revoke", "issue_api_key", "meta_sync_now", "meta_fetch_failed_again"]
 
     @admin.display(description="Saved page token")
     def page_token_status(self, integration):
@@ -168,3 +172,42 @@ class IntegrationAdmin(BrokersOnlyMixin, admin.ModelAdmin):
         count = meta_intake.failed_refetch(queryset.filter(kind=Integration.Kind.META))
         level = messages.SUCCESS if count else messages.INFO
         self.message_user(request, f"Fetching {count} failed Meta lead(s) again.", level=level)
+
+    # Events API keys: a new API integration gets its key when it is first saved, and a lost or
+    # leaked one is replaced by the action below. Either way the key is shown on the page that
+    # answers, once (never put in a message: messages can travel in a cookie).
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.kind == Integration.Kind.API and not obj.key_hash:
+            obj._issued_key = api_key_issue(obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        key = getattr(obj, "_issued_key", None)
+        if key is None:
+            return super().response_add(request, obj, post_url_continue)
+        return self._key_page(request, obj, key, replaced=False)
+
+    @admin.action(description="Issue a new API key (the old one stops working)")
+    def issue_api_key(self, request, queryset):
+        chosen = list(queryset.filter(kind=Integration.Kind.API)[:2])
+        if len(chosen) != 1:
+            self.message_user(
+                request, "Choose exactly one Events API integration.", level=messages.WARNING
+            )
+            return None
+        return self._key_page(request, chosen[0], api_key_issue(chosen[0]), replaced=True)
+
+    def _key_page(self, request, integration, key, *, replaced):
+        return TemplateResponse(
+            request,
+            "admin/leads/integration/api_key_issued.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "integration": integration,
+                "key": key,
+                "replaced": replaced,
+                "events_url": settings.SITE_URL + reverse("api:events"),
+            },
+        )

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from integrations.api import api
+
 from . import views
 
 urlpatterns = [
@@ -13,6 +15,8 @@ urlpatterns = [
     path("accounts/password_reset/", views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reports/", include("reports.urls")),
+    # The Events API: /api/v1/events, /api/v1/people, /api/v1/openapi.json, /api/v1/docs.
+    path("api/v1/", api.urls),
     path("", include("integrations.urls")),
     path("", include("leads.urls")),
     path("", include("sequences.urls")),

@@ -46,6 +46,10 @@ PUBLIC = {
     "leads:intake",
     "leads:intake-thanks",
     "leads:privacy",
+    # The Events API's OpenAPI document, its docs page and its root (a 404 naming the docs).
+    "api:api-root",
+    "api:openapi-json",
+    "api:openapi-view",
 }
 # No session: the request itself is signed (Twilio's, SendGrid's and Meta's webhooks, our
 # unsubscribe links). tests/sequences/ checks that an unsigned or forged request is refused.
@@ -57,6 +61,10 @@ SIGNED = {
     "integrations:meta-leadgen",  # tests/integrations/test_meta.py
     # SendGrid Inbound Parse: a secret token in the URL (tests/integrations/)
     "integrations:inbound-email",
+    # An Events API key (HTTP Basic) authenticates each request instead; tests/integrations/
+    # checks that a missing, unknown or revoked key is refused, with nothing stored.
+    "api:events",
+    "api:people",
 }
 # The signed-in user's own account pages: no lead data.
 ACCOUNT = {"password_change", "password_change_done"}
