@@ -365,7 +365,9 @@ def events(request, response: HttpResponse):
                 origin=read.origin,
                 attribution=read.attribution,
                 external_id=external_id,
-                mapped=intake.channel_mapping(read.fields, sms_consent=read.consent),
+                mapped=intake.channel_mapping(
+                    read.fields, sms_consent=read.consent, tags=read.attribution.get("tags")
+                ),
             )
     except IntegrityError:
         if not external_id:
@@ -456,7 +458,7 @@ def person_out(lead: Lead) -> dict:
         "side": lead.side,
         "emails": [{"value": lead.email, "isPrimary": True}] if lead.email else [],
         "phones": [{"value": lead.phone, "isPrimary": True}] if lead.phone else [],
-        "tags": list((lead.attribution or {}).get("tags") or []),
+        "tags": [tag.name for tag in lead.tags.all()],
         "assignedTo": person_name(lead.owner, nobody="") or None,
     }
 
@@ -500,7 +502,11 @@ def people(
             return Status(400, error_body("invalid", "Enter a valid phone number.", "phone"))
         leads = leads.filter(phone=number)
     total = leads.count()
-    page = leads.select_related("owner").order_by("-created_at", "-id")[offset : offset + limit]
+    page = (
+        leads.select_related("owner")
+        .prefetch_related("tags")
+        .order_by("-created_at", "-id")[offset : offset + limit]
+    )
     return {
         "_metadata": {"collection": "people", "offset": offset, "limit": limit, "total": total},
         "people": [person_out(lead) for lead in page],

@@ -130,15 +130,19 @@ def channel_mapping(
     sms_consent: ConsentEvidence | None = None,
     owner=None,
     found: dict | None = None,
+    tags=None,
 ) -> dict:
     """What a channel's adapter read from a payload, as stored on the Submission (`mapped`): the
-    Lead fields, the SMS consent evidence, an owner the payload names (a plus-addressed inbox).
+    Lead fields, the SMS consent evidence, an owner the payload names (a plus-addressed inbox),
+    the tags it gives the person.
     A rejected payload keeps what was `found` in it, to prefill a broker's "make a lead" form."""
     mapped = {"fields": {name: _json_value(value) for name, value in fields.items()}}
     if sms_consent is not None:
         mapped["sms_consent"] = sms_consent.as_data()
     if owner is not None:
         mapped["owner"] = owner.pk
+    if tags:
+        mapped["tags"] = [str(tag) for tag in tags]
     if found:
         mapped["found"] = {name: _json_value(value) for name, value in found.items()}
     return mapped

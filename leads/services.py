@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.utils import dateformat, timezone
 
-from .models import Lead, LeadEvent, SavedFilter
+from .models import Lead, LeadEvent, SavedFilter, Tag
 from .segmentation import Decision
 
 
@@ -356,3 +356,15 @@ def leads_mark_opted_in(channel: str, address: str, *, summary: str, data: dict)
             lead, LeadEvent.Kind.OPTED_IN, channel=channel, summary=summary, data=data
         )
     return leads
+
+
+def lead_tag(lead: Lead, names) -> list[Tag]:
+    """Add tags by name (made when new), never removing any: imported and API leads bring
+    theirs, and a re-inquiry's tags add to the lead's. Blank names are ignored."""
+    wanted = {str(name).strip()[:50] for name in names or ()} - {""}
+    if not wanted:
+        return []
+    Tag.objects.bulk_create([Tag(name=name) for name in wanted], ignore_conflicts=True)
+    tags = list(Tag.objects.filter(name__in=wanted))
+    lead.tags.add(*tags)
+    return tags

@@ -28,6 +28,7 @@ from leads.consent import ConsentEvidence, form_consent
 from leads.forms import FORM_FOR_SOURCE
 from leads.models import Channel, Lead, Submission
 from leads.routing import lead_segment
+from leads.services import lead_tag
 from sequences.models import Message
 from sequences.services.agent_tasks import no_consent_call_task_open
 from sequences.services.steps import acknowledgment_for_reinquiry
@@ -99,6 +100,7 @@ def _lead_from_submission(
     submission: Submission, fields: dict, *, sms_consent: ConsentEvidence | None
 ) -> tuple[Lead, bool]:
     lead, decision = intake.lead_take_submission(submission, fields)
+    lead_tag(lead, (submission.mapped or {}).get("tags"))
     # Consent first: the acknowledgment below is written for a number that may be texted now.
     # Consent is for the number typed on this form: a re-inquiry with another number (only
     # proposed to the agent) neither consents for the lead's number nor lifts its STOP.

@@ -151,7 +151,9 @@ def test_each_event_type_makes_a_routed_acknowledged_lead(send, kind, extra, sou
     assert person["phones"] == [{"value": "+14135550187", "isPrimary": True}]
     assert (person["source"], person["channel"], person["stage"]) == (source, "api", "new")
     assert person["assignedTo"] == lead.owner.get_full_name()
-    assert person["tags"] == ["idx", "buyer"]
+    # The person's tags are the lead's, filterable like any other tag.
+    assert person["tags"] == ["buyer", "idx"]
+    assert sorted(lead.tags.values_list("name", flat=True)) == ["buyer", "idx"]
 
 
 def test_the_property_asked_about_is_on_the_lead_and_its_listing_in_the_attribution(send):
@@ -951,3 +953,13 @@ def test_the_docs_page_loads_swagger_from_our_own_static_files_under_the_csp():
     assert "cdn" not in html.lower()
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert Client().get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_a_reinquiry_adds_its_tags_and_removes_none(send):
+    person = event()["person"]
+    send(event(person={**person, "tags": ["idx"]}))
+    response = send(event(person={**person, "tags": ["open-house", "idx"]}))
+    assert response.status_code == 200
+    lead = Lead.objects.get()
+    assert sorted(lead.tags.values_list("name", flat=True)) == ["idx", "open-house"]
+    assert response.json()["tags"] == ["idx", "open-house"]
