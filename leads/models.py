@@ -810,8 +810,9 @@ class ImportBatch(models.Model):
 
 
 class ImportRow(models.Model):
-    """One row of an import's file as the dry run read it: the cells as they were, the lead's
-    values cleaned from them, and what the import will do with it."""
+    """One row of an import's file as the dry run read it: the lead's values cleaned from its
+    cells, what the import will do with it, and (for a row that will not be imported: an error,
+    a duplicate) its cells as they were, for the CSV of those rows."""
 
     class Outcome(models.TextChoices):
         NEW = "new", "New contact"
@@ -819,9 +820,12 @@ class ImportRow(models.Model):
         DUPLICATE = "duplicate", "Duplicate of an earlier row"
         ERROR = "error", "Error"
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    # Indexed by the unique (batch, number) below: one index less to write per row.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     number = models.PositiveIntegerField(help_text="The row's number in the file (header = 1).")
-    cells = models.JSONField(default=list)
+    cells = models.JSONField(default=list, blank=True)
     values = models.JSONField(default=dict)
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=16, blank=True)

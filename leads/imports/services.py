@@ -139,7 +139,7 @@ def batch_configure(
     batch.consent_wording = consent_wording.strip() if "sms_consent" in mapping else ""
     batch.status = Status.UPLOADED
     batch.dry_run = {}
-    batch.save()
+    _save(batch)
     batch.rows.all().delete()
 
 
@@ -168,7 +168,7 @@ def batch_undo_begin(batch: ImportBatch) -> None:
     batch.status = Status.UNDOING
     batch.cursor = batch.rows_processed = 0
     batch.error = ""
-    batch.save()
+    _save(batch)
 
 
 def batch_retry(batch: ImportBatch) -> None:
@@ -189,7 +189,17 @@ def batch_fail(batch_pk: int, error: str) -> None:
         batch.status = Status.FAILED
         batch.error = pg_safe(error)[-5000:]
         batch.finished_at = timezone.now()
-        batch.save()
+        _save(batch)
+
+
+def _save(batch: ImportBatch) -> None:
+    """Everything but the file, which never changes after the upload (and is megabytes)."""
+    batch.save(update_fields=BATCH_FIELDS)
+
+
+BATCH_FIELDS = [
+    field.name for field in ImportBatch._meta.concrete_fields if field.name not in ("id", "content")
+]
 
 
 def _phase_begin(batch: ImportBatch, status: str) -> None:
@@ -197,7 +207,7 @@ def _phase_begin(batch: ImportBatch, status: str) -> None:
     batch.cursor = batch.rows_processed = 0
     batch.created = batch.updated = batch.skipped = batch.errors = 0
     batch.error = ""
-    batch.save()
+    _save(batch)
 
 
 # --- Dry run ----------------------------------------------------------------------------------
@@ -261,22 +271,24 @@ def dry_run_step(batch: ImportBatch, state: WorkState, chunk: int | None = None)
         batch.rows_total = batch.rows_processed
         batch.status = Status.DRY_RUN
         batch.finished_at = timezone.now()
-    batch.save()
+    _save(batch)
     return done
 
 
 def _dry_run_row(batch, seen: dict, existing: dict, number: int, cells: list, row) -> ImportRow:
     email, phone = row.values.get("email", ""), row.values.get("phone", "")
-    made = ImportRow(
-        batch=batch,
-        number=number,
-        cells=[_json_cell(cell) for cell in cells],
-        values=row.values,
-        email=email,
-        phone=phone,
-    )
+    # Only what the row says (the email and phone are columns of their own): a lighter row.
+    values = {
+        key: value
+        for key, value in row.values.items()
+        if value not in ("", None, []) and key not in ("email", "phone")
+    }
+    made = ImportRow(batch=batch, number=number, values=values, email=email, phone=phone)
+    # The cells as they were are kept for the rows that will not be imported (the CSV of them).
+    failed_cells = [_json_cell(cell) for cell in cells]
     if row.errors:
         made.outcome, made.detail = Outcome.ERROR, "; ".join(row.errors)[:500]
+        made.cells = failed_cells
         return made
     earlier = seen.get(("email", email)) if email else None
     key = "email"
@@ -284,6 +296,7 @@ def _dry_run_row(batch, seen: dict, existing: dict, number: int, cells: list, ro
         earlier, key = seen.get(("phone", phone)), "phone"
     if earlier is not None:
         made.outcome, made.detail = Outcome.DUPLICATE, f"Same {key} as row {earlier}"
+        made.cells = failed_cells
         return made
     lead = existing.get(("email", email)) if email else None
     if lead is None and phone:
@@ -311,9 +324,14 @@ def _existing(emails, phones, *, lock: bool = False) -> dict:
     emails, phones = {e for e in emails if e}, {p for p in phones if p}
     if not emails and not phones:
         return {}
-    leads = Lead.objects.filter(Q(email__in=emails) | Q(phone__in=phones))
+    # "<> ''" lets PostgreSQL use the partial unique indexes (it cannot prove it from a long IN).
+    leads = Lead.objects.filter(
+        (Q(email__in=emails) & ~Q(email="")) | (Q(phone__in=phones) & ~Q(phone=""))
+    )
     if lock:
-        leads = leads.select_for_update()
+        leads = leads.select_for_update()  # `fill` writes them
+    else:
+        leads = leads.only("id", "first_name", "last_name", "email", "phone", "created_at")
     found = {}
     for lead in leads.order_by("created_at", "id"):
         if lead.email in emails:
@@ -365,7 +383,7 @@ def import_step(batch: ImportBatch, state: WorkState, chunk: int | None = None) 
         batch.status = Status.DONE
         batch.finished_at = timezone.now()
         batch.rows_processed = batch.rows_total
-    batch.save()
+    _save(batch)
     return done
 
 
@@ -675,7 +693,7 @@ def undo_step(batch: ImportBatch, chunk: int | None = None) -> bool:
     if done:
         batch.status = Status.UNDONE
         batch.undone_at = timezone.now()
-    batch.save()
+    _save(batch)
     return done
 
 

@@ -45,7 +45,8 @@ def broker_view(view):
 
 
 def _batch(pk) -> ImportBatch:
-    return get_object_or_404(ImportBatch.objects.select_related("created_by", "owner"), pk=pk)
+    batches = ImportBatch.objects.select_related("created_by", "owner").defer("content")
+    return get_object_or_404(batches, pk=pk)
 
 
 @require_http_methods(["GET", "POST"])

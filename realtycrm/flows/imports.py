@@ -119,7 +119,9 @@ def batch_work(batch_pk: int, *, budget_seconds: float | None = None) -> bool:
 def _step(batch_pk: int, state) -> bool:
     """One chunk of the current phase, in one transaction; False when there is nothing more."""
     with transaction.atomic():
-        batch = ImportBatch.objects.select_for_update().filter(pk=batch_pk).first()
+        # Without the file: saving the batch after each chunk then writes its counts, not the
+        # file again (Django saves only the loaded fields).
+        batch = ImportBatch.objects.select_for_update().defer("content").filter(pk=batch_pk).first()
         if batch is None or batch.status not in PHASES:
             return False
         if batch.status == Status.CHECKING:

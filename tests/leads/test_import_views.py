@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -247,3 +248,14 @@ def test_the_import_pages_carry_the_dashboard_headers(broker_client):
     response = broker_client.get(reverse("leads:import-upload"))
     assert response["Cache-Control"] == "private, no-store"
     assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
+def test_an_import_from_the_command_line_is_listed_too(broker_client, tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(b"Email\nann@example.com\n")
+    call_command("import_leads", str(path), stdout=io.StringIO())
+    batch = ImportBatch.objects.get()
+    page = broker_client.get(reverse("leads:import-upload")).content.decode()
+    assert "contacts.csv" in page and "manage.py" in page
+    page = broker_client.get(reverse("leads:import-detail", args=[batch.pk])).content.decode()
+    assert "Uploaded by manage.py import_leads" in page and "1 created" in page
