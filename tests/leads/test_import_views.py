@@ -11,8 +11,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from leads.imports import services as imports
 from leads.models import ImportBatch, Lead
 from realtycrm.flows.contacts import contact_log
+from realtycrm.flows.imports import batch_run_here
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -259,3 +261,19 @@ def test_an_import_from_the_command_line_is_listed_too(broker_client, tmp_path):
     assert "contacts.csv" in page and "manage.py" in page
     page = broker_client.get(reverse("leads:import-detail", args=[batch.pk])).content.decode()
     assert "Uploaded by manage.py import_leads" in page and "1 created" in page
+
+
+def test_a_long_imported_note_is_whole_on_the_leads_timeline(broker_client, broker):
+    note = "Bought 12 Main in 2019. " * 20
+    path_content = csv_file(
+        [["Ann Lee", "ann@example.com", "", note]], header=("Name", "Email", "Phone", "Notes")
+    )
+    batch = imports.batch_upload(user=broker, name="c.csv", content=path_content.read())
+    imports.batch_configure(batch, mapping=batch.mapping)
+    imports.batch_check(batch)
+    imports.batch_start(batch_run_here(batch))
+    batch_run_here(batch)
+    lead = Lead.objects.get()
+    page = broker_client.get(reverse("leads:lead-detail", args=[lead.pk])).content.decode()
+    assert "Imported note: Bought 12 Main in 2019." in page
+    assert note.strip() in page
