@@ -167,6 +167,7 @@ def child(db: str, rows: int) -> dict:
 
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     times = {}
+    cpu, load = time.process_time(), os.getloadavg()[0]
     started = time.perf_counter()
     batch = imports.batch_upload(user=broker, name="old-crm.csv", content=content)
     times["upload"] = time.perf_counter() - started
@@ -183,7 +184,16 @@ def child(db: str, rows: int) -> dict:
     times["import"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started
     assert batch.status == "done", batch.error
+    from leads.models import ConsentRecord, LeadEvent
+
     return {
+        "cpu": time.process_time() - cpu,
+        "load": (load + os.getloadavg()[0]) / 2,
+        "written": {
+            "events": LeadEvent.objects.count(),
+            "consents": ConsentRecord.objects.count(),
+            "tag links": Lead.tags.through.objects.count(),
+        },
         "db": db,
         "rows": batch.rows_total,
         "times": times,
@@ -264,6 +274,10 @@ def report(db: str, results: list[dict]) -> None:
         values = [result["times"][step] for result in results]
         spread = f" (min {min(values):.1f}, max {max(values):.1f})" if len(values) > 1 else ""
         print(f"  {step:8} {statistics.median(values):6.1f} s{spread}")
+    cpu = statistics.median(result["cpu"] for result in results)
+    load = statistics.median(result["load"] for result in results)
+    print(f"  this process's CPU {cpu:.1f} s; machine load average {load:.1f} (2 cores)")
+    print("  written: " + ", ".join(f"{n:,} {what}" for what, n in first["written"].items()))
     rss = [result["maxrss_mb"] for result in results]
     base = statistics.median(result["baseline_mb"] for result in results)
     print(f"  peak RSS {statistics.median(rss):6.0f} MB (process before the import: {base:.0f} MB)")
