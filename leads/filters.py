@@ -87,6 +87,12 @@ class LeadFilter(django_filters.FilterSet):
         field_name="nurture_track", queryset=TRACKS.objects.all(), empty_label="Any"
     )
     owner = OwnerFilter(queryset=assignable_users(), empty_label="Anyone", null_label="Unassigned")
+    # Imported contacts who have not re-engaged (leads.imports): listed, never in a new-lead queue.
+    dormant = django_filters.ChoiceFilter(
+        choices=[("true", "Dormant only"), ("false", "Not dormant")],
+        method=lambda queryset, name, value: queryset.filter(dormant=value == "true"),
+        empty_label="Any",
+    )
     neighbourhood = django_filters.CharFilter(
         lookup_expr="iexact", max_length=100, widget=forms.TextInput(attrs={"list": "hoods"})
     )

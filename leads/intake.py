@@ -404,6 +404,33 @@ def consent_record(
     return record
 
 
+def consent_records_create(
+    leads_given: list[tuple[Lead, ConsentEvidence]], submission: Submission, *, version: str
+) -> list[ConsentRecord]:
+    """consent_record for many leads at once (an import's rows with a consent date): one
+    ConsentRecord each, the leads' consent columns in one update. Lifts no opt-out: an old
+    file's consent never outweighs a later STOP."""
+    now = timezone.now()
+    records = ConsentRecord.objects.bulk_create(
+        ConsentRecord(
+            lead=lead,
+            submission=submission,
+            channel="sms",
+            wording_version=version[:40],
+            wording=evidence.wording,
+            given_at=evidence.given_at or now,
+            evidence=pg_safe(evidence.detail),
+            created_at=now,
+        )
+        for lead, evidence in leads_given
+    )
+    pks = [lead.pk for lead, _ in leads_given]
+    Lead.objects.filter(pk__in=pks).update(sms_consent_at=now, sms_consent_version=version[:40])
+    for lead, _ in leads_given:
+        lead.sms_consent_at, lead.sms_consent_version = now, version[:40]
+    return records
+
+
 def submission_label(submission: Submission) -> str:
     """ "home valuation funnel" (a form: its source), "Zillow (portal email)", "events API"."""
     if submission.channel == Channel.FORM:

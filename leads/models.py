@@ -712,3 +712,135 @@ class ClaimOffer(models.Model):
 
     def __str__(self):
         return f"{self.lead} offered to {self.agent}"
+
+
+class OnDuplicate(models.TextChoices):
+    """What an import does with a row that matches a lead we already have (by email or phone)."""
+
+    SKIP = "skip", "Skip it: keep the lead as it is"
+    FILL = "fill", "Fill the lead's empty fields from the file"
+
+
+class ImportBatch(models.Model):
+    """One file of a brokerage's old database, from upload to done (or undone): the file as
+    uploaded, how its columns map to a lead's fields, the dry run's outcome per row (ImportRow)
+    and the import's progress. Its leads carry `attribution["import"]` = its pk."""
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded: map the columns"
+        CHECKING = "checking", "Dry run in progress"
+        DRY_RUN = "dry_run", "Dry run done: ready to import"
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+        UNDOING = "undoing", "Undoing"
+        UNDONE = "undone", "Undone"
+
+    OnDuplicate = OnDuplicate
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    file_name = models.CharField(max_length=255)
+    file_type = models.CharField(max_length=4, choices=[("csv", "CSV"), ("xlsx", "Excel")])
+    # The file as uploaded, in the database: any worker on any machine can read it.
+    content = models.BinaryField()
+    headers = models.JSONField(default=list, blank=True)
+    # One lead field (leads.imports.mapping.COLUMNS) or "" per header, in the headers' order.
+    mapping = models.JSONField(default=list, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Owns the contacts whose row names no owner.",
+    )
+    on_duplicate = models.CharField(
+        max_length=4, choices=OnDuplicate.choices, default=OnDuplicate.SKIP
+    )
+    # What the brokerage says its contacts agreed to when they gave the dates of the consent
+    # column: stored with every consent recorded from this file.
+    consent_wording = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.UPLOADED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_processed = models.PositiveIntegerField(default=0, help_text="Of the current phase.")
+    # The last row number the current phase (dry run, import) finished: where a worker resumes.
+    cursor = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    errors = models.PositiveIntegerField(default=0)
+    # The dry run's totals per outcome (ImportRow.Outcome) when it ends.
+    dry_run = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, help_text="Why it failed, or why undo was refused.")
+    failed_during = models.CharField(max_length=10, blank=True, help_text="The status it had.")
+    # The one Submission of this import (channel import): what its consent records point to.
+    submission = models.ForeignKey(
+        "Submission", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "import batches"
+
+    def __str__(self):
+        return f"Import #{self.pk} ({self.file_name})"
+
+    @property
+    def is_working(self) -> bool:
+        """A worker has something to do (the page polls for progress)."""
+        return self.status in (
+            self.Status.CHECKING,
+            self.Status.QUEUED,
+            self.Status.RUNNING,
+            self.Status.UNDOING,
+        )
+
+    @property
+    def percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status == self.Status.DONE else 0
+        return min(100, self.rows_processed * 100 // self.rows_total)
+
+
+class ImportRow(models.Model):
+    """One row of an import's file as the dry run read it: the lead's values cleaned from its
+    cells, what the import will do with it, and (for a row that will not be imported: an error,
+    a duplicate) its cells as they were, for the CSV of those rows."""
+
+    class Outcome(models.TextChoices):
+        NEW = "new", "New contact"
+        MATCH = "match", "Matches an existing lead"
+        DUPLICATE = "duplicate", "Duplicate of an earlier row"
+        ERROR = "error", "Error"
+
+    # Indexed by the unique (batch, number) below: one index less to write per row.
+    batch = models.ForeignKey(
+        ImportBatch, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
+    number = models.PositiveIntegerField(help_text="The row's number in the file (header = 1).")
+    cells = models.JSONField(default=list, blank=True)
+    values = models.JSONField(default=dict)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=16, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    lead = models.ForeignKey(
+        Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["batch", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "number"], name="importrow_one_per_number")
+        ]
+        indexes = [models.Index(fields=["batch", "outcome", "number"], name="importrow_outcome")]
+
+    def __str__(self):
+        return f"Row {self.number} of import #{self.batch_id}"

@@ -107,13 +107,14 @@ def lead_list_queryset(user) -> QuerySet:
 def hot_queue(user, *, limit: int = 25) -> tuple[list[Lead], int]:
     """Hot leads nobody has personally contacted yet, oldest first, and how many there are.
 
-    Lost and closed leads have left the funnel and leave the queue with it.
+    Lost and closed leads have left the funnel and leave the queue with it; a dormant (imported)
+    contact is not a new lead until it re-engages.
     """
     queryset = lead_visible_to(
         user,
-        Lead.objects.filter(intent=Lead.Intent.HOT, first_personal_contact_at__isnull=True).exclude(
-            stage__in=[Lead.Stage.LOST, Lead.Stage.CLOSED]
-        ),
+        Lead.objects.filter(
+            intent=Lead.Intent.HOT, first_personal_contact_at__isnull=True, dormant=False
+        ).exclude(stage__in=[Lead.Stage.LOST, Lead.Stage.CLOSED]),
     )
     rows = list(queryset.select_related("owner").order_by("created_at", "id")[:limit])
     total = len(rows) if len(rows) < limit else queryset.count()

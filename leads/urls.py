@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import followup, lead, lead_list, public, today
+from .views import followup, imports, lead, lead_list, public, today
 
 app_name = "leads"
 urlpatterns = [
@@ -38,6 +38,15 @@ urlpatterns = [
         lead.lead_reinquiry_dismiss,
         name="reinquiry-dismiss",
     ),
+    # Importing the old database (brokers only).
+    path("imports/", imports.import_upload, name="import-upload"),
+    path("imports/<int:pk>/", imports.import_detail, name="import-detail"),
+    path("imports/<int:pk>/map/", imports.import_map, name="import-map"),
+    path("imports/<int:pk>/progress/", imports.import_progress, name="import-progress"),
+    path("imports/<int:pk>/start/", imports.import_start, name="import-start"),
+    path("imports/<int:pk>/undo/", imports.import_undo, name="import-undo"),
+    path("imports/<int:pk>/retry/", imports.import_retry, name="import-retry"),
+    path("imports/<int:pk>/not-imported.csv", imports.import_failed_csv, name="import-failed"),
     # Follow-up through the sequences app: messages, one-offs, tasks, automation.
     path("leads/<int:pk>/messages/", followup.lead_messages, name="lead-messages"),
     path("leads/<int:pk>/send/", followup.lead_send, name="lead-send"),

@@ -270,6 +270,14 @@ META_APP_SECRET = env_str("META_APP_SECRET", "")
 META_GRAPH_URL = env_str("META_GRAPH_URL", "https://graph.facebook.com/v21.0").rstrip("/")
 META_PAGE_ACCESS_TOKEN = env_str("META_PAGE_ACCESS_TOKEN", "")
 
+# --- Imports of a brokerage's old database (docs/database.md) --------------------------------------
+# The largest file the import page accepts, and the most rows one import takes.
+IMPORT_MAX_UPLOAD_MB = env_int("IMPORT_MAX_UPLOAD_MB", 25)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
+# How long one import task works (dry run, import or undo, chunk by chunk) before handing over to
+# a fresh task: below Q_CLUSTER timeout, so a big file never runs into it.
+IMPORT_TASK_BUDGET_SECONDS = env_int("IMPORT_TASK_BUDGET_SECONDS", 40)
+
 # --- Background work (django-q2 on the ORM broker: keeps receipts, nothing else to run) ----------
 Q_CLUSTER = {
     "name": "realtycrm",

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent, Submission
+from leads.models import ImportBatch, Lead, LeadEvent, Submission
 from leads.views.today import SECTIONS, SECTIONS_BY_KEY
 from reports.tables import ALL_INTENTS, ALL_SOURCES
 from sequences.models import Task
@@ -144,6 +144,17 @@ BROKER_PAGES = {
     "integrations:inbox-email": ("get", True),
     "integrations:inbox-dismiss": ("post", True),
 }
+# Importing the old database (leads/views/imports.py): brokers only, an agent is refused (403).
+IMPORT_URLS = {
+    "leads:import-upload": "get",
+    "leads:import-detail": "get",
+    "leads:import-map": "get",
+    "leads:import-progress": "get",
+    "leads:import-failed": "get",
+    "leads:import-start": "post",
+    "leads:import-undo": "post",
+    "leads:import-retry": "post",
+}
 # Aggregates over the leads a user may see: the lead counts for its owner and brokers only.
 REPORT_URLS = {
     "reports:segment-report": {},
@@ -180,6 +191,7 @@ CLASSIFIED = (
     | set(ALERT_LISTS)
     | set(BROKER_WRITES)
     | set(BROKER_PAGES)
+    | set(IMPORT_URLS)
 )
 
 
@@ -480,3 +492,18 @@ def test_only_a_broker_reads_the_unparsed_portal_emails(client, world, name, rol
         assert response.status_code == 404
         submission.refresh_from_db()
         assert "dismissed" not in submission.mapped
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(IMPORT_URLS))
+def test_only_a_broker_imports_contacts(client, world, name, role):
+    batch = ImportBatch.objects.create(file_name="x.csv", file_type="csv", content=b"Email\n")
+    url = reverse(name) if name == "leads:import-upload" else reverse(name, args=[batch.pk])
+    response = _call(_client_as(client, world, role), IMPORT_URLS[name], url, {})
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "broker":
+        assert response.status_code in (200, 302, 400)
+    else:
+        assert response.status_code == 403
+        assert ImportBatch.objects.get().status == ImportBatch.Status.UPLOADED
