@@ -328,6 +328,7 @@ class Lead(models.Model):
                 fields=["owner", "last_personal_contact_at"], name="lead_owner_last_contact"
             ),
             models.Index(fields=["origin", "-created_at"], name="lead_origin_created"),
+            models.Index(fields=["channel", "-created_at"], name="lead_channel_created"),
             models.Index(
                 fields=["owner", "imported_at"], condition=Q(dormant=True), name="lead_dormant"
             ),
