@@ -27,6 +27,8 @@ PLACEHOLDERS = {
     "brokerage": "The brokerage's name",
     "brokerage_phone": "The brokerage's phone number",
     "brokerage_email": "The brokerage's email address",
+    "reactivation_link": "A reactivation campaign's personal link to update their details "
+    "(elsewhere: the plain reactivation form)",
 }
 
 _TOKEN = re.compile(r"\{([^{}]*)\}")
