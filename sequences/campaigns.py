@@ -121,9 +121,8 @@ def reactivation_token(lead_id: int, campaign_id: int) -> str:
 
 
 def reactivation_link(lead_id: int, campaign_id: int) -> str:
-    return reactivation_form_url(
-        urlencode({LINK_PARAMETER: reactivation_token(lead_id, campaign_id)})
-    )
+    token = reactivation_token(lead_id, campaign_id)
+    return reactivation_form_url(urlencode({LINK_PARAMETER: token}, safe=":"))
 
 
 def reactivation_link_read(token: str | None) -> LinkClaim | None:

@@ -8,6 +8,7 @@ render(template, values)                  (subject, body), by plain substitution
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.urls import reverse
@@ -96,8 +97,13 @@ def lead_values(
 def reactivation_form_url(query: str = "") -> str:
     """The public reactivation form; a campaign's message gives each contact a signed one
     (sequences.campaigns), anything else the plain form."""
-    url = f"{settings.SITE_URL}{reverse('leads:intake', args=['reactivation'])}"
+    url = f"{settings.SITE_URL}{_reactivation_form_path()}"
     return f"{url}?{query}" if query else url
+
+
+@lru_cache(maxsize=1)
+def _reactivation_form_path() -> str:
+    return reverse("leads:intake", args=["reactivation"])  # a campaign asks 20,000 times
 
 
 def brokerage_values() -> dict[str, str]:

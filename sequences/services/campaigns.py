@@ -24,7 +24,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, F, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -140,7 +141,7 @@ def _queue(campaign: ReactivationCampaign, recipients: list[CampaignRecipient]) 
         copy = campaign_render(campaign, lead)
         planned[recipient.pk] = {}
         for channel in channels:
-            key = f"campaign:{campaign.pk}:{lead.pk}:{channel}"
+            key = message_key(campaign.pk, lead.pk, channel)
             planned[recipient.pk][channel] = key
             email = channel == Message.Channel.EMAIL
             outgoing.append(
@@ -154,19 +155,17 @@ def _queue(campaign: ReactivationCampaign, recipients: list[CampaignRecipient]) 
                     lead=lead,
                 )
             )
-    message_ids = outbox.messages_queue_many(outgoing, now=now)
-    for recipient in recipients:
-        keys = planned.get(recipient.pk)
-        if keys is None:
-            continue
-        recipient.status, recipient.queued_at = CampaignRecipient.Status.QUEUED, now
-        recipient.email_message_id = message_ids.get(keys.get(Message.Channel.EMAIL))
-        recipient.sms_message_id = message_ids.get(keys.get(Message.Channel.SMS))
-    CampaignRecipient.objects.bulk_update(
-        recipients,
-        ["status", "skip_reason", "queued_at", "email_message", "sms_message"],
-        batch_size=500,
+    outbox.messages_queue_many(outgoing, now=now)
+    # Each queued recipient's messages, found by their keys, in one UPDATE (a bulk_update of
+    # five columns over a batch costs more than the rest of the batch together).
+    CampaignRecipient.objects.filter(pk__in=list(planned)).update(
+        status=CampaignRecipient.Status.QUEUED,
+        queued_at=now,
+        email_message=_message_of(campaign.pk, Message.Channel.EMAIL),
+        sms_message=_message_of(campaign.pk, Message.Channel.SMS),
     )
+    skipped = [recipient for recipient in recipients if recipient.pk not in planned]
+    CampaignRecipient.objects.bulk_update(skipped, ["status", "skip_reason"], batch_size=500)
     ReactivationCampaign.objects.filter(pk=campaign.pk).update(
         processed_count=F("processed_count") + len(recipients),
         emails_queued=F("emails_queued")
@@ -175,6 +174,22 @@ def _queue(campaign: ReactivationCampaign, recipients: list[CampaignRecipient]) 
         + sum(1 for item in outgoing if item.channel == Message.Channel.SMS),
         skipped_count=F("skipped_count") + (len(recipients) - len(planned)),
     )
+
+
+def message_key(campaign_id: int, lead_id: int, channel: str) -> str:
+    """A campaign message's idempotency key: one per campaign, contact and channel."""
+    return f"campaign:{campaign_id}:{lead_id}:{channel}"
+
+
+def _message_of(campaign_id: int, channel: str) -> Subquery:
+    """The recipient's message on `channel` (message_key, in SQL), or NULL when none went."""
+    key = Concat(
+        Value(f"campaign:{campaign_id}:"),
+        Cast(OuterRef("lead_id"), CharField()),
+        Value(f":{channel}"),
+        output_field=CharField(),
+    )
+    return Subquery(Message.objects.filter(idempotency_key=key).values("pk")[:1])
 
 
 def _suppressions(recipients: list[CampaignRecipient]) -> dict[tuple[str, str], Suppression]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from leads.models import LeadEvent
 from sequences.backends.events import DeliveryEvent, DeliveryKind
-from sequences.campaigns import Criteria, audience
+from sequences.campaigns import Criteria, audience, campaign_render
 from sequences.deliveries import delivery_apply
 from sequences.models import CampaignRecipient, Message, ReactivationCampaign
 from sequences.outbox import message_dispatch, messages_dispatch_due
@@ -274,3 +274,15 @@ def test_a_delivered_receipt_is_recorded_in_no_providers_words(alex):
     delivery_apply(DeliveryEvent(kind=DeliveryKind.OPENED, status="read"), text, channel="sms")
     text.refresh_from_db()
     assert text.delivered_at == timezone.now()
+
+
+def test_a_link_opening_a_line_is_written_as_it_is(alex):
+    """Placeholders opening a sentence are capitalised ("our team" → "Our team"); a link or an
+    address is not ("Http://…" is no link in some mail clients)."""
+    lead = dormant_contact(owner=alex, first_name="dana")
+    campaign = ReactivationCampaignFactory(
+        email_body="{first_name}, hello.\n\n{reactivation_link}\n\n{agent_email}"
+    )
+    body = campaign_render(campaign, lead).email.body
+    assert body.startswith("Dana, hello.\n\nhttp://testserver/intake/reactivation/?r=")
+    assert body.endswith("\n\nalex@agents.example")
