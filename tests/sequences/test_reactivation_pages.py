@@ -191,3 +191,21 @@ def test_sending_needs_the_csrf_token(broker):
 
 def test_an_unknown_campaign_is_404(broker_client):
     assert broker_client.get(reverse("sequences:campaign-detail", args=[999])).status_code == 404
+
+
+def test_the_admin_shows_a_campaign_and_its_recipients(broker_client, alex):
+    dormant_contact(owner=alex, first_name="Dana")
+    campaign = ReactivationCampaignFactory()
+    broker_client.post(url("sequences:campaign-send", campaign))
+    page = broker_client.get(
+        reverse("admin:sequences_reactivationcampaign_change", args=[campaign.pk])
+    )
+    assert page.status_code == 200
+    assert "1 contact</a>" in page.content.decode()
+    listing = broker_client.get(reverse("admin:sequences_reactivationcampaign_changelist"))
+    assert campaign.name in listing.content.decode()
+    recipients = broker_client.get(
+        reverse("admin:sequences_campaignrecipient_changelist"),
+        {"campaign__id__exact": campaign.pk},
+    )
+    assert "Dana" in recipients.content.decode()
