@@ -5,8 +5,12 @@
                            release it from Today or the admin)
     review_record          a lead from a submission that looked odd (sent faster than a person
                            types, or released from quarantine): its timeline says so
+    submission_match       the lead a submission is about: the one its personal link names (a
+                           reactivation campaign's), else the one with its email or phone
     lead_take_submission   dedupe → create the lead, or record a re-inquiry on the one it matches
                            (blanks filled, different answers proposed, never written)
+    lead_reengage          a dormant contact answered: its arrival (not dormant, created now),
+                           its history kept, its answers taken like a re-inquiry's
     consent_record         the evidence of an SMS consent given on a form
 
 The whole use case (consent, routing, acknowledgment, alerts, in one transaction) is
@@ -29,7 +33,7 @@ from .consent import ConsentEvidence, form_consent
 from .models import Channel, ConsentRecord, Integration, Lead, LeadEvent, Source, Submission
 from .routing import lead_segment
 from .segmentation import Decision
-from .services import lead_event_record
+from .services import lead_change_stage, lead_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -223,11 +227,29 @@ def submission_fail(submission: Submission, error: str) -> None:
     )
 
 
-def lead_take_submission(submission: Submission, fields: dict) -> tuple[Lead, Decision | None]:
+_LOOK = object()
+
+
+def submission_match(submission: Submission, fields: dict) -> Lead | None:
+    """The lead this submission is about, locked for the transaction, or None for a new one:
+    the lead its personal link names (`mapped["lead"]`, written only by the view that checked
+    the link's signature: a reactivation campaign's), else the lead with its email or phone."""
+    named = (submission.mapped or {}).get("lead")
+    if isinstance(named, int) and not isinstance(named, bool):
+        lead = Lead.objects.select_for_update().filter(pk=named).first()
+        if lead is not None:
+            return lead
+    return _existing_lead(fields)
+
+
+def lead_take_submission(
+    submission: Submission, fields: dict, *, match=_LOOK
+) -> tuple[Lead, Decision | None]:
     """The lead this submission is about: a new one (with its segmentation decision, to route)
-    or the existing one it matches by email or phone, with the re-inquiry recorded (no decision:
-    the caller re-segments and decides whether the lead got hotter)."""
-    lead = _existing_lead(fields)
+    or the existing one it matches (`match`, from submission_match, looked up when not given),
+    with the re-inquiry recorded (no decision: the caller re-segments and decides whether the
+    lead got hotter)."""
+    lead = submission_match(submission, fields) if match is _LOOK else match
     if lead is None:
         try:
             with transaction.atomic():
@@ -355,6 +377,51 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
         data["proposed"] = proposed
     lead_event_record(lead, LeadEvent.Kind.REINQUIRY, summary=summary, data=data)
     return lead
+
+
+def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = None) -> Decision:
+    """A dormant contact answered (a campaign's link, any form, a text): this is its arrival.
+
+    It keeps its history: the previous relationship, notes, last contact, imported_at and the
+    timeline. What it says now fills blanks (its timeline above all: it had none, so it is
+    taken, not proposed); an answer different from a recorded one is proposed to the agent,
+    like a re-inquiry's. It is no longer dormant and arrives now: `created_at` is this moment,
+    so speed to lead (its contact dates start again) and the reports count from here, and a
+    stage left from before starts at New. Returns its segmentation, for routing."""
+    changed, proposed = reinquiry_answers(lead, fields)
+    now = timezone.now()
+    for name, value in changed.items():
+        setattr(lead, name, value)
+    arrival = {
+        "dormant": False,
+        "created_at": now,
+        "last_inquiry_at": now,
+        "first_personal_contact_at": None,
+        "first_automated_contact_at": None,
+        "alert_acknowledged_at": None,
+    }
+    for name, value in arrival.items():
+        setattr(lead, name, value)
+    lead.save(update_fields=[*changed, *arrival, "updated_at"])
+    if lead.stage != Lead.Stage.NEW:
+        lead_change_stage(lead, Lead.Stage.NEW, note="re-engaged: a new move starts")
+    decision = lead_segment(lead)
+    event_data = {
+        **(data or {}),
+        "changed": {name: str(value) for name, value in changed.items()},
+        "rule": decision.rule_id,
+        "track": decision.track,
+    }
+    if proposed:
+        event_data["proposed"] = proposed
+    summary = f"Re-engaged {how} · {segmentation_summary(decision)}"
+    if proposed:
+        labels = ", ".join(str(Lead._meta.get_field(name).verbose_name) for name in proposed)
+        summary += f"; new answers to review: {labels}"
+    lead_event_record(
+        lead, LeadEvent.Kind.REENGAGED, summary=summary, data=event_data, occurred_at=now
+    )
+    return decision
 
 
 def asked_now(lead: Lead, fields: dict) -> dict:

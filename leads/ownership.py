@@ -3,6 +3,8 @@
     lead_assign       a new lead's owner: first matching rule ─▶ its group's available agents ─▶
                       round robin, or an offer to all (first to claim)
                       └─ nobody available ─▶ the rule's fallback, else a broker
+    owner_kept        a lead that arrives owned (a re-engaging contact of the old database)
+                      keeps its owner while they can take leads; else lead_assign decides
     lead_claim        first to claim an offered lead owns it (one winner, even at the same instant)
     offers_expired    offers nobody claimed in time; lead_offer_fallback gives such a lead away
     lead_set_owner    every change of owner goes through here: one writer, one timeline format
@@ -158,6 +160,16 @@ def lead_set_owner(
         occurred_at=occurred_at,
     )
     return True
+
+
+def owner_kept(lead: Lead) -> Assignment | None:
+    """The lead arrives with an owner (a dormant contact re-engaging keeps its agent from the
+    import) who can take leads now: they keep it, and are interrupted like any new owner. None
+    when it has none, or they cannot (paused, inactive): then the rules assign it."""
+    owner = lead.owner
+    if owner is None or not hasattr(owner, "agent") or not agent_available(owner.agent):
+        return None
+    return Assignment(owner=owner, rule=None, why="kept: their contact")
 
 
 @transaction.atomic

@@ -269,10 +269,15 @@ def _as_column(field: str, value):
     return Lead._meta.get_field(field).to_python(value)
 
 
+# The events whose different answers wait for the agent: a re-inquiry's, and a re-engaging
+# contact's (the old database's details against what it says now).
+PROPOSING_KINDS = (LeadEvent.Kind.REINQUIRY, LeadEvent.Kind.REENGAGED)
+
+
 def reinquiry_pending_values(lead: Lead, event: LeadEvent) -> dict:
     """What accepting this re-inquiry would change: {field: new value}, only the fields still
     different from the lead's (an agent may have edited one since). Empty once resolved."""
-    if event.kind != LeadEvent.Kind.REINQUIRY or "resolved" in event.data:
+    if event.kind not in PROPOSING_KINDS or "resolved" in event.data:
         return {}
     pending = {}
     for field, (_recorded, new) in event.data.get("proposed", {}).items():
@@ -293,10 +298,11 @@ def _display(field: str, value) -> str:
 
 def lead_pending_reinquiries(lead: Lead) -> list[ProposedAnswers]:
     """The re-inquiries whose new answers the agent has not accepted or set aside, newest first.
-    A lead that never asked again costs no query."""
-    if lead.inquiry_count <= 1:
+    A lead that never asked again (and was never imported: re-engaging proposes answers too)
+    costs no query."""
+    if lead.inquiry_count <= 1 and lead.imported_at is None:
         return []
-    events = lead.events.filter(kind=LeadEvent.Kind.REINQUIRY).order_by("-occurred_at", "-id")
+    events = lead.events.filter(kind__in=PROPOSING_KINDS).order_by("-occurred_at", "-id")
     pending = []
     for event in events:
         values = reinquiry_pending_values(lead, event)

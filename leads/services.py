@@ -8,7 +8,7 @@ first alert acknowledgment) are caches, each written by one named function below
 """
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Q
 from django.utils import dateformat, timezone
 
 from .models import Lead, LeadEvent, SavedFilter, Tag
@@ -41,9 +41,13 @@ def lead_event_record(
 
 
 def lead_sync_contact_dates(lead: Lead) -> None:
-    """Derive first and last personal contact from the timeline (automated messages never count)."""
-    dates = LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.PERSONAL_CONTACT).aggregate(
-        first=Min("occurred_at"), last=Max("occurred_at")
+    """Derive first and last personal contact from the timeline (automated messages never count).
+    An imported contact arrives when it re-engages (created_at): its first personal contact
+    (speed to lead) is the first since then, and the earlier ones are its history."""
+    contacts = LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.PERSONAL_CONTACT)
+    since_arrival = Q(occurred_at__gte=lead.created_at) if lead.imported_at else Q()
+    dates = contacts.aggregate(
+        first=Min("occurred_at", filter=since_arrival), last=Max("occurred_at")
     )
     lead.first_personal_contact_at = dates["first"]
     lead.last_personal_contact_at = dates["last"]

@@ -14,8 +14,10 @@ from leads.models import RoutingRule
 from leads.selectors import lead_visible_to
 
 from .models import (
+    CampaignRecipient,
     Enrollment,
     Message,
+    ReactivationCampaign,
     Step,
     Suppression,
     Task,
@@ -380,6 +382,76 @@ class WebhookEventAdmin(VisibleLeadsMixin, admin.ModelAdmin):
     search_fields = ("event_id",)
     readonly_fields = [field.name for field in WebhookEvent._meta.fields]
     raw_id_fields = ("message",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReactivationCampaign)
+class ReactivationCampaignAdmin(BrokersOnlyMixin, admin.ModelAdmin):
+    """The campaigns, to look at: brokers create and send them on the dashboard's Campaigns
+    page (preview, progress, report); what went out is not edited here."""
+
+    list_display = ("name", "status", "recipient_count", "emails_queued", "texts_queued")
+    list_filter = ("status",)
+    search_fields = ("name",)
+    readonly_fields = (
+        "recipients_link",
+        "status",
+        "created_by",
+        "created_at",
+        "send_started_at",
+        "sent_at",
+        "recipient_count",
+        "processed_count",
+        "emails_queued",
+        "texts_queued",
+        "skipped_count",
+    )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        draft = obj is None or obj.status == ReactivationCampaign.Status.DRAFT
+        return draft and super().has_change_permission(request, obj)
+
+    @admin.display(description="Recipients")
+    def recipients_link(self, obj):
+        url = reverse("admin:sequences_campaignrecipient_changelist")
+        count = obj.recipient_count
+        return format_html(
+            '<a href="{}?campaign__id__exact={}">{} contact{}</a> · '
+            '<a href="{}">the campaign\'s page and report</a>',
+            url,
+            obj.pk,
+            f"{count:,}",
+            "" if count == 1 else "s",
+            reverse("sequences:campaign-detail", args=[obj.pk]),
+        )
+
+
+@admin.register(CampaignRecipient)
+class CampaignRecipientAdmin(VisibleLeadsMixin, admin.ModelAdmin):
+    """Who a campaign reached and what each did (written by the campaign's batches only)."""
+
+    list_display = (
+        "lead",
+        "campaign",
+        "owner",
+        "status",
+        "skip_reason",
+        "queued_at",
+        "clicked_at",
+        "reengaged_at",
+    )
+    list_filter = ("status", "campaign")
+    list_select_related = ("lead", "campaign", "owner")
+    search_fields = ("lead__email", "lead__last_name")
+    readonly_fields = [field.name for field in CampaignRecipient._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -5,7 +5,8 @@ answer at once; webhook_events_process then applies them, in a worker. The provi
 reads the payload (sequences.tracking picks it) and hands back provider-neutral DeliveryEvents
 (sequences.backends.events); this module only ever sees those:
 
-    on the message    its delivery status, never moving backwards; a hard bounce, a failure,
+    on the message    its delivery status, never moving backwards (and when it was delivered,
+                      in no provider's words); a hard bounce, a failure,
                       a carrier opt-out or a spam report fails a sent message, puts "not
                       delivered" on the lead's timeline and sends message_not_sent (a soft
                       bounce or a deferral does not)
@@ -101,6 +102,7 @@ def delivery_apply(delivery: DeliveryEvent, message: Message | None, *, channel:
             message,
             delivery.status,
             failed=delivery.kind in FAILS_THE_MESSAGE,
+            delivered=delivery.kind == DeliveryKind.DELIVERED,
             detail=delivery.detail,
         )
     address = delivery.address or (message.to if message is not None else "")
@@ -113,9 +115,11 @@ def delivery_apply(delivery: DeliveryEvent, message: Message | None, *, channel:
         )
 
 
-def _delivery(message: Message, status: str, *, failed: bool, detail: str) -> None:
+def _delivery(message: Message, status: str, *, failed: bool, delivered: bool, detail: str) -> None:
     now = timezone.now()
     fields = {"delivery_status": status[:20], "delivery_updated_at": now}
+    if delivered and message.delivered_at is None:
+        fields["delivered_at"] = now
     if failed and message.status == Message.Status.SENT:
         fields.update(status=Message.Status.FAILED, status_reason=f"Not delivered: {status}")
         fields["last_error"] = detail

@@ -4,8 +4,11 @@
     Lead ─< Enrollment (which track, where in it)      ─▶ Message (the outbox) ─▶ provider
                                                        ─▶ Task (a personal touch for the agent)
 
+    ReactivationCampaign ─< CampaignRecipient (one per dormant contact) ─▶ Message (email, text)
+
 Models hold fields, choices and constraints; what happens to them is in services/ (enrolment,
-steps, automation, tasks, suppressions) and outbox.py (queue and dispatch). docs/sequences.md explains the choices.
+steps, automation, tasks, suppressions, campaigns) and outbox.py (queue and dispatch).
+docs/sequences.md and docs/reactivation.md explain the choices.
 """
 
 from datetime import timedelta
@@ -16,7 +19,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from leads.models import InquiryType, Intent, Source
+from leads.models import InquiryType, Intent, Relationship, Source, Tag
 
 from .placeholders import validate_template_text
 
@@ -294,8 +297,12 @@ class Message(models.Model):
         ALERT = "alert", "Alert to an agent"
         ONE_OFF = "one_off", "One-off from an agent"
         SERVICE = "service", "Service reply (HELP)"
+        CAMPAIGN = "campaign", "Reactivation campaign"
 
     AUTOMATED = (Purpose.ACKNOWLEDGMENT, Purpose.NURTURE)
+    # Marketing the per-number cap counts: every automated text, and a campaign's. (A campaign's
+    # message is not "automated" contact: it does not start a lead's speed to lead.)
+    CAPPED = (Purpose.ACKNOWLEDGMENT, Purpose.NURTURE, Purpose.CAMPAIGN)
     # Ended without reaching the recipient, for a reason a person can act on: a broker sends
     # these again (admin: "Undelivered messages").
     UNDELIVERED = (Status.FAILED, Status.EXPIRED)
@@ -369,6 +376,9 @@ class Message(models.Model):
     provider_id = models.CharField(max_length=100, blank=True)
     delivery_status = models.CharField(max_length=20, blank=True)
     delivery_updated_at = models.DateTimeField(null=True, blank=True)
+    # When the provider said the recipient's server or carrier took it (a fact in no provider's
+    # words, beside delivery_status, which is the provider's own): the campaign report counts it.
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -574,3 +584,114 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_provider_display()} {self.kind} {self.event_id}"
+
+
+class ReactivationCampaign(models.Model):
+    """A broker's message to dormant contacts of the old database, with a personal link to say
+    what has changed. The audience is a smart list (dormant contacts only, narrowed by tags,
+    owner, last contact and previous relationship); it is fixed as recipient rows the moment the
+    broker sends, then batches queue the messages (services/campaigns.py). The copy is untrusted
+    text with {placeholders}, like every template."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+
+    name = models.CharField(max_length=100)
+    # The smart list. Blank means any; dormant contacts only, always.
+    tags = models.ManyToManyField(
+        Tag, blank=True, related_name="+", help_text="Contacts with any of these tags."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Only this agent's contacts.",
+    )
+    last_contact_before = models.DateField(
+        null=True, blank=True, help_text="Last personal contact before this day (or never)."
+    )
+    relationship = models.CharField(
+        max_length=12, choices=Relationship.choices, blank=True, help_text="E.g. past clients."
+    )
+    # The copy.
+    email_subject = models.CharField(max_length=200, validators=[validate_template_text])
+    email_body = models.TextField(max_length=5000, validators=[validate_template_text])
+    sms_body = models.TextField(
+        max_length=1000,
+        blank=True,
+        validators=[validate_template_text],
+        help_text="Sent only to contacts with SMS consent. Blank: email only.",
+    )
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="Every recipient queued.")
+    # Counts, written by the send and its batches (the report reads the recipient rows).
+    recipient_count = models.PositiveIntegerField(default=0)
+    processed_count = models.PositiveIntegerField(default=0)
+    emails_queued = models.PositiveIntegerField(default=0)
+    texts_queued = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+
+class CampaignRecipient(models.Model):
+    """One dormant contact of a campaign: whether its messages were queued (or why not), and
+    what it did with them. Unique per campaign and lead, so sending twice sends nothing new."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for its batch"
+        QUEUED = "queued", "Messages queued"
+        SKIPPED = "skipped", "Skipped"
+
+    campaign = models.ForeignKey(
+        ReactivationCampaign, on_delete=models.CASCADE, related_name="recipients"
+    )
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="campaign_recipients"
+    )
+    # Whose contact it was when the campaign went out (the report's per-owner rows).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    skip_reason = models.CharField(max_length=255, blank=True)
+    email_message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sms_message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # The first time the contact opened its personal link (the form page).
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    # The contact answered (the link's form, any form, a text): it became a lead again.
+    reengaged_at = models.DateTimeField(null=True, blank=True)
+    reengaged_intent = models.CharField(max_length=12, choices=Intent.choices, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "lead"], name="recipient_one_per_lead")
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status", "id"], name="recipient_campaign_status"),
+            models.Index(fields=["lead", "-queued_at"], name="recipient_lead"),
+        ]
+
+    def __str__(self):
+        return f"{self.lead} in {self.campaign}"

@@ -8,6 +8,7 @@
     messages_recover         messages whose worker died mid-send (lease expired) go back to the
                              queue, marked "outcome unknown": the provider is asked first
     messages_send_again      a broker's "send again" for expired and failed messages
+    messages_queue_many      many rows at once (a campaign's batch), then one drain
 
 A transient failure never ends a message: it is retried with capped backoff until it goes or
 MESSAGE_RETRY_HORIZON_HOURS have passed since its first attempt (then `expired`, for a broker
@@ -24,6 +25,7 @@ import logging
 import re
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
@@ -88,16 +90,15 @@ def message_queue(
     if existing is not None:
         return existing
     now = timezone.now()
-    if audience == Message.Audience.LEAD and channel == Message.Channel.EMAIL:
-        body = body.rstrip() + email_footer(to)
-    if (
+    first_text = (
         audience == Message.Audience.LEAD
         and channel == Message.Channel.SMS
         and purpose != Message.Purpose.SERVICE
         and not _has_been_texted(to)
-        and not _SAYS_STOP.search(body)
-    ):
-        body = f"{body.rstrip()} {OPT_OUT_LINE}"
+    )
+    body = _body_as_sent(
+        body, channel=channel, to=to, purpose=purpose, audience=audience, first_text=first_text
+    )
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -124,12 +125,103 @@ def message_queue(
     return message
 
 
-def _has_been_texted(to: str) -> bool:
+def _body_as_sent(
+    body: str, *, channel: str, to: str, purpose: str, audience: str, first_text: bool
+) -> str:
+    """What the law and good manners add to a message to a lead: an email's postal address and
+    unsubscribe link; the first text's opt-out line (`first_text`: nothing went to the number
+    yet)."""
+    if audience != Message.Audience.LEAD:
+        return body
+    if channel == Message.Channel.EMAIL:
+        return body.rstrip() + email_footer(to)
+    if purpose != Message.Purpose.SERVICE and first_text and not _SAYS_STOP.search(body):
+        return f"{body.rstrip()} {OPT_OUT_LINE}"
+    return body
+
+
+def _texted(numbers):
+    """Which of these numbers a message to a lead went (or is going) to already."""
     return (
-        Message.objects.filter(channel=Message.Channel.SMS, to=to, audience=Message.Audience.LEAD)
+        Message.objects.filter(
+            channel=Message.Channel.SMS, to__in=numbers, audience=Message.Audience.LEAD
+        )
         .exclude(status__in=[Message.Status.SUPPRESSED, *Message.UNDELIVERED])
-        .exists()
+        .values_list("to", flat=True)
     )
+
+
+def _has_been_texted(to: str) -> bool:
+    return _texted([to]).exists()
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message for messages_queue_many: message_queue's arguments, as a value."""
+
+    channel: str
+    to: str
+    body: str
+    idempotency_key: str
+    purpose: str
+    lead: Lead | None = None
+    subject: str = ""
+    audience: str = Message.Audience.LEAD
+
+
+def messages_queue_many(outgoing: list[Outgoing], *, now=None) -> dict[str, int]:
+    """Many messages due now at once (a campaign's batch), in a few queries: the same rows as
+    message_queue (footer, opt-out line, idempotent on each key: a key already queued is left as
+    it is), written in the caller's transaction; after it commits, one drain sends them (and
+    whatever else is due) instead of a task per message. Returns {idempotency key: message id}
+    for every key asked, new or not."""
+    if not outgoing:
+        return {}
+    now = now or timezone.now()
+    keys = [item.idempotency_key for item in outgoing]
+    existing = dict(
+        Message.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk")
+    )
+    fresh = [item for item in outgoing if item.idempotency_key not in existing]
+    texted = set(_texted({item.to for item in fresh if item.channel == Message.Channel.SMS}))
+    rows = []
+    for item in fresh:
+        first_text = item.channel == Message.Channel.SMS and item.to not in texted
+        if item.channel == Message.Channel.SMS:
+            texted.add(item.to)  # two texts to one number in a batch: one opt-out line
+        rows.append(
+            Message(
+                channel=item.channel,
+                to=item.to,
+                subject=item.subject[:255],
+                body=_body_as_sent(
+                    item.body,
+                    channel=item.channel,
+                    to=item.to,
+                    purpose=item.purpose,
+                    audience=item.audience,
+                    first_text=first_text,
+                ),
+                idempotency_key=item.idempotency_key,
+                purpose=item.purpose,
+                audience=item.audience,
+                lead=item.lead,
+                created_at=now,
+                scheduled_for=now,
+            )
+        )
+    # A racing caller may have queued one of these keys meanwhile: its row stands.
+    Message.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    if rows:
+        transaction.on_commit(messages_drain_later, robust=True)
+    return dict(
+        Message.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk")
+    )
+
+
+def messages_drain_later() -> None:
+    """Hand the due messages to a django-q2 worker's drain (messages_dispatch_due)."""
+    async_task("sequences.tasks.messages_dispatch_due", task_name="messages-drain")
 
 
 def message_dispatch_later(message_id: int) -> None:
@@ -404,7 +496,7 @@ def _gates(messages: list[Message], now) -> dict[int, policy.Gate]:
         for m in messages
         if m.audience == Message.Audience.LEAD
         and m.channel == Message.Channel.SMS
-        and m.purpose in Message.AUTOMATED
+        and m.purpose in Message.CAPPED
     }
     recent: dict[str, list] = {}
     if capped:
@@ -412,7 +504,7 @@ def _gates(messages: list[Message], now) -> dict[int, policy.Gate]:
             channel=Message.Channel.SMS,
             to__in=set(capped.values()),
             audience=Message.Audience.LEAD,
-            purpose__in=Message.AUTOMATED,
+            purpose__in=Message.CAPPED,
             status__in=[Message.Status.SENDING, Message.Status.SENT],
             claimed_at__gt=now - CAP_PERIOD,
         ).values_list("to", "claimed_at"):
@@ -438,7 +530,7 @@ def _gate(message: Message, now, suppressed: dict, recent: dict) -> policy.Gate:
     allowed_from = cap_until = None
     if is_lead and message.channel == Message.Channel.SMS:
         allowed_from = sms_allowed_from(message.to, now)
-        if message.purpose in Message.AUTOMATED:
+        if message.purpose in Message.CAPPED:
             cap_until = policy.cap_release(
                 recent.get(message.to, []),
                 now=now,

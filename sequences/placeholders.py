@@ -27,6 +27,8 @@ PLACEHOLDERS = {
     "brokerage": "The brokerage's name",
     "brokerage_phone": "The brokerage's phone number",
     "brokerage_email": "The brokerage's email address",
+    "reactivation_link": "A reactivation campaign's personal link to update their details "
+    "(elsewhere: the plain reactivation form)",
 }
 
 _TOKEN = re.compile(r"\{([^{}]*)\}")
@@ -62,6 +64,11 @@ def validate_template_text(text: str) -> None:
         raise ValidationError(errors, code="bad_placeholder")
 
 
+# Values written as they are even where a sentence starts: a link or an address ("Http://…"
+# is no link in some mail clients).
+VERBATIM = {"agent_email", "brokerage_email", "reactivation_link"}
+
+
 def fill(text: str, values: dict[str, str]) -> str:
     """Replace each known {name} with its value. Nothing is evaluated: values are inserted as
     they are, and are never themselves searched for placeholders."""
@@ -72,7 +79,7 @@ def fill(text: str, values: dict[str, str]) -> str:
             return match.group(0)
         value = values[name]
         before = text[: match.start()].rstrip(" ")
-        if value and (not before or before[-1] in ".!?\n"):
+        if value and name not in VERBATIM and (not before or before[-1] in ".!?\n"):
             value = value[0].upper() + value[1:]  # "our team" opening a line reads "Our team"
         return value
 

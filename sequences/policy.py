@@ -6,8 +6,9 @@ Pure functions over plain values (the outbox gathers the facts):
     to a lead:  no consent / opted out / no address               → suppress, with a sentence why
                 automation paused or stopped (automated messages) → suppress
                 SMS in the recipient's quiet hours                → defer to the next allowed minute
-                automated SMS over the per-number cap             → acknowledgment: suppress;
-                                                                    nurture: defer until room
+                automated or campaign SMS over the per-number cap → acknowledgment: suppress;
+                                                                    nurture, campaign: defer
+                                                                    until room
     to an agent: internal, none of the lead rules apply.
 
 Quiet hours are in the recipient's local time, and the number's area code says where that is:
@@ -290,6 +291,7 @@ def decide(
     if audience != "lead":
         return Gate(SEND)
     automated = purpose in ("acknowledgment", "nurture")
+    capped = automated or purpose == "campaign"  # marketing: the per-number cap counts it
     if lead is not None and purpose != "service":
         blocked = lead_blocked_reason(lead, channel)
         if blocked:
@@ -300,7 +302,7 @@ def decide(
         return Gate(SEND)
     if allowed_from is not None and allowed_from > now:
         return Gate(DEFER, "Quiet hours where the recipient is", allowed_from)
-    if automated and cap_until is not None:
+    if capped and cap_until is not None:
         if purpose == "acknowledgment":
             return Gate(SUPPRESS, "Too many automated texts to this number in 24 hours")
         return Gate(DEFER, "Automated texts to this number are at their 24-hour cap", cap_until)

@@ -8,8 +8,10 @@ render(template, values)                  (subject, body), by plain substitution
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
+from django.urls import reverse
 
 from leads.models import InquiryType, Lead, Source
 from leads.names import person_name
@@ -86,9 +88,22 @@ def lead_values(
         "brokerage": settings.BROKERAGE_NAME,
         "brokerage_phone": phone_display(settings.BROKERAGE_PHONE),
         "brokerage_email": settings.BROKERAGE_EMAIL,
+        "reactivation_link": reactivation_form_url(),
     }
     values["submission"] = _submission(source, lead, address, open_house, inquiry)
     return values
+
+
+def reactivation_form_url(query: str = "") -> str:
+    """The public reactivation form; a campaign's message gives each contact a signed one
+    (sequences.campaigns), anything else the plain form."""
+    url = f"{settings.SITE_URL}{_reactivation_form_path()}"
+    return f"{url}?{query}" if query else url
+
+
+@lru_cache(maxsize=1)
+def _reactivation_form_path() -> str:
+    return reverse("leads:intake", args=["reactivation"])  # a campaign asks 20,000 times
 
 
 def brokerage_values() -> dict[str, str]:
@@ -103,6 +118,7 @@ def brokerage_values() -> dict[str, str]:
         "brokerage": settings.BROKERAGE_NAME,
         "brokerage_phone": phone_display(settings.BROKERAGE_PHONE),
         "brokerage_email": settings.BROKERAGE_EMAIL,
+        "reactivation_link": reactivation_form_url(),
     }
 
 

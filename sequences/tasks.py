@@ -4,6 +4,7 @@ twice: the outbox claims every message atomically and skips anything already sen
 from django_q.tasks import async_task
 
 from . import deliveries, outbox
+from .services import campaigns
 from .services.enrollment import scheduler_tick
 
 
@@ -13,6 +14,10 @@ def message_dispatch(message_id: int) -> str:
 
 def messages_dispatch_due() -> int:
     return outbox.messages_dispatch_due()
+
+
+def campaign_send_batch(campaign_id: int) -> int:
+    return campaigns.campaign_send_batch(campaign_id)
 
 
 def sequences_tick() -> dict:

@@ -23,8 +23,10 @@ from leads.models import (
 )
 from reports.models import Campaign, CampaignSpend
 from sequences.models import (
+    CampaignRecipient,
     Enrollment,
     Message,
+    ReactivationCampaign,
     Step,
     Suppression,
     Task,
@@ -254,6 +256,36 @@ class WebhookEventFactory(factory.django.DjangoModelFactory):
                 lambda event: {"MessageSid": event.event_id, "Body": "Yes please"}
             ),
         )
+
+
+class ReactivationCampaignFactory(factory.django.DjangoModelFactory):
+    """A draft reactivation campaign to every dormant contact, email and text."""
+
+    class Meta:
+        model = ReactivationCampaign
+
+    name = factory.Sequence(lambda n: f"Spring check-in {n}")
+    email_subject = "It's been a while, {first_name}"
+    email_body = "Hi {first_name}, it's {agent_name}. What has changed? {reactivation_link}"
+    sms_body = "Hi {first_name}, it's {agent_name}. Anything new? {reactivation_link}"
+
+
+class CampaignRecipientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CampaignRecipient
+
+    campaign = factory.SubFactory(ReactivationCampaignFactory, status="sent")
+    lead = factory.SubFactory(
+        LeadFactory,
+        dormant=True,
+        channel="import",
+        source="reactivation",
+        timeline="unknown",
+        intent="unknown",
+    )
+    owner = factory.SelfAttribute("lead.owner")
+    status = CampaignRecipient.Status.QUEUED
+    queued_at = factory.LazyFunction(timezone.now)
 
 
 # --- alerts ---------------------------------------------------------------------------------------

@@ -30,8 +30,10 @@ from leads.models import (
 )
 from reports.models import Campaign, SegmentReport
 from sequences.models import (
+    CampaignRecipient,
     Enrollment,
     Message,
+    ReactivationCampaign,
     Suppression,
     Task,
     Template,
@@ -131,6 +133,7 @@ RECIPES = {
     Message: Recipe(SCOPED, _messages),
     UndeliveredMessage: Recipe(SCOPED, _undelivered),
     Task: Recipe(SCOPED, _lead_rows(f.TaskFactory)),
+    CampaignRecipient: Recipe(SCOPED, _lead_rows(f.CampaignRecipientFactory)),
     Enrollment: Recipe(SCOPED, _lead_rows(f.EnrollmentFactory)),
     Suppression: Recipe(SCOPED, _suppressions),
     WebhookEvent: Recipe(SCOPED, _webhook_events),
@@ -160,6 +163,7 @@ RECIPES = {
     ),
     Template: Recipe(BROKERS_ONLY, _both(f.TemplateFactory)),
     Campaign: Recipe(BROKERS_ONLY, _both(f.CampaignFactory)),
+    ReactivationCampaign: Recipe(BROKERS_ONLY, _both(f.ReactivationCampaignFactory)),
     Integration: Recipe(BROKERS_ONLY, _both(f.IntegrationFactory)),
     Schedule: Recipe(BROKERS_ONLY, _both(f.ScheduleFactory)),
     Success: Recipe(BROKERS_ONLY, _both(f.QueueTaskFactory)),

@@ -41,7 +41,12 @@ from ..dashboard_forms import (
 )
 from ..models import LeadEvent
 from ..names import person_name
-from ..selectors import lead_for_dashboard, lead_pending_reinquiries, user_is_broker
+from ..selectors import (
+    PROPOSING_KINDS,
+    lead_for_dashboard,
+    lead_pending_reinquiries,
+    user_is_broker,
+)
 from .base import LEAD_CHANGED, PageSlice, dashboard_view, safe_next
 
 # What a channel recorded about the lead's campaign and ad, in the order an agent reads it.
@@ -299,7 +304,7 @@ def lead_reassign(request, pk):
 
 
 def _reinquiry_event(lead, event_pk) -> LeadEvent:
-    return get_object_or_404(lead.events, pk=event_pk, kind=LeadEvent.Kind.REINQUIRY)
+    return get_object_or_404(lead.events, pk=event_pk, kind__in=PROPOSING_KINDS)
 
 
 ALREADY_RESOLVED = "These answers were already accepted or set aside."

@@ -1,5 +1,7 @@
 """Public pages: the hosted intake forms, their thank-you pages, the privacy notice."""
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -10,9 +12,13 @@ from django_ratelimit.decorators import ratelimit
 
 from realtycrm.flows.intake import submission_process
 from realtycrm.http import client_ip, public_page, rate_limit_key
+from sequences.campaigns import LINK_PARAMETER, LinkClaim, reactivation_link_read
+from sequences.services.campaigns import recipient_clicked
 
 from ..forms import INTAKE_FORMS
 from ..intake import RequestInfo, raw_fields, submission_quarantine, submission_receive
+from ..models import Lead
+from ..phones import phone_display
 
 MAX_QUERY_KEYS, MAX_QUERY_VALUE = 20, 300
 
@@ -54,6 +60,7 @@ def intake(request, slug):
     if form_class is None:
         raise Http404("No such form")
     query = _page_query(request)
+    claim = _link_claim(request, slug)
     if request.method == "POST":
         form = form_class(request.POST, query=query)
         info = RequestInfo(
@@ -76,19 +83,53 @@ def intake(request, slug):
                 raw_fields(request.POST),
                 info,
                 review_reason=form.review_reason(),
+                # The personal link names the lead this answer is about, and its campaign.
+                mapped={"lead": claim.lead_id, "campaign": claim.campaign_id} if claim else None,
             )
             submission_process(
                 submission, form.lead_fields(), sms_consent=form.cleaned_data["sms_consent"]
             )
             return _redirect_thanks(request, slug)
     else:
-        form = form_class(query=query)
+        form = form_class(query=query, initial=_prefill(claim))
+        if claim is not None:
+            recipient_clicked(lead_id=claim.lead_id, campaign_id=claim.campaign_id)
     response = render(
         request,
         "leads/intake_form.html",
         {"form": form, "embed": _is_embed(request)},
     )
+    if claim is not None:
+        # The page shows this contact's details: for them only, never a shared cache, and the
+        # link (their token) goes nowhere else as a referrer.
+        response["Cache-Control"] = "private, no-store"
+        response["Referrer-Policy"] = "no-referrer"
     return _frame_policy(request, response)
+
+
+def _link_claim(request, slug: str) -> LinkClaim | None:
+    """What a reactivation campaign's personal link names (?r=…), when its signature holds
+    and it has not expired, and the lead is still there; else None: the plain form."""
+    if slug != "reactivation":
+        return None
+    claim = reactivation_link_read(request.GET.get(LINK_PARAMETER))
+    if claim is None:
+        return None
+    contact = (
+        Lead.objects.filter(pk=claim.lead_id)
+        .values("first_name", "last_name", "email", "phone")
+        .first()
+    )
+    if contact is None:
+        return None
+    return replace(claim, contact=contact)
+
+
+def _prefill(claim: LinkClaim | None) -> dict:
+    """The contact's details as we have them, for them to confirm or correct."""
+    if claim is None:
+        return {}
+    return {**claim.contact, "phone": phone_display(claim.contact["phone"])}
 
 
 def _redirect_thanks(request, slug):

@@ -3,6 +3,7 @@ bottom-up (leads, then sequences, then alerts). Views, webhooks, admin actions, 
 and django-q2 tasks call these; the apps below never do.
 
     intake.submission_process   a stored submission → lead or re-inquiry → consent → route → ack
+    intake.lead_reengage_route  a dormant contact answered: its arrival, routed as new
     routing.lead_route          a segmentation decision → owner, enrolment, alerts
     routing.lead_reclassify     an agent corrects timeline / side / intent
     contacts.contact_log        an agent reached the lead: contacted, tasks done, alerts closed

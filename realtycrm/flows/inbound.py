@@ -7,7 +7,9 @@ text_receive       every inbound text, once (the webhook deduplicates on Twilio'
                    brokerage's contact; a text that may mean stop ("not interested") is on the
                    timeline, pauses automation and asks the owner to confirm; anything else is
                    a reply: on the lead's timeline, its automation paused, the lead engaged, a
-                   task for the owner, the owner alerted
+                   task for the owner, the owner alerted; from a dormant contact of the old
+                   database (a campaign's text), a reply re-engages it: its arrival, routed
+                   like a new lead (the track and its acknowledgment go on), engaged, a task
 opt_out_confirm    the owner's answer to "did they ask to stop?": opt out, or texts may go
 email_unsubscribe  the one-click unsubscribe link (or List-Unsubscribe POST)
 """
@@ -18,7 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from alerts.services import alert_on_possible_opt_out, alert_on_reply, alerts_acknowledge_lead
-from leads.models import Lead, Stage
+from leads.models import Intent, Lead, Stage
+from leads.timelines import timeline_from_text
 from sequences import replies
 from sequences.models import Message, Suppression
 from sequences.services import suppressions
@@ -32,6 +35,7 @@ from sequences.services.opt_out_questions import (
 )
 
 from .contacts import stage_change
+from .intake import lead_reengage_route
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +77,12 @@ def text_receive(
     reply_record(
         lead, body=body, provider_id=provider_id, to_number=to_number, received_at=received_at
     )
+    reengaged = _text_reengage(lead, body=body) if kind == replies.REPLY and lead.dormant else None
+    if reengaged is not None:
+        reply_task_open(reengaged, body=body, received_at=received_at)
+        if reengaged.intent != Intent.HOT:  # a hot one's owner was interrupted by routing
+            alert_on_reply(reengaged, body=body)
+        return kind
     if kind == replies.AMBIGUOUS:
         # Not engaged: "not interested" or "who is this?" is no conversation yet.
         automation_pause(lead, actor=None, reason="They replied: did they ask to stop?")
@@ -85,6 +95,29 @@ def text_receive(
     reply_task_open(lead, body=body, received_at=received_at)
     alert_on_reply(lead, body=body)
     return replies.REPLY
+
+
+def _text_reengage(lead: Lead, *, body: str) -> Lead | None:
+    """A dormant contact answered a campaign's text: it re-engages (flows.intake), with the
+    timeline the text states, if any ("thinking of selling in the spring" states none: the
+    source's default intent). Its automation is not paused as a reply's would be: the
+    re-engagement just enrolled it, and its acknowledgment is the answer it gets now; its owner
+    has the text to answer, and is interrupted by routing when it is hot. None when it was no
+    longer dormant (a form from the same person got there first): a plain reply, then."""
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("owner__agent")
+        .filter(pk=lead.pk, dormant=True)
+        .first()
+    )
+    if lead is None:
+        return None
+    timeline = timeline_from_text(body)
+    lead_reengage_route(
+        lead, {"timeline": timeline} if timeline else {}, how="by text", data={"text": body[:200]}
+    )
+    stage_change(lead, Stage.ENGAGED, note="Replied by text")
+    return lead
 
 
 @transaction.atomic(savepoint=False)

@@ -5,6 +5,11 @@
                          SMS consent, lifting an earlier opt-out (sequences.suppressions) →
                          route a new lead, or re-route one that got hotter (flows.routing) →
                          re-alert, re-acknowledge a re-inquiry (alerts, sequences)
+                         A dormant contact of the old database that answers is re-engaged:
+                         its arrival, routed like a new lead (lead_reengage_route)
+    lead_reengage_route  a dormant contact answered (a form, its campaign link, a text):
+                         the lead arrives now with its history → routed as new, its owner
+                         kept → the campaign it answered marked
     submission_release   a broker releases a quarantined (or failed) submission: its form reads
                          the stored answers again, then submission_process, the lead marked
     submissions_process_stranded   every minute: a submission stored but never processed (its
@@ -31,6 +36,7 @@ from leads.routing import lead_segment
 from leads.services import lead_tag
 from sequences.models import Message
 from sequences.services.agent_tasks import no_consent_call_task_open
+from sequences.services.campaigns import recipient_for_reengagement, recipient_reengaged
 from sequences.services.steps import acknowledgment_for_reinquiry
 from sequences.services.suppressions import address_unsuppress
 
@@ -99,8 +105,13 @@ def _assign_by(submission: Submission) -> dict:
 def _lead_from_submission(
     submission: Submission, fields: dict, *, sms_consent: ConsentEvidence | None
 ) -> tuple[Lead, bool]:
-    lead, decision = intake.lead_take_submission(submission, fields)
-    lead_tag(lead, (submission.mapped or {}).get("tags"))
+    tags = (submission.mapped or {}).get("tags")
+    match = intake.submission_match(submission, fields)
+    if match is not None and match.dormant:
+        lead_tag(match, tags)
+        return _reengage(match, submission, fields, sms_consent=sms_consent), False
+    lead, decision = intake.lead_take_submission(submission, fields, match=match)
+    lead_tag(lead, tags)
     # Consent first: the acknowledgment below is written for a number that may be texted now.
     # Consent is for the number typed on this form: a re-inquiry with another number (only
     # proposed to the agent) neither consents for the lead's number nor lifts its STOP.
@@ -139,6 +150,61 @@ def _lead_from_submission(
         asked=intake.acknowledgment_answers(fields),
     )
     return lead, False
+
+
+def _reengage(
+    lead: Lead, submission: Submission, fields: dict, *, sms_consent: ConsentEvidence | None
+) -> Lead:
+    """A dormant contact sent a form (the campaign's personal link names it; any other form
+    matches it by email or phone): it re-engages. Consent given on this form counts for the
+    number it typed, recorded first: the acknowledgment is written for a number that may be
+    texted now."""
+    if sms_consent and lead.phone and fields.get("phone") == lead.phone:
+        _sms_consent(lead, submission, sms_consent)
+    lead = lead_reengage_route(
+        lead,
+        fields,
+        how=f"via the {intake.submission_label(submission)} form"
+        if submission.channel == Channel.FORM
+        else f"via {intake.submission_label(submission)}",
+        campaign_id=(submission.mapped or {}).get("campaign"),
+        assign_by=_assign_by(submission),
+        data={"submission": submission.pk, "source": submission.source},
+    )
+    if submission.channel != Channel.FORM:
+        no_consent_call_task_open(
+            lead,
+            why=f"{intake.submission_label(submission).capitalize()} gave no SMS consent: "
+            "this lead may be called and emailed, not texted.",
+        )
+    return lead
+
+
+def lead_reengage_route(
+    lead: Lead,
+    fields: dict,
+    *,
+    how: str,
+    campaign_id=None,
+    assign_by: dict | None = None,
+    data: dict | None = None,
+) -> Lead:
+    """A dormant contact answered: the re-engagement is its arrival. The lead keeps its history
+    and arrives now with what it said (leads.intake.lead_reengage: not dormant, created now, a
+    REENGAGED event naming the campaign it answers); it is routed like a new lead (the timeline
+    it gave decides its intent: within 6 months is hot, and its owner is interrupted; its owner
+    from the import keeps it while available, else the rules assign it), enters its track (the
+    reactivation track) with the source-matched acknowledgment; the campaign's recipient row
+    records the re-engagement. Runs in the caller's transaction."""
+    recipient = recipient_for_reengagement(lead, campaign_id)
+    answered = {"campaign": recipient.campaign_id} if recipient is not None else {}
+    if recipient is not None:
+        how = f"{how} (campaign “{recipient.campaign.name}”)"
+    decision = intake.lead_reengage(lead, fields, how=how, data={**(data or {}), **answered})
+    lead_route(lead, decision, is_new=True, assign_by=assign_by)
+    if recipient is not None:
+        recipient_reengaged(recipient, lead)
+    return lead
 
 
 def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) -> None:

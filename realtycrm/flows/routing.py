@@ -12,7 +12,7 @@ from django.db import transaction
 
 from alerts.services import alert_became_hot, alerts_for_new_lead
 from leads.models import Intent, Lead, LeadEvent
-from leads.ownership import lead_assign
+from leads.ownership import lead_assign, owner_kept
 from leads.routing import decision_for_intent, lead_segment
 from leads.segmentation import Decision
 from leads.services import lead_apply_decision, lead_correct_answers, lead_event_record
@@ -30,10 +30,9 @@ def lead_route(
     previous_track = lead.nurture_track
     track = Track.objects.filter(key=decision.track).first() if decision.track else None
     lead_apply_decision(lead, decision)
-    # The owner after the intent: an assignment rule may name the intent (a hot-lead team).
-    assignment = (
-        lead_assign(lead, **(assign_by or {})) if is_new and lead.owner_id is None else None
-    )
+    # The owner after the intent: an assignment rule may name the intent (a hot-lead team). A
+    # new lead that arrives owned (a re-engaging contact) keeps an owner who can take it.
+    assignment = (owner_kept(lead) or lead_assign(lead, **(assign_by or {}))) if is_new else None
     # Enrol in the track, or move the enrolment when intent or track changed, in this same
     # transaction: a new lead's acknowledgment is in the outbox when intake commits.
     enrollment_route(

@@ -257,6 +257,12 @@ MESSAGE_RETRY_BASE_SECONDS = env_int("MESSAGE_RETRY_BASE_SECONDS", 60)
 # How long one drain task sends before handing over to a fresh one (below Q_CLUSTER timeout).
 MESSAGE_DISPATCH_BUDGET_SECONDS = env_int("MESSAGE_DISPATCH_BUDGET_SECONDS", 40)
 
+# --- Reactivation campaigns (docs/reactivation.md) -------------------------------------------------
+# A contact's personal link to the reactivation form stops working after this many days.
+REACTIVATION_LINK_DAYS = env_int("REACTIVATION_LINK_DAYS", 60)
+# Contacts whose messages one background task queues at a time.
+REACTIVATION_BATCH_SIZE = env_int("REACTIVATION_BATCH_SIZE", 500)
+
 # --- Lead channels (docs/channels.md) -------------------------------------------------------------
 # Portal email: SendGrid Inbound Parse posts to /inbound/email/<INBOUND_EMAIL_TOKEN>/ (unset: off).
 INBOUND_EMAIL_TOKEN = env_str("INBOUND_EMAIL_TOKEN", "")

@@ -10,6 +10,8 @@
     inbound        what an inbound text is, and the HELP answer
     suppressions   the suppression list: the one answer to "may we text / email this address",
                    and the one writer of the lead's opt-out columns
+    campaigns      reactivation campaigns: a draft, sending it in batches, the contacts who
+                   click and answer
 
 Use cases that span apps (a reply that also alerts the owner, an intake) are realtycrm/flows/.
 """

@@ -24,6 +24,7 @@ from tests.factories import (
     LeadEventFactory,
     LeadFactory,
     MessageFactory,
+    ReactivationCampaignFactory,
     SavedFilterFactory,
     SubmissionFactory,
     TaskFactory,
@@ -155,6 +156,17 @@ IMPORT_URLS = {
     "leads:import-undo": "post",
     "leads:import-retry": "post",
 }
+# Reactivation campaigns write to the whole old database: brokers only (403 for an agent).
+# URL name → (method, takes a campaign's pk).
+CAMPAIGN_URLS = {
+    "sequences:campaign-list": ("get", False),
+    "sequences:campaign-create": ("get", False),
+    "sequences:campaign-count": ("get", False),
+    "sequences:campaign-detail": ("get", True),
+    "sequences:campaign-edit": ("get", True),
+    "sequences:campaign-progress": ("get", True),
+    "sequences:campaign-send": ("post", True),
+}
 # Aggregates over the leads a user may see: the lead counts for its owner and brokers only.
 REPORT_URLS = {
     "reports:segment-report": {},
@@ -192,6 +204,7 @@ CLASSIFIED = (
     | set(BROKER_WRITES)
     | set(BROKER_PAGES)
     | set(IMPORT_URLS)
+    | set(CAMPAIGN_URLS)
 )
 
 
@@ -507,3 +520,18 @@ def test_only_a_broker_imports_contacts(client, world, name, role):
     else:
         assert response.status_code == 403
         assert ImportBatch.objects.get().status == ImportBatch.Status.UPLOADED
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(CAMPAIGN_URLS))
+def test_only_a_broker_runs_campaigns(client, world, name, role):
+    method, takes_pk = CAMPAIGN_URLS[name]
+    campaign = ReactivationCampaignFactory()
+    url = reverse(name, args=[campaign.pk]) if takes_pk else reverse(name)
+    response = _call(_client_as(client, world, role), method, url, {})
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "broker":
+        assert response.status_code in (200, 302)
+    else:
+        assert response.status_code == 403

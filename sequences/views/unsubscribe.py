@@ -6,7 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from realtycrm.flows.inbound import email_unsubscribe
 
-from .unsubscribe import address_from_token
+from ..unsubscribe import address_from_token
 
 
 @csrf_exempt  # mail providers POST "List-Unsubscribe=One-Click" with no cookies; the token is the proof
