@@ -1,7 +1,9 @@
 """Where leads come from, in a real browser, on the demo data: the integrations screen a broker
-connects sources on, and a Meta lead's page naming its campaign and ad.
+connects sources on, a Meta lead's page naming its campaign and ad, and an email the inbox
+received that nobody could read, one form away from a lead.
 
-UPDATE_SCREENSHOTS=1 also saves docs/screenshot-integrations.png (docs/channels.md shows it).
+UPDATE_SCREENSHOTS=1 also saves docs/screenshot-integrations.png and docs/screenshot-inbox.png
+(docs/channels.md shows them).
 """
 
 import io
@@ -10,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from leads.management.commands.seed_demo import DEMO_PASSWORD
-from leads.models import Channel, Integration, Lead
+from leads.models import Channel, Integration, Lead, Submission
+from tests.integrations.email_helpers import eml, post_email, raw_post
 
 pytestmark = [
     pytest.mark.browser,
@@ -64,3 +68,44 @@ def test_a_broker_sees_the_demo_integrations_and_a_meta_leads_campaign(browser, 
     assert origins == {"Zillow"}
     context.close()
     assert errors == []
+
+
+# The brokerage's general address (on its yard signs), which no integration names: an email to
+# it is still read, and one nobody can parse waits for a broker like any other.
+SIGN_ADDRESS = b"leads@leads.harborandmain.com"
+
+
+def test_a_broker_finds_an_email_nobody_could_read_and_its_make_a_lead_form(page, live_server):
+    call_command("seed_demo", leads=120, stdout=io.StringIO())
+    message = eml("unparsed_personal.eml").replace(
+        b"leads@inbox.harborandmain.example", SIGN_ADDRESS
+    )
+    answer = post_email(Client(), raw_post(message, envelope_to=[SIGN_ADDRESS.decode()]))
+    assert answer.json()["status"] == "unparsed"
+    sign_in(page, live_server.url, "broker")
+
+    assert page.inner_text("[data-testid=inbound-emails-count]") == "1"
+    page.click("text=Read and make leads")
+    page.wait_for_url(f"{live_server.url}/integrations/inbox/")
+    assert page.inner_text("[data-testid=inbox-count]") == "1"
+    row = page.locator(".inbox-row")
+    assert row.count() == 1
+    listed = row.inner_text()
+    for text in ("Saw your sign on Maple Ave", "dana.kim@example.com", "No lead found"):
+        assert text in listed
+
+    row.locator("text=Make a lead from this").click()
+    submission = Submission.objects.get(channel=Channel.EMAIL, status=Submission.Status.REJECTED)
+    page.wait_for_url(f"{live_server.url}/integrations/inbox/{submission.pk}/")
+    assert "Could someone call me about it?" in page.inner_text("[data-testid=inbox-body]")
+    assert "No lead found in this email" in page.inner_text("[data-testid=inbox-why]")
+    assert page.input_value("#id_first_name") == "Dana"
+    assert page.input_value("#id_last_name") == "Kim"
+    assert page.input_value("#id_email") == "dana.kim@example.com"
+    assert page.input_value("#id_phone") == "(413) 555-0119"
+    assert page.input_value("#id_source") == "website"
+    assert page.get_by_role("button", name="Make the lead").is_visible()
+    assert page.get_by_role("button", name="Not a lead: dismiss").is_visible()
+    if UPDATE_SCREENSHOTS:
+        page.screenshot(path=str(DOCS / "screenshot-inbox.png"), full_page=True)
+    assert not Lead.objects.filter(email="dana.kim@example.com").exists()
