@@ -28,10 +28,25 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TEMP = tempfile.mkdtemp(prefix="meta-bench-")
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{TEMP}/bench.db")
+
+
+def ensure_database(url: str) -> None:
+    """A PostgreSQL bench database is created when it does not exist yet."""
+    if not url.startswith("postgres"):
+        return
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+ensure_database(os.environ["DATABASE_URL"])
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "realtycrm.settings.test")
 
 import django  # noqa: E402

@@ -308,8 +308,10 @@ def _question(key: str) -> str:
 
 def sms_checkbox(responses, mapping: dict) -> tuple[str, bool] | None:
     """The form's SMS-consent checkbox in `custom_disclaimer_responses` ([{"checkbox_key",
-    "is_checked"}]) and whether it was ticked: the key mapped to "sms_consent", else the only
-    checkbox, else one whose key says SMS/text. None when the form has no such checkbox."""
+    "is_checked"}]) and whether it was ticked: the key mapped to "sms_consent", else one whose key
+    says SMS/text. None when the form has no such checkbox: a form's only checkbox may be about
+    privacy or marketing email, and taking it for SMS consent would text people who never agreed
+    (or refuse those who did), so an unnamed checkbox counts only once a broker maps it."""
     boxes = [
         (str(item.get("checkbox_key") or ""), _checked(item.get("is_checked")))
         for item in (responses if isinstance(responses, list) else [])
@@ -318,7 +320,7 @@ def sms_checkbox(responses, mapping: dict) -> tuple[str, bool] | None:
     mapped = {key for key, target in mapping.items() if target == "sms_consent"}
     chosen = [box for box in boxes if box[0].casefold() in mapped]
     if not chosen and not mapped:
-        chosen = boxes if len(boxes) == 1 else [b for b in boxes if SMS_CHECKBOX_KEY.search(b[0])]
+        chosen = [box for box in boxes if SMS_CHECKBOX_KEY.search(box[0])]
     return chosen[0] if chosen else None
 
 

@@ -99,7 +99,7 @@ def notification_store(value: dict, info: intake.RequestInfo) -> tuple[str, Subm
         errors = {
             "integration": f"No active Meta integration for page {page_id}"
             + (f" and form {form_id}" if form_id else "")
-            + ": add one in the admin (Lead channels → Integrations); its first sync brings "
+            + ": add one in the admin (Leads → Integrations); its first sync brings "
             "in the day's leads before it, this one too."
         }
         return "rejected", intake.submission_reject(Channel.META, value, info, errors)

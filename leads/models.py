@@ -479,9 +479,11 @@ class Integration(models.Model):
     # Consent is evidence: only a source that collects compliant SMS consent, with the wording it
     # shows recorded here, makes its leads textable without consent in the payload itself.
     sms_consent_collected = models.BooleanField(
-        default=False, help_text="This source collects SMS consent with the wording below."
+        "collects SMS consent",
+        default=False,
+        help_text="This source collects SMS consent with the wording below.",
     )
-    sms_consent_wording = models.TextField(blank=True)
+    sms_consent_wording = models.TextField("SMS consent wording", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

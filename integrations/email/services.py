@@ -37,7 +37,7 @@ class Outcome:
     UNPARSED = "unparsed"  # no lead in it: kept for a broker
     REFUSED = "refused"  # sent to an inbox switched off in the admin: kept for a broker
     NOT_EMAIL = "not_email"  # a post with no email in it: kept, and a 400
-    FAILED = "failed"  # read, stored, but processing failed (kept on the row, retried later)
+    FAILED = "failed"  # read, stored, but processing failed (kept on the row, for a broker)
 
 
 @dataclass(frozen=True)

@@ -424,14 +424,16 @@ def test_an_integration_that_collects_consent_proves_it_for_a_form_without_a_box
     assert (record.wording, record.wording_version) == (SMS_WORDING, f"integration-{page.pk}")
 
 
-def test_the_sms_checkbox_is_the_mapped_one_else_the_only_one_else_one_named_for_texts():
+def test_the_sms_checkbox_is_the_mapped_one_else_one_named_for_texts():
     boxes = [
         {"checkbox_key": "terms", "is_checked": "1"},
         {"checkbox_key": "tcpa", "is_checked": ""},
     ]
     assert sms_checkbox(boxes, {"tcpa": "sms_consent"}) == ("tcpa", False)
     assert sms_checkbox(boxes, {}) is None  # two boxes, neither says which
-    assert sms_checkbox(boxes[:1], {}) == ("terms", True)
+    # A form's only checkbox may be its terms: it is not taken for SMS consent until mapped.
+    assert sms_checkbox(boxes[:1], {}) is None
+    assert sms_checkbox(boxes[:1], {"terms": "sms_consent"}) == ("terms", True)
     texts = [*boxes, {"checkbox_key": "text_me_updates", "is_checked": "1"}]
     assert sms_checkbox(texts, {}) == ("text_me_updates", True)
     assert sms_checkbox(None, {}) is None
