@@ -38,6 +38,7 @@ from leads.services import lead_event_record, lead_mark_alert_acknowledged
 from realtycrm.clock import duration_text, in_daily_window
 from sequences.models import Message
 from sequences.outbox import message_queue
+from sequences.services.agent_tasks import no_consent_call_task_open
 
 from . import messages
 from .models import Alert
@@ -477,4 +478,5 @@ def _claim_fallback(lead: Lead, rule: AssignmentRule | None, now: datetime) -> i
         )
         reason = Alert.Reason.HOT_LEAD if lead.intent == Intent.HOT else Alert.Reason.WARM_OUTREACH
         alert_raise(lead, owner, reason, rule=rule, now=now)
+        no_consent_call_task_open(lead, now=now)  # a channel's lead we may not text
     return 1

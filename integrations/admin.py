@@ -75,6 +75,16 @@ class IntegrationForm(forms.ModelForm):
         cleaned = super().clean()
         if cleaned.get("kind") == Integration.Kind.META:
             self._clean_meta(cleaned)
+        if cleaned.get("kind") == Integration.Kind.EMAIL and cleaned.get("sms_consent_collected"):
+            self.add_error(
+                "sms_consent_collected",
+                "An inbox cannot vouch for SMS consent: anyone can send it an email. Its leads "
+                "are emailed, and their agent asked to call.",
+            )
+        mapping = cleaned.get("field_mapping")
+        is_meta = cleaned.get("kind") == Integration.Kind.META  # _clean_meta says it for Meta
+        if not is_meta and mapping is not None and not isinstance(mapping, dict):
+            self.add_error("field_mapping", 'A JSON object, e.g. {"their field": "our field"}.')
         token = cleaned.get("page_access_token")
         if token:
             self.instance.meta_page_token = token

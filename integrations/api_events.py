@@ -36,7 +36,7 @@ from django.core.validators import validate_email
 
 from leads import intake
 from leads.consent import ConsentEvidence
-from leads.models import InquiryType, Integration, Lead, Source
+from leads.models import InquiryType, Integration, Lead, Source, Submission
 from leads.phones import phone_e164, phone_example
 from leads.timelines import timeline_from_text
 from realtycrm.http import pg_safe
@@ -398,3 +398,26 @@ def _pydantic_error(error: dict) -> dict:
     """A pydantic error as ours: the dotted path in the body, a code, a message."""
     path = ".".join(str(part) for part in error.get("loc", ()))
     return {"field": path or None, "code": error.get("type", "invalid"), "message": error["msg"]}
+
+
+def submission_read_again(submission: Submission) -> bool:
+    """An event our reader once failed on (kept as failed, `mapped` holding only its headers),
+    read again by the reader as it is now: True when it could be, with what it read stored on
+    the submission for intake (realtycrm.flows.intake.PAYLOAD_READERS)."""
+    integration = submission.integration
+    if integration is None or not isinstance(submission.data, dict):
+        return False
+    headers = (submission.mapped or {}).get("headers") or {}
+    try:
+        read = event_read(submission.data, integration, headers)
+    except EventRefused:
+        return False
+    submission.source, submission.origin = read.source, pg_safe(read.origin)[:200]
+    submission.attribution = pg_safe(read.attribution)
+    submission.mapped = pg_safe(
+        intake.channel_mapping(
+            read.fields, sms_consent=read.consent, tags=read.attribution.get("tags")
+        )
+    )
+    submission.save(update_fields=["source", "origin", "attribution", "mapped"])
+    return True

@@ -7,7 +7,7 @@ stored as received anyway), nulls count as absent, and a number where text is ex
 code, an MLS number, a phone) is read as text.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -68,6 +68,9 @@ class CampaignIn(_Body):
     content: str | None = None
 
 
+CONSENT_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class SmsConsentIn(_Body):
     """Evidence that the person agreed to automated texts: the exact wording they were shown
     and when. Without it (and without an SMS-consent record on the integration itself) the lead
@@ -77,6 +80,17 @@ class SmsConsentIn(_Body):
     timestamp: datetime = Field(description="When they agreed, ISO 8601 (UTC if no offset).")
     version: str | None = Field(None, max_length=40, description="Your id for that wording.")
     url: str | None = Field(None, description="The page where they agreed.")
+
+    @field_validator("timestamp")
+    @classmethod
+    def _a_real_moment(cls, value: datetime) -> datetime:
+        """Consent is evidence of a moment that happened: not in the future (a minute's clock
+        skew allowed), not before texting existed, and storable in every timezone."""
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        now = datetime.now(UTC)
+        if not CONSENT_EARLIEST <= moment <= now + timedelta(minutes=1):
+            raise ValueError("must be a time in the past, when the person agreed")
+        return moment
 
 
 class EventIn(_Body):
@@ -129,7 +143,9 @@ class ContactOut(_Out):
 
 
 class PersonOut(_Out):
-    """The lead as it is now (for a re-inquiry: as the agent recorded it, not as sent)."""
+    """The lead as it is now (for a re-inquiry of a lead this key made: as the agent recorded
+    it, not as sent). For a lead another source brought, only its id and what this event sent:
+    the fields below that are null then."""
 
     id: int
     created: datetime
@@ -137,13 +153,15 @@ class PersonOut(_Out):
     name: str
     first_name: str
     last_name: str
-    stage: str
-    source: str = Field(description="Our source (the message angle): valuation, listing_ad…")
-    origin: str
-    channel: str
-    intent: str
-    timeline: str
-    side: str
+    stage: str | None = None
+    source: str | None = Field(
+        None, description="Our source (the message angle): valuation, listing_ad…"
+    )
+    origin: str | None = None
+    channel: str | None = None
+    intent: str | None = None
+    timeline: str | None = None
+    side: str | None = None
     emails: list[ContactOut]
     phones: list[ContactOut]
     tags: list[str]

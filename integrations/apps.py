@@ -11,4 +11,7 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Lead channels"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the deploy checks)
+        from . import (
+            checks,  # noqa: F401  (registers the deploy checks)
+            readers,  # noqa: F401  (tells intake how to read a stored payload again)
+        )

@@ -85,8 +85,9 @@ def signature_valid(body: bytes, header: str, secret: str) -> bool:
     """Meta signs the raw body with the app secret: X-Hub-Signature-256: sha256=<hex>."""
     if not secret or not header or not header.startswith(SIGNATURE_PREFIX):
         return False
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header[len(SIGNATURE_PREFIX) :].strip().lower())
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest().encode()
+    given = header[len(SIGNATURE_PREFIX) :].strip().lower().encode("utf-8", "replace")
+    return hmac.compare_digest(expected, given)  # bytes: a non-ASCII header is just wrong
 
 
 def verify_token_valid(given: str, expected: str) -> bool:
@@ -216,8 +217,14 @@ def _answers(field_data) -> list[tuple[str, str]]:
 def _timeline_question(leftovers: list[tuple[str, str]]) -> tuple[str, str] | None:
     """The custom question whose answer is a timeline ("0-3_months", "ASAP"), preferring one
     whose key reads like the question ("when_are_you_planning_to_move?")."""
-    found = [(key, answer) for key, answer in leftovers if timeline_from_text(answer)]
-    asked = [pair for pair in found if TIMELINE_KEY.search(pair[0])]
+    asked = [
+        (key, answer)
+        for key, answer in leftovers
+        if TIMELINE_KEY.search(key) and timeline_from_text(answer)
+    ]
+    # Another question's answer counts only in a timeline's exact wording ("0-3_months"): "12
+    # years" answers "how long have you owned your home?", not when they move.
+    found = [(key, answer) for key, answer in leftovers if timeline_from_text(answer, loose=False)]
     return (asked or found or [None])[0]
 
 

@@ -18,7 +18,6 @@ notification (kept too), 403 {"error"} for a bad signature or verify token. Neve
 Meta sends: only a database failure, so that Meta retries.
 """
 
-import json
 import logging
 
 from django.conf import settings
@@ -28,12 +27,14 @@ from django.views.decorators.http import require_http_methods
 
 from leads import intake
 from leads.models import Channel
-from realtycrm.http import client_ip
+from realtycrm.http import client_ip, json_loads_strict
 
 from .meta import PayloadError, notification_leads, signature_valid, verify_token_valid
 from .meta_intake import notification_store
 
 logger = logging.getLogger(__name__)
+# Meta's leadgen notifications nest five levels deep; far deeper is not one.
+MAX_NOTIFICATION_DEPTH = 20
 
 CHALLENGE_MAX = 200
 RAW_BODY_MAX = 20_000  # of a malformed body, what is kept for the broker to read
@@ -71,8 +72,8 @@ def _notification(request):
         return JsonResponse({"error": "invalid_signature"}, status=403)
     info = _request_info(request)
     try:
-        payload = json.loads(body)
-    except ValueError as error:  # not JSON, or not UTF-8
+        payload = json_loads_strict(body, max_depth=MAX_NOTIFICATION_DEPTH)
+    except ValueError as error:  # not JSON, not UTF-8, 1e999, nested too deeply
         raw = {"body": body[:RAW_BODY_MAX].decode("utf-8", errors="replace")}
         return _malformed(raw, info, f"Not JSON: {error}")
     try:

@@ -26,6 +26,9 @@ def sms_consent_text(version: str = SMS_CONSENT_VERSION) -> str:
     return SMS_CONSENT_WORDING[version].format(brokerage=settings.BROKERAGE_NAME)
 
 
+INTEGRATION_RECORD = "integration record"
+
+
 @dataclass(frozen=True)
 class ConsentEvidence:
     """What proves an SMS consent that did not come from our own form: the wording the prospect
@@ -36,6 +39,13 @@ class ConsentEvidence:
     version: str
     given_at: datetime | None = None
     detail: dict = field(default_factory=dict)
+
+    @property
+    def lifts_opt_out(self) -> bool:
+        """Only the person's own act (our form's box, a payload's evidence of what they agreed
+        to and when) may undo their STOP. An integration's standing statement that its source
+        collects consent is not that person's act: it records consent, never lifts a STOP."""
+        return self.detail.get("basis") != INTEGRATION_RECORD
 
     def as_data(self) -> dict:
         return {

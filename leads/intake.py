@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from realtycrm.http import pg_safe
 
-from .consent import ConsentEvidence, form_consent
+from .consent import INTEGRATION_RECORD, ConsentEvidence, form_consent
 from .models import Channel, ConsentRecord, Integration, Lead, LeadEvent, Source, Submission
 from .routing import lead_segment
 from .segmentation import Decision
@@ -537,5 +537,5 @@ def consent_from_integration(integration: Integration | None) -> ConsentEvidence
     return ConsentEvidence(
         wording=integration.sms_consent_wording,
         version=f"integration-{integration.pk}",
-        detail={"basis": "integration record", "integration": integration.name},
+        detail={"basis": INTEGRATION_RECORD, "integration": integration.name},
     )

@@ -91,8 +91,17 @@ def _from_numbers(text: str) -> str | None:
     return Timeline.JUST_CURIOUS
 
 
-def timeline_from_text(text) -> str | None:
-    """Our timeline for an answer in any common wording, or None when it says nothing we know."""
+_NEGATED = re.compile(r"\b(not|no|never|isn't|aren't|won't)\b")
+
+
+def timeline_from_text(text, *, loose: bool = True) -> str | None:
+    """Our timeline for an answer in any common wording, or None when it says nothing we know.
+
+    `loose` also reads a range in the text ("2 to 4 months", "90 days") and a known phrase inside
+    a longer answer; an answer to a question that may not be about moving at all ("12 years",
+    for "how long have you owned your home?") is read with `loose=False`, exact wordings only.
+    A negated answer ("not immediately", "not within 3 months") says only when they are not
+    moving: it is no timeline, never a hot one."""
     if not isinstance(text, str) or not text.strip():
         return None
     normal = _normal(text)
@@ -106,6 +115,19 @@ def timeline_from_text(text) -> str | None:
             return label_value
     if normal in _LOOKUP:
         return _LOOKUP[normal]
+    if not loose:
+        return None
+    negative = [  # "not sure yet", "no plans to move": themselves an answer (just curious)
+        timeline
+        for phrase, timeline in _LOOKUP.items()
+        if _NEGATED.search(phrase) and phrase in normal
+    ]
+    if negative:
+        return negative[0]
+    if _NEGATED.search(normal):
+        return None
+    if normal.startswith("after "):
+        normal = normal.replace("after ", "more than ", 1)  # "after 3 months": past 3 months
     return _from_numbers(normal) or next(
         (timeline for phrase, timeline in _LOOKUP.items() if len(phrase) > 4 and phrase in normal),
         None,

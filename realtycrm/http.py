@@ -1,6 +1,8 @@
 """Request helpers shared by the public forms, the rate limiter and the webhooks."""
 
 import ipaddress
+import json
+import math
 import re
 
 from django.conf import settings
@@ -89,3 +91,42 @@ def pg_safe(value, *, replacement: str = "\ufffd"):
     if isinstance(value, list | tuple):
         return [pg_safe(item, replacement=replacement) for item in value]
     return value
+
+
+class JSONTooDeep(ValueError):
+    """JSON nested deeper than the reader takes."""
+
+
+def json_loads_strict(text, *, max_depth: int = 20):
+    """JSON as a database can store it: no NaN or Infinity (1e999 included), nesting at most
+    `max_depth` deep (pg_safe and the JSON columns recurse). Raises ValueError saying why."""
+
+    def finite(literal: str) -> float:
+        number = float(literal)
+        if not math.isfinite(number):
+            raise ValueError(f"the number {literal[:20]} is out of range")
+        return number
+
+    def no_constants(name: str):
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        data = json.loads(text, parse_float=finite, parse_constant=no_constants)
+    except RecursionError:
+        raise JSONTooDeep("nested too deeply") from None
+    if json_depth(data) > max_depth:
+        raise JSONTooDeep(f"nested more than {max_depth} levels deep")
+    return data
+
+
+def json_depth(data) -> int:
+    """How deeply JSON data nests, counted without recursion (it is what is being measured)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        )
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest

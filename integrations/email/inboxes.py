@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 
 from leads.models import Integration
+from realtycrm.http import pg_safe
 
 User = get_user_model()
 
@@ -81,6 +82,7 @@ def agent_named(tag: str, *, email: str = "", name: str = ""):
     lead_assigned_agent when exactly one active agent has that full name); None for nobody.
     Whether they can take the lead now (paused, off duty) is the assignment's business."""
     agents = User.objects.filter(is_active=True, agent__active=True).select_related("agent")
+    tag, email, name = pg_safe(tag), pg_safe(email), pg_safe(name)  # a NUL matches nobody
     if tag:
         user = agents.filter(username__iexact=tag).first()
         if user is not None:

@@ -113,7 +113,8 @@ def _default_source(integration: Integration | None) -> str:
 
 
 def _source(lead: ParsedLead, integration: Integration | None) -> str:
-    types = (integration.field_mapping or {}).get("types") if integration else None
+    mapping = integration.field_mapping if integration else None
+    types = mapping.get("types") if isinstance(mapping, dict) else None
     if isinstance(types, dict):
         wanted = {str(key).strip().casefold(): value for key, value in types.items()}
         for key in (lead.kind_label, lead.kind):

@@ -20,6 +20,7 @@ from leads import intake
 from leads.models import Channel, Integration, Lead, LeadEvent, Source, Submission
 from leads.services import lead_event_record
 from realtycrm.flows.intake import channel_submission_process
+from realtycrm.http import pg_safe
 
 from .inboxes import Inbox, agent_named, inbox_for
 from .mapping import MappedLead, lead_mapping
@@ -46,6 +47,12 @@ class Received:
     submission: Submission | None = None
     lead: Lead | None = None
     errors: dict = field(default_factory=dict)
+
+
+# Anyone can send an email to the inbox, from any address and with any Lead Metadata in it: an
+# inbox's leads are never textable on the integration's say-so (and the admin refuses the
+# setting for an email integration). Email and a call task for the owner, until the person
+# consents on a form.
 
 
 def field_mapping(integration: Integration | None) -> dict:
@@ -123,7 +130,7 @@ def _accept(data, info, email, integration, mapped: MappedLead, owner) -> Receiv
             external_id=email.message_id,
             mapped=intake.channel_mapping(
                 mapped.fields,
-                sms_consent=intake.consent_from_integration(integration),
+                sms_consent=None,  # an email proves no consent (above)
                 owner=owner,
             ),
         ),
@@ -147,7 +154,9 @@ def _read_email(data: dict) -> InboundEmail:
 
 
 def _seen(message_id: str) -> Submission | None:
-    return Submission.objects.filter(channel=Channel.EMAIL, external_id=message_id[:300]).first()
+    # pg_safe: the id is stored cleaned (a NUL cannot be in a PostgreSQL string), so look it up so.
+    external_id = pg_safe(message_id)[:300]
+    return Submission.objects.filter(channel=Channel.EMAIL, external_id=external_id).first()
 
 
 def _store(create, email: InboundEmail):
@@ -240,7 +249,7 @@ def inbound_email_make_lead(
     found = (locked.mapped or {}).get("found") or {}
     locked.mapped = intake.channel_mapping(
         fields,
-        sms_consent=intake.consent_from_integration(locked.integration),
+        sms_consent=None,  # a broker's typing proves no consent either
         owner=owner,
         found=found,
     )

@@ -7,7 +7,7 @@ from leads import ownership
 from leads.models import Lead, LeadEvent
 from leads.names import person_name
 from leads.services import lead_change_stage, lead_record_contact
-from sequences.services.agent_tasks import tasks_complete_for_contact
+from sequences.services.agent_tasks import no_consent_call_task_open, tasks_complete_for_contact
 from sequences.services.automation import automation_on_stage_change
 
 
@@ -59,4 +59,5 @@ def lead_claim(lead: Lead, *, agent) -> bool:
     if ownership.lead_claim(lead, agent=agent) is None:
         return False
     alerts_on_claim(lead, agent=agent)
+    no_consent_call_task_open(lead)  # a channel's lead we may not text: the claimer calls
     return True

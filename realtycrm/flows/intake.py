@@ -20,6 +20,7 @@ Every channel stores its raw payload first (leads.intake.submission_receive) and
 
 import logging
 import traceback
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -32,6 +33,7 @@ from leads import intake, segmentation
 from leads.consent import ConsentEvidence, form_consent
 from leads.forms import FORM_FOR_SOURCE
 from leads.models import Channel, Lead, Submission
+from leads.ownership import agent_available
 from leads.routing import lead_segment
 from leads.services import lead_tag
 from sequences.models import Message
@@ -88,15 +90,18 @@ def _assign_by(submission: Submission) -> dict:
     """Who the channel says gets a new lead: an owner the payload names (a plus-addressed inbox),
     else the integration's default owner, else its assignment rule; nothing for a form."""
     integration = submission.integration
+    assign_by = {"rule": integration.assignment_rule} if integration is not None else {}
     owner_pk = (submission.mapped or {}).get("owner")
-    if owner_pk is not None:
-        owner = User.objects.filter(pk=owner_pk).select_related("agent").first()
-        if owner is not None:
-            return {"owner": owner, "why": f"named by {intake.submission_label(submission)}"}
-    if integration is None:
-        return {}
-    assign_by = {"rule": integration.assignment_rule}
-    if integration.default_owner_id:
+    named = User.objects.filter(pk=owner_pk).select_related("agent").first() if owner_pk else None
+    # A named agent who cannot take leads now (paused, inactive) falls back to the
+    # integration's own owner, then its rule, as if nobody had been named.
+    if named is not None and hasattr(named, "agent") and agent_available(named.agent):
+        return {
+            **assign_by,
+            "owner": named,
+            "why": f"named by {intake.submission_label(submission)}",
+        }
+    if integration is not None and integration.default_owner_id:
         assign_by["owner"] = integration.default_owner
         assign_by["why"] = f"the default owner of the integration “{integration.name}”"
     return assign_by
@@ -119,13 +124,8 @@ def _lead_from_submission(
         _sms_consent(lead, submission, sms_consent)
     if decision is not None:
         lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission))
-        if submission.channel != Channel.FORM:
-            # No evidence of consent: email only, and the owner calls instead of a text.
-            no_consent_call_task_open(
-                lead,
-                why=f"{intake.submission_label(submission).capitalize()} gave no SMS consent: "
-                "this lead may be called and emailed, not texted.",
-            )
+        # No evidence of consent from a channel: email only, and the owner calls instead.
+        no_consent_call_task_open(lead)
         return lead, True
     # A re-inquiry can make a lead hotter, never cooler: cooling down is an agent's call. What
     # it says now (a hotter timeline, a showing request) decides, though a different timeline is
@@ -209,9 +209,13 @@ def lead_reengage_route(
 
 def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) -> None:
     """Fresh consent is recorded with its evidence, and lifts an earlier STOP or carrier opt-out
-    of this number (the timeline says "Opted back in"); otherwise it is a first consent."""
-    record = intake.consent_record(lead, submission, evidence)
+    of this number (the timeline says "Opted back in"); otherwise it is a first consent. An
+    integration's standing consent record lifts nothing: a number that said STOP stays
+    stopped (the outbox checks the suppression list before every text)."""
     was_opted_out = lead.sms_opted_out_at is not None
+    if was_opted_out and not evidence.lifts_opt_out:
+        return
+    record = intake.consent_record(lead, submission, evidence)
     address_unsuppress(
         Message.Channel.SMS,
         lead.phone,
@@ -224,6 +228,13 @@ def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) 
         intake.consent_event_record(lead, record)
 
 
+# A channel whose adapter can read one of its stored payloads again (an event its reader once
+# failed on, after the reader was fixed) registers how, at start-up (integrations/apps.py):
+# channel → reader(submission) → True once the submission's `mapped` holds what it read. A
+# form's reader is its form class (FORM_FOR_SOURCE).
+PAYLOAD_READERS: dict[str, Callable[[Submission], bool]] = {}
+
+
 def submission_release(submission: Submission, *, actor) -> tuple[Lead | None, str]:
     """A broker says a quarantined (or failed) submission is a real person: its form reads the
     answers as stored, and it goes through intake like any other (lead, owner, track,
@@ -231,7 +242,8 @@ def submission_release(submission: Submission, *, actor) -> tuple[Lead | None, s
     if submission.status == Submission.Status.ACCEPTED:
         return submission.lead, ""
     if submission.channel != Channel.FORM:
-        if not (submission.mapped or {}).get("fields"):
+        reader = PAYLOAD_READERS.get(submission.channel)
+        if not (submission.mapped or {}).get("fields") and not (reader and reader(submission)):
             return None, f"{submission}: nothing was read from it yet"
         lead = channel_submission_process(submission)
         if lead is None:

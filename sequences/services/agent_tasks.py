@@ -68,18 +68,23 @@ def reply_task_open(lead: Lead, *, body: str, received_at, title: str = "") -> T
 NO_CONSENT_CALL_DUE = timedelta(minutes=60)
 
 
-def no_consent_call_task_open(lead: Lead, *, why: str, now=None) -> Task | None:
-    """A new lead we may not text (its channel gave no SMS consent evidence) but may call: its
-    owner has a task to call within the hour, instead of the text it would have had."""
-    if not lead.phone or lead.can_text or lead.owner_id is None:
+def no_consent_call_task_open(lead: Lead, *, now=None) -> Task | None:
+    """A lead from another channel than our forms (API, email, Meta) that gave no SMS consent
+    evidence may be called, not texted: its owner has a task to call within the hour instead of
+    the text it would have had. Opened when the lead gets an owner (at intake, on a claim, at a
+    claim's fallback); once."""
+    if lead.channel == Lead.Channel.FORM or not lead.phone or lead.can_text or not lead.owner_id:
+        return None
+    if Task.objects.filter(lead=lead, kind=Task.Kind.CALL, step__isnull=True).exists():
         return None
     now = now or timezone.now()
+    via = lead.origin or Lead.Channel(lead.channel).label
     return Task.objects.create(
         lead=lead,
         agent_id=lead.owner_id,
         kind=Task.Kind.CALL,
         title=f"Call {lead.full_name or lead.phone}: no consent to text"[:200],
-        notes=why[:1600],
+        notes=f"{via} gave no SMS consent: this lead may be called and emailed, not texted.",
         due_at=now + NO_CONSENT_CALL_DUE,
         created_at=now,
     )

@@ -149,9 +149,11 @@ def test_an_inbox_by_its_local_part_and_its_defaults(client, alex, sam):
     assert Submission.objects.get().integration == inbox
     assert lead.owner == sam
     assert lead.origin == "Redfin"  # the brand the email names beats the inbox's own
-    consent = ConsentRecord.objects.get(lead=lead)  # the integration's record is the evidence
-    assert consent.wording.startswith("Yes, text me about homes")
-    assert Message.objects.filter(lead=lead, channel="sms", audience="lead").exists()
+    # Anyone can email the inbox: even an inbox (wrongly) marked as collecting consent makes
+    # no lead textable. Email only, and its owner a task to call.
+    assert not ConsentRecord.objects.filter(lead=lead).exists()
+    assert lead.sms_consent_at is None
+    assert Task.objects.filter(lead=lead, agent=sam, kind=Task.Kind.CALL).exists()
 
 
 def test_no_inbox_matched_still_makes_the_lead(client, alex):
