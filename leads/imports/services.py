@@ -549,13 +549,17 @@ def _consents(batch, pairs: list[tuple[ImportRow, Lead]], now: datetime) -> list
 
 def _tags_add(state: WorkState, leads_tags: list[tuple[Lead, list[str]]]) -> dict[int, list[str]]:
     """Tags by name, made once (case-insensitive: "VIP" and "vip" are one tag), and linked in
-    one insert. Returns the tags each lead gained."""
-    names = {name for _, tags in leads_tags for name in tags}
-    missing = {name for name in names if name.casefold() not in state.tags}
+    one insert. Returns the tags each lead gained. A new tag is named as its first row spells
+    it (the rows' order, never a set's, which changes with the process's hash seed); a tag we
+    already have keeps its name."""
+    missing = [name for _, tags in leads_tags for name in tags if name.casefold() not in state.tags]
     if missing:
         known = {tag.name.casefold(): tag.pk for tag in Tag.objects.all()}
         state.tags.update(known)
-        new = {name.casefold(): name for name in missing if name.casefold() not in known}
+        new = {}
+        for name in missing:
+            if name.casefold() not in known:
+                new.setdefault(name.casefold(), name)
         if new:
             Tag.objects.bulk_create(
                 [Tag(name=name) for name in new.values()], ignore_conflicts=True

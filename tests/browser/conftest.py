@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from leads.imports import services as imports
+from realtycrm.flows import imports as import_flow
+
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
@@ -105,6 +108,21 @@ def phone_page(browser):
         is_mobile=True,
         has_touch=True,
     )
+
+
+@pytest.fixture
+def import_worker(monkeypatch):
+    """The django-q2 worker of an import, played by the test: starting a dry run or an import
+    queues nothing, and each call works one chunk of two rows, so a test sees the page poll its
+    progress bar between chunks. Returns whether there is more to do."""
+    monkeypatch.setattr(import_flow, "batch_task_queue", lambda pk: None)
+    monkeypatch.setattr(imports, "DRY_RUN_CHUNK", 2)
+    monkeypatch.setattr(imports, "IMPORT_CHUNK", 2)
+
+    def one_chunk(batch_pk):
+        return import_flow.batch_work(batch_pk, budget_seconds=0)
+
+    return one_chunk
 
 
 def pytest_collection_modifyitems(items):

@@ -1,6 +1,6 @@
 """A broker imports an old database in a real browser: upload → map (a guess corrected) → dry run
-→ import with the progress bar → report. The test plays the django-q2 worker, a chunk at a time,
-so the page is seen polling its progress bar between chunks.
+→ import with the progress bar → report. The test plays the django-q2 worker, a chunk at a time
+(conftest's import_worker), so the page is seen polling its progress bar between chunks.
 
 UPDATE_SCREENSHOTS=1 also saves the screenshots docs/database.md shows.
 """
@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from leads.imports import services as imports
 from leads.models import ImportBatch, Lead
-from realtycrm.flows import imports as import_flow
 from tests.factories import PASSWORD, LeadFactory
 
 pytestmark = [
@@ -61,25 +59,12 @@ ROWS = [
 ]
 
 
-@pytest.fixture
-def worker(monkeypatch):
-    """No real worker: the test runs each chunk itself (two rows a chunk)."""
-    monkeypatch.setattr(import_flow, "batch_task_queue", lambda pk: None)
-    monkeypatch.setattr(imports, "DRY_RUN_CHUNK", 2)
-    monkeypatch.setattr(imports, "IMPORT_CHUNK", 2)
-
-    def one_chunk(batch_pk):
-        return import_flow.batch_work(batch_pk, budget_seconds=0)
-
-    return one_chunk
-
-
 def shoot(page, name):
     if UPDATE_SCREENSHOTS:
         page.screenshot(path=str(DOCS / name), full_page=True)
 
 
-def test_a_broker_imports_an_old_database(page, live_server, broker, alex, worker, tmp_path):
+def test_a_broker_imports_an_old_database(page, live_server, broker, alex, import_worker, tmp_path):
     LeadFactory(first_name="Emma", last_name="Lefebvre", email="emma@example.com", owner=alex)
     path = tmp_path / "old-crm-export.csv"
     with path.open("w", newline="") as out:
@@ -105,9 +90,9 @@ def test_a_broker_imports_an_old_database(page, live_server, broker, alex, worke
     batch = ImportBatch.objects.get()
     page.wait_for_selector("[data-testid=import-progress]")
     assert "Dry run in progress" in page.inner_text("[data-testid=progress-status]")
-    worker(batch.pk)  # rows 2-3
+    import_worker(batch.pk)  # rows 2-3
     page.wait_for_selector("text=2 of 6 rows")
-    while worker(batch.pk):
+    while import_worker(batch.pk):
         pass
     page.wait_for_selector("[data-testid=dry-run]")  # the page reloaded itself
     assert page.inner_text("[data-testid=count-new]") == "3"
@@ -121,10 +106,10 @@ def test_a_broker_imports_an_old_database(page, live_server, broker, alex, worke
     page.click("[data-testid=start-import]")
     page.wait_for_selector("[data-testid=import-progress]")
     assert "Waiting for a worker" in page.inner_text("[data-testid=progress-status]")
-    worker(batch.pk)
+    import_worker(batch.pk)
     page.wait_for_selector("text=2 of 6 rows")
     assert page.get_attribute("progress.import-progress", "value") == "33"
-    while worker(batch.pk):
+    while import_worker(batch.pk):
         pass
     page.wait_for_selector("[data-testid=report]")
     assert page.inner_text("[data-testid=report-counts]") == (

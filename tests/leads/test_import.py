@@ -218,6 +218,21 @@ def test_duplicates_within_the_file_by_email_or_phone_first_row_wins(broker):
     ]
 
 
+def test_a_tag_spelled_in_several_cases_is_one_tag_named_as_the_first_row_spells_it(broker):
+    """Which spelling names the tag must not depend on the process (a set's order changes
+    with Python's hash seed): the first row's wins, and a tag we already have keeps its name."""
+    Tag.objects.create(name="VIP")
+    spellings = ["spring list", "Spring List", "SPRING LIST", "Spring list", "spring List"]
+    rows = [
+        [f"Contact {index}", f"c{index}@example.com", f"{spelling}; vip"]
+        for index, spelling in enumerate(spellings)
+    ]
+    imported(checked(csv_bytes(rows, header=["Name", "Email", "Tags"]), broker))
+    assert set(Tag.objects.values_list("name", flat=True)) == {"VIP", "spring list"}
+    assert Lead.objects.filter(tags__name="spring list").count() == len(spellings)
+    assert Lead.objects.filter(tags__name="VIP").count() == len(spellings)
+
+
 def test_a_lead_arriving_between_the_dry_run_and_the_import_is_a_match(broker, alex):
     batch = checked(csv_bytes(ROWS[:2]), broker)
     LeadFactory(email="john@example.com", phone="")
