@@ -9,6 +9,7 @@ first alert acknowledgment) are caches, each written by one named function below
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
+from django.db.models.functions import Lower
 from django.utils import dateformat, timezone
 
 from .models import Lead, LeadEvent, SavedFilter, Tag
@@ -364,11 +365,23 @@ def leads_mark_opted_in(channel: str, address: str, *, summary: str, data: dict)
 
 def lead_tag(lead: Lead, names) -> list[Tag]:
     """Add tags by name (made when new), never removing any: imported and API leads bring
-    theirs, and a re-inquiry's tags add to the lead's. Blank names are ignored."""
-    wanted = {str(name).strip()[:50] for name in names or ()} - {""}
+    theirs, and a re-inquiry's tags add to the lead's. A tag is one whatever its case ("vip" is
+    the existing "VIP", as an import reads it); blank names are ignored."""
+    wanted = {}
+    for name in names or ():
+        name = str(name).strip()[:50]
+        if name:
+            wanted.setdefault(name.lower(), name)  # the first spelling names a new tag
     if not wanted:
         return []
-    Tag.objects.bulk_create([Tag(name=name) for name in wanted], ignore_conflicts=True)
-    tags = list(Tag.objects.filter(name__in=wanted))
+    existing = {
+        tag.name.lower(): tag
+        for tag in Tag.objects.annotate(key=Lower("name")).filter(key__in=list(wanted))
+    }
+    missing = [Tag(name=name) for key, name in wanted.items() if key not in existing]
+    Tag.objects.bulk_create(missing, ignore_conflicts=True)
+    tags = list(existing.values())
+    if missing:
+        tags += list(Tag.objects.filter(name__in=[tag.name for tag in missing]))
     lead.tags.add(*tags)
     return tags

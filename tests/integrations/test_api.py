@@ -16,7 +16,7 @@ from django.urls import reverse
 from alerts.models import Alert
 from integrations import api as events_api
 from integrations.api_keys import api_integration_create, api_key_hash
-from leads.models import ConsentRecord, Integration, Lead, LeadEvent, Submission
+from leads.models import ConsentRecord, Integration, Lead, LeadEvent, Submission, Tag
 from realtycrm.flows import intake as intake_flow
 from sequences.models import Message, Task
 from tests.factories import AssignmentRuleFactory, LeadFactory
@@ -963,3 +963,10 @@ def test_a_reinquiry_adds_its_tags_and_removes_none(send):
     lead = Lead.objects.get()
     assert sorted(lead.tags.values_list("name", flat=True)) == ["idx", "open-house"]
     assert response.json()["tags"] == ["idx", "open-house"]
+
+
+def test_a_tag_is_one_whatever_its_case(send):
+    Tag.objects.create(name="VIP")  # an import made it
+    send(event(person={**event()["person"], "tags": ["vip", "Vip"]}))
+    assert list(Lead.objects.get().tags.values_list("name", flat=True)) == ["VIP"]
+    assert Tag.objects.count() == 1
