@@ -82,7 +82,9 @@ def intake(request, slug):
                 form_class.source,
                 raw_fields(request.POST),
                 info,
-                review_reason=form.review_reason(),
+                # A personal link's form comes prefilled: a person may send it in a second,
+                # and the link's signature already says who they are.
+                review_reason="" if claim is not None else form.review_reason(),
                 # The personal link names the lead this answer is about, and its campaign.
                 mapped={"lead": claim.lead_id, "campaign": claim.campaign_id} if claim else None,
             )
