@@ -191,6 +191,8 @@ class IntakeForm(forms.Form):
     intro: str = ""
     submit_label: str = "Send"
     thank_you: str = "Thank you. We will be in touch soon."
+    # Whether its copy may set an end date (only the giveaway's: leads.FormCopy.clean).
+    can_end: bool = False
     # Fields (or crispy layout objects) shown before the contact details: why the prospect came.
     lead_questions: tuple = ()
 
@@ -434,6 +436,7 @@ class ListingAdForm(IntakeForm):
 
 class GiveawayForm(IntakeForm):
     source = Source.GIVEAWAY
+    can_end = True
     title = "Enter the giveaway"
     intro = "Leave your name and how to reach you. Good luck!"
     submit_label = "Enter"

@@ -120,9 +120,12 @@ def intake(request, slug):
     kiosk = _is_kiosk(request)
     # A shared tablet never shows one contact's details to the next visitor.
     claim = None if kiosk else _link_claim(request, slug)
-    copy = intake_copy(form_class)
-    if copy.ended(timezone.localdate()):
-        return _ended(request, slug, form_class, copy, query)
+    # The copy is read for the page; a POST reads it first only for a form that can end.
+    copy = None
+    if request.method == "GET" or form_class.can_end:
+        copy = intake_copy(form_class)
+        if copy.ended(timezone.localdate()):
+            return _ended(request, slug, form_class, copy, query)
     if request.method == "POST":
         form = form_class(request.POST, query=query, kiosk=kiosk)
         info = _request_info(request, query)
@@ -156,7 +159,7 @@ def intake(request, slug):
         "leads/intake_form.html",
         {
             "form": form,
-            "copy": copy,
+            "copy": copy or intake_copy(form_class),
             "embed": _is_embed(request),
             **_kiosk_context(request, slug, query),
         },
