@@ -11,13 +11,17 @@ from django.contrib.auth.models import User
 from realtycrm.flows.intake import submission_release
 
 from .admin_access import BrokersOnlyMixin, VisibleLeadsMixin
+from .forms import FORM_FOR_SOURCE
 from .models import (
     Agent,
     AssignmentRule,
     ConsentRecord,
+    FormCopy,
+    IntentMapping,
     Lead,
     LeadEvent,
     RoutingRule,
+    Source,
     Submission,
 )
 from .selectors import lead_visible_to
@@ -199,6 +203,76 @@ class RoutingRuleAdmin(BrokersOnlyMixin, admin.ModelAdmin):
     list_display_links = ("__str__",)
     list_filter = ("source", "intent", "side", "alert", "track")
     list_select_related = ("track",)
+
+
+@admin.register(IntentMapping)
+class IntentMappingAdmin(BrokersOnlyMixin, admin.ModelAdmin):
+    """Which answers count as hot, warm or long-term. One row per answer, seeded: a broker
+    changes the intent only, so every answer always has exactly one (no adding, no deleting).
+    The changelist says that a change counts for new decisions only."""
+
+    list_display = ("answer_label", "kind", "intent", "updated_at")
+    list_display_links = ("answer_label",)
+    list_editable = ("intent",)
+    list_filter = ("kind", "intent")
+    fields = ("answer_label", "kind", "intent", "updated_at")
+    readonly_fields = ("answer_label", "kind", "updated_at")
+
+    @admin.display(description="Answer", ordering="position")
+    def answer_label(self, mapping):
+        return mapping.answer_label
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FormCopy)
+class FormCopyAdmin(BrokersOnlyMixin, admin.ModelAdmin):
+    """What each intake form says, and the giveaway's prize, rules and end date: plain text,
+    shown escaped on the form (never a template). One row per form, seeded with the shipped
+    wording; "Restore the shipped wording" puts it back."""
+
+    list_display = ("__str__", "headline", "submit_label", "ends_on", "updated_at")
+    readonly_fields = ("form_name", "updated_at")
+    actions = ["restore_shipped"]
+    GIVEAWAY_FIELDS = ("prize", "rules", "ends_on")
+
+    @admin.display(description="Form")
+    def form_name(self, copy):
+        return copy.get_source_display()
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ("form_name", "headline", "intro", "submit_label", "thank_you")}),
+        ]
+        if obj is not None and obj.source == Source.GIVEAWAY:
+            fieldsets.append(("The giveaway", {"fields": self.GIVEAWAY_FIELDS}))
+        fieldsets.append((None, {"fields": ("updated_at",)}))
+        return fieldsets
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Restore the shipped wording")
+    def restore_shipped(self, request, queryset):
+        for copy in queryset:
+            form_class = FORM_FOR_SOURCE[copy.source]
+            copy.headline = form_class.title
+            copy.intro = form_class.intro
+            copy.submit_label = form_class.submit_label
+            copy.thank_you = form_class.thank_you
+            copy.save(update_fields=["headline", "intro", "submit_label", "thank_you"])
+        self.message_user(
+            request,
+            f"Restored the shipped wording of {queryset.count()} form(s). Giveaway details "
+            "(prize, rules, end date) are as they were.",
+        )
 
 
 @admin.register(AssignmentRule)

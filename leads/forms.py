@@ -9,11 +9,18 @@ apart from validation: a clear bot (the honeypot filled, no token or a forged on
 never shown an error that teaches it what to fix. Fill time is a signal, not a verdict: a form sent
 faster than INTAKE_MIN_FILL_SECONDS (browser autofill does that) that looks like a person becomes a
 lead, marked for review.
+
+What each form says (headline, intro, submit button, thank-you text, the giveaway's prize, rules and
+end date) is the broker's to edit (leads.FormCopy, read by `intake_copy`); the wording on the
+classes below is what ships and what shows when a form has no row. In kiosk mode (an open-house
+tablet at the door, ?kiosk=1) a form turns the browser's autofill off, so no visitor is offered
+the previous one's answers.
 """
 
 import time
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
@@ -29,7 +36,7 @@ from realtycrm.http import pg_safe
 
 from .consent import sms_consent_text
 from .intake import ANSWER_FIELDS
-from .models import InquiryType, Lead, Side, Source, Timeline
+from .models import FormCopy, InquiryType, Lead, Side, Source, Timeline
 from .phones import phone_e164, phone_example
 
 TOKEN_SALT = "leads.intake.form-token"  # noqa: S105 - a signing namespace, not a secret
@@ -179,9 +186,13 @@ class IntakeForm(forms.Form):
     """What every intake form asks. Subclasses add their source's questions."""
 
     source: str = ""
+    # The shipped wording (a broker's FormCopy row replaces it: intake_copy).
     title: str = ""
     intro: str = ""
     submit_label: str = "Send"
+    thank_you: str = "Thank you. We will be in touch soon."
+    # Whether its copy may set an end date (only the giveaway's: leads.FormCopy.clean).
+    can_end: bool = False
     # Fields (or crispy layout objects) shown before the contact details: why the prospect came.
     lead_questions: tuple = ()
 
@@ -222,9 +233,14 @@ class IntakeForm(forms.Form):
     )
     form_token = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, data=None, *args, query=None, **kwargs):
+    def __init__(self, data=None, *args, query=None, kiosk=False, **kwargs):
         super().__init__(_without_nul(data), *args, **kwargs)
         self.query = query or {}
+        self.kiosk = kiosk
+        if kiosk:
+            # A shared tablet: the browser must not offer the next visitor what the last typed.
+            for field in self.fields.values():
+                field.widget.attrs["autocomplete"] = "off"
         self.fields["sms_consent"].label = format_html(
             '{} <a href="{}" target="_blank" rel="noopener">Privacy policy</a>',
             sms_consent_text(),
@@ -310,7 +326,7 @@ class IntakeForm(forms.Form):
         """The same answers with a fresh token and the refusal on top, to send again."""
         data = self.data.copy()
         data["form_token"] = intake_token(self.source, shown_at=self.token().shown_at)
-        form = type(self)(data, query=self.query)
+        form = type(self)(data, query=self.query, kiosk=self.kiosk)
         form.is_valid()  # anything else to fix shows at the same time
         form.add_error(None, ValidationError(self.token_refusal(), code="form_token"))
         return form
@@ -343,6 +359,10 @@ class ValuationForm(IntakeForm):
     title = "What is your home worth?"
     intro = "Tell us about your home and we will send you a valuation based on recent local sales."
     submit_label = "Get my home's value"
+    thank_you = (
+        "We are pulling recent sales near your home. Your valuation is on its way by email, and "
+        "a local agent may reach out to walk you through it."
+    )
     lead_questions = (
         "property_address",
         "postal_code",
@@ -390,6 +410,10 @@ class ListingAdForm(IntakeForm):
     title = "Ask about this home"
     intro = "Get the details, the price history and a time to see it."
     submit_label = "Send my request"
+    thank_you = (
+        "We have your request. You will get the details of this home shortly, and an agent will "
+        "contact you about it."
+    )
     lead_questions = ("property_address", "asked_for_showing", "message")
 
     property_address = TextField(
@@ -412,9 +436,14 @@ class ListingAdForm(IntakeForm):
 
 class GiveawayForm(IntakeForm):
     source = Source.GIVEAWAY
+    can_end = True
     title = "Enter the giveaway"
     intro = "Leave your name and how to reach you. Good luck!"
     submit_label = "Enter"
+    thank_you = (
+        "You are entered. We will let you know if you win, and send you the odd bit of local "
+        "news worth having, nothing more."
+    )
 
 
 class OpenHouseForm(IntakeForm):
@@ -422,6 +451,9 @@ class OpenHouseForm(IntakeForm):
     title = "Welcome! Please sign in"
     intro = "Thanks for visiting. Sign in and we will send you the details of this home."
     submit_label = "Sign in"
+    thank_you = (
+        "Thanks for visiting. We will send you the details of this home and of others like it."
+    )
     lead_questions = ("open_house", "side")
 
     open_house = TextField(
@@ -446,6 +478,9 @@ class OpenHouseForm(IntakeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.prefill("open_house", self.query.get("event"))
+        if self.kiosk and self.query.get("event"):
+            # The tablet at this open house: every visitor signs in to it, none retypes it.
+            self.fields["open_house"].widget.attrs["readonly"] = True
 
     def lead_side(self):
         return self.cleaned_data["side"]
@@ -462,6 +497,7 @@ class WebsiteForm(IntakeForm):
     title = "How can we help?"
     intro = "Ask us anything about buying, selling or the neighbourhoods we know."
     submit_label = "Send my question"
+    thank_you = "Thanks for your question. You will hear back from us shortly."
     lead_questions = ("inquiry_type", "message")
 
     inquiry_type = forms.ChoiceField(
@@ -488,6 +524,7 @@ class ReactivationForm(IntakeForm):
     title = "It's been a while. What's new?"
     intro = "Confirm your details and tell us what has changed. We will pick up where we left off."
     submit_label = "Update my details"
+    thank_you = "Thanks for updating us. We will be in touch soon."
     lead_questions = ("side", "message")
 
     side = forms.ChoiceField(
@@ -522,3 +559,41 @@ INTAKE_FORMS: dict[str, type[IntakeForm]] = {
     "reactivation": ReactivationForm,
 }
 FORM_FOR_SOURCE = {form.source: form for form in INTAKE_FORMS.values()}
+
+
+@dataclass(frozen=True)
+class IntakeCopy:
+    """What a form says, as shown: the broker's FormCopy row, or the form's shipped wording."""
+
+    headline: str
+    intro: str
+    submit_label: str
+    thank_you: str
+    prize: str = ""
+    rules: str = ""
+    ends_on: date | None = None
+
+    def ended(self, today: date) -> bool:
+        """A giveaway is open through its end date (the brokerage's day), closed after it."""
+        return self.ends_on is not None and today > self.ends_on
+
+
+def intake_copy(form_class: type[IntakeForm]) -> IntakeCopy:
+    """The form's copy in one query, with the class's own wording when it has no row."""
+    row = FormCopy.objects.filter(source=form_class.source).first()
+    if row is None:
+        return IntakeCopy(
+            headline=form_class.title,
+            intro=form_class.intro,
+            submit_label=form_class.submit_label,
+            thank_you=form_class.thank_you,
+        )
+    return IntakeCopy(
+        headline=row.headline,
+        intro=row.intro,
+        submit_label=row.submit_label,
+        thank_you=row.thank_you,
+        prize=row.prize,
+        rules=row.rules,
+        ends_on=row.ends_on,
+    )

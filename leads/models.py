@@ -1,10 +1,12 @@
 """The lead, its timeline, the agents who own leads, who may own which (assignment rules and
-claim offers), and the routing matrix.
+claim offers), the routing matrix, and what else a broker edits: which answers count as hot
+(IntentMapping) and what each intake form says (FormCopy).
 
 Stored values and their meaning are fixed by DESIGN.md (the vocabulary and the data contract).
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -847,3 +849,132 @@ class ImportRow(models.Model):
 
     def __str__(self):
         return f"Row {self.number} of import #{self.batch_id}"
+
+
+# --- What a broker edits: how answers count, and what each form says -----------------------------
+# The website form's questions (the open-house "just a neighbour" is not one of them).
+WEBSITE_INQUIRY_TYPES = (
+    InquiryType.BUYING,
+    InquiryType.SELLING,
+    InquiryType.NEIGHBOURHOOD,
+    InquiryType.MARKET_QUESTION,
+)
+# What an answer may count as: "unknown" is what a lead never segmented has, not a verdict.
+MAPPED_INTENTS = [choice for choice in Intent.choices if choice[0] != Intent.UNKNOWN]
+# The answers the intent mapping has a row for, by kind ("unknown" is no answer: it has none).
+MAPPED_ANSWERS = {
+    "timeline": [choice for choice in Timeline.choices if choice[0] != Timeline.UNKNOWN],
+    "source": Source.choices,
+    "inquiry": [choice for choice in InquiryType.choices if choice[0] in WEBSITE_INQUIRY_TYPES],
+}
+
+
+class IntentMapping(models.Model):
+    """Which answers count as hot, warm or long-term: one row per answer, the shipped values
+    seeded by a data migration (leads/0012). Segmentation reads them for every decision
+    (leads.routing.intent_map, one query); a change counts for decisions made after it, never
+    for leads already classified. The rows are fixed (one per timeline answer, per source, per
+    website question): a broker changes only the intent. "Unknown" has no row: without a
+    stated timeline the source's row (or, on the website form, the question's) decides."""
+
+    class Kind(models.TextChoices):
+        TIMELINE = "timeline", "Timeline answer"
+        SOURCE = "source", "Source, when no timeline was given"
+        INQUIRY = "inquiry", "Website question, when no timeline was given"
+
+    ANSWERS = MAPPED_ANSWERS
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, editable=False)
+    answer = models.CharField(max_length=20, editable=False)
+    intent = models.CharField(
+        max_length=12,
+        choices=MAPPED_INTENTS,
+        help_text="Counts for leads classified from now on; leads already classified keep "
+        "their intent until they are classified again.",
+    )
+    position = models.PositiveSmallIntegerField(default=0, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = "timeline → intent mapping"
+        verbose_name_plural = "timeline → intent mapping"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "answer"], name="intentmapping_one_per_answer"),
+            models.CheckConstraint(
+                condition=Q(intent__in=[value for value, _ in MAPPED_INTENTS]),
+                name="intentmapping_intent_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="timeline", answer__in=[v for v, _ in MAPPED_ANSWERS["timeline"]])
+                | Q(kind="source", answer__in=[v for v, _ in MAPPED_ANSWERS["source"]])
+                | Q(kind="inquiry", answer__in=[v for v, _ in MAPPED_ANSWERS["inquiry"]]),
+                name="intentmapping_answer_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.answer_label} → {self.get_intent_display()}"
+
+    @property
+    def answer_label(self) -> str:
+        label = dict(self.ANSWERS.get(self.kind, [])).get(self.answer, self.answer)
+        if self.kind == self.Kind.TIMELINE:
+            return f"Said they are moving: {label.lower()}"
+        if self.kind == self.Kind.SOURCE:
+            return f"No timeline given: {label}"
+        return f"No timeline given: website question about {label.lower()}"
+
+    def clean(self):
+        super().clean()
+        if self.answer not in dict(self.ANSWERS.get(self.kind, [])):
+            raise ValidationError(
+                {"answer": f"“{self.answer}” is not an answer a {self.kind} can have."}
+            )
+
+
+class FormCopy(models.Model):
+    """What a hosted intake form says: its headline, intro, submit button and thank-you text, and
+    for the giveaway its prize, rules and end date. A broker edits it in the admin; one row per
+    form, seeded with the shipped wording (leads/0012); without a row a form shows its own
+    (leads.forms). Plain text, always shown escaped: never a template, so nothing typed here
+    can run on the page."""
+
+    source = models.CharField(max_length=20, choices=Source.choices, unique=True, editable=False)
+    headline = models.CharField(max_length=120)
+    intro = models.TextField(max_length=600, blank=True, help_text="Shown under the headline.")
+    submit_label = models.CharField(max_length=40, help_text="The button's words.")
+    thank_you = models.TextField(
+        max_length=600, blank=True, help_text="The thank-you page, after the form is sent."
+    )
+    prize = models.CharField(max_length=200, blank=True, help_text="Giveaway only.")
+    rules = models.TextField(
+        max_length=5000, blank=True, help_text="Giveaway only: the official rules, as text."
+    )
+    ends_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Giveaway only: the last day to enter (the brokerage's time zone). After it "
+        "the form shows “This giveaway has ended”; anything still sent is kept, not entered.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source"]
+        verbose_name = "form copy"
+        verbose_name_plural = "form copy"
+
+    def __str__(self):
+        return f"{self.get_source_display()} form"
+
+    def clean(self):
+        super().clean()
+        if self.source != Source.GIVEAWAY:
+            given = [name for name in ("prize", "rules", "ends_on") if getattr(self, name)]
+            if given:
+                raise ValidationError(
+                    {
+                        name: "Only the giveaway form has a prize, rules and an end date."
+                        for name in given
+                    }
+                )

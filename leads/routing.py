@@ -1,7 +1,8 @@
-"""The facts segmentation needs, read from the database: a lead's answers and the routing rules.
+"""The facts segmentation needs, read from the database: a lead's answers, the routing rules and
+the broker's timeline → intent mapping.
 
     lead_segment      the lead's answers (or what a re-inquiry says now) + every routing rule
-                      ─▶ segmentation.segment ─▶ Decision
+                      + the intent mapping ─▶ segmentation.segment ─▶ Decision
     decision_for_intent   an agent's explicit intent, with the rule that intent would match
 
 Acting on a decision (owner, enrolment, alerts) is realtycrm.flows.routing.lead_route.
@@ -10,9 +11,9 @@ Acting on a decision (owner, enrolment, alerts) is realtycrm.flows.routing.lead_
 import dataclasses
 
 from . import segmentation
-from .models import Intent, Lead, RoutingRule
+from .models import Intent, IntentMapping, Lead, RoutingRule
 from .names import person_name
-from .segmentation import Answers, Decision, Rule
+from .segmentation import SHIPPED_INTENTS, Answers, Decision, IntentMap, Rule
 
 
 def routing_rules() -> list[Rule]:
@@ -31,6 +32,25 @@ def routing_rules() -> list[Rule]:
     ]
 
 
+def intent_map() -> IntentMap:
+    """The broker's timeline → intent mapping (leads.IntentMapping) as plain values, in one
+    query. An answer without a row (none should be missing: the rows are seeded and cannot be
+    added or deleted in the admin) counts as it ships, so every answer has exactly one intent."""
+    maps = {
+        IntentMapping.Kind.TIMELINE: dict(SHIPPED_INTENTS.timeline),
+        IntentMapping.Kind.SOURCE: dict(SHIPPED_INTENTS.source),
+        IntentMapping.Kind.INQUIRY: dict(SHIPPED_INTENTS.website_inquiry),
+    }
+    for kind, answer, intent in IntentMapping.objects.values_list("kind", "answer", "intent"):
+        if answer in maps.get(kind, ()):  # the database's constraints hold the rest
+            maps[kind][answer] = intent
+    return IntentMap(
+        timeline=maps[IntentMapping.Kind.TIMELINE],
+        source=maps[IntentMapping.Kind.SOURCE],
+        website_inquiry=maps[IntentMapping.Kind.INQUIRY],
+    )
+
+
 def lead_answers(lead: Lead) -> Answers:
     return Answers(
         source=lead.source,
@@ -46,7 +66,7 @@ def lead_segment(lead: Lead, **asked_now) -> Decision:
     timeline, showing request or inquiry type: leads.intake.asked_now), for what it says now,
     without storing those answers on the lead."""
     answers = dataclasses.replace(lead_answers(lead), **asked_now)
-    return segmentation.segment(answers, routing_rules())
+    return segmentation.segment(answers, routing_rules(), intent_map())
 
 
 def decision_for_intent(lead: Lead, decision: Decision, intent: str, *, actor) -> Decision:

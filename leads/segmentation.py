@@ -7,10 +7,16 @@ DESIGN.md; docs/routing.md explains them for brokers.
             = from timeline if the lead stated one        (a stated timeline beats the source)
             = source default otherwise
     rule    = the most specific routing rule matching (source, intent, side)
+
+Which timeline (and, without one, which source or website question) counts as hot, warm or
+long-term is the broker's to edit (leads.IntentMapping, docs/routing.md): the caller passes it in
+as an `IntentMap`, as it passes the routing rules. The values below are what ships, and what a
+decision uses when it is given none.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from .models import FirstContactMode, InquiryType, Intent, Side, Source, Timeline
 
@@ -28,7 +34,8 @@ SOURCE_DEFAULT_INTENT = {
     Source.GIVEAWAY: Intent.LONG_TERM,
     Source.OPEN_HOUSE: Intent.WARM,
     Source.REACTIVATION: Intent.WARM,
-    # Source.WEBSITE: decided by the inquiry type, below.
+    # A website inquiry is decided by its inquiry type, below; this is for one without any.
+    Source.WEBSITE: Intent.WARM,
 }
 WEBSITE_INQUIRY_INTENT = {
     InquiryType.BUYING: Intent.WARM,
@@ -36,6 +43,25 @@ WEBSITE_INQUIRY_INTENT = {
     InquiryType.NEIGHBOURHOOD: Intent.LONG_TERM,
     InquiryType.MARKET_QUESTION: Intent.LONG_TERM,
 }
+
+
+def _frozen(mapping: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class IntentMap:
+    """Which answers count as hot, warm or long-term, as plain values: the intent of each stated
+    timeline, and, when no timeline was given, of each source and each website question."""
+
+    timeline: Mapping[str, str] = field(default_factory=lambda: _frozen(TIMELINE_INTENT))
+    source: Mapping[str, str] = field(default_factory=lambda: _frozen(SOURCE_DEFAULT_INTENT))
+    website_inquiry: Mapping[str, str] = field(
+        default_factory=lambda: _frozen(WEBSITE_INQUIRY_INTENT)
+    )
+
+
+SHIPPED_INTENTS = IntentMap()
 
 # How hot each intent is; a re-inquiry only ever raises intent along this order.
 INTENT_RANK = {Intent.UNKNOWN: 0, Intent.LONG_TERM: 1, Intent.WARM: 2, Intent.HOT: 3}
@@ -96,18 +122,21 @@ def criteria_match(criteria: tuple[str, ...], values: tuple[str, ...]) -> bool:
     return all(criterion in ("", value) for criterion, value in zip(criteria, values, strict=True))
 
 
-def intent_for(answers: Answers) -> tuple[str, str]:
-    """The lead's intent and a one-line reason a person can read."""
+def intent_for(answers: Answers, intents: IntentMap = SHIPPED_INTENTS) -> tuple[str, str]:
+    """The lead's intent and a one-line reason a person can read. The reason names the answer
+    that decided, never the mapping's verdict on it, so it stays true whatever the broker's
+    mapping says (the intent beside it says how hot that answer counts)."""
     if answers.asked_for_showing:
         return Intent.HOT, "Asked for a showing"
-    if answers.timeline in TIMELINE_INTENT:
+    if answers.timeline in intents.timeline:
         label = Timeline(answers.timeline).label
-        return TIMELINE_INTENT[answers.timeline], f"Said they are moving: {label.lower()}"
+        return intents.timeline[answers.timeline], f"Said they are moving: {label.lower()}"
     source_label = Source(answers.source).label
     if answers.source == Source.WEBSITE:
-        intent = WEBSITE_INQUIRY_INTENT.get(answers.inquiry_type, Intent.WARM)
+        default = intents.source.get(Source.WEBSITE, Intent.WARM)
+        intent = intents.website_inquiry.get(answers.inquiry_type, default)
         return intent, f"No timeline given: default for a {source_label.lower()}"
-    intent = SOURCE_DEFAULT_INTENT[answers.source]
+    intent = intents.source[answers.source]
     return intent, f"No timeline given: default for {source_label.lower()} leads"
 
 
@@ -116,9 +145,12 @@ def rule_for(rules: Iterable[Rule], source: str, intent: str, side: str) -> Rule
     return max(matching, key=lambda rule: rule.specificity, default=None)
 
 
-def segment(answers: Answers, rules: Iterable[Rule]) -> Decision:
-    """Decide what the lead is, how hot, which track and whether to interrupt its owner."""
-    intent, reason = intent_for(answers)
+def segment(
+    answers: Answers, rules: Iterable[Rule], intents: IntentMap = SHIPPED_INTENTS
+) -> Decision:
+    """Decide what the lead is, how hot (by the broker's `intents`), which track and whether to
+    interrupt its owner."""
+    intent, reason = intent_for(answers, intents)
     rule = rule_for(rules, answers.source, intent, answers.side)
     if rule is None:
         # No rule matched (someone deleted the catch-all): keep the lead, alert if hot, no track.

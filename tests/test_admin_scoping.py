@@ -22,7 +22,9 @@ from alerts.models import Alert
 from leads.models import (
     Agent,
     AssignmentRule,
+    FormCopy,
     Integration,
+    IntentMapping,
     Lead,
     LeadEvent,
     RoutingRule,
@@ -147,6 +149,8 @@ RECIPES = {
     SegmentReport: Recipe(SCOPED, _segment_report, counted=lambda n: f"<strong>{n}</strong> leads"),
     # Brokers only: configuration, people, and records no one lead owns.
     RoutingRule: Recipe(BROKERS_ONLY, lambda a, b: ([], list(RoutingRule.objects.all()[:2]))),
+    IntentMapping: Recipe(BROKERS_ONLY, lambda a, b: ([], list(IntentMapping.objects.all()[:2]))),
+    FormCopy: Recipe(BROKERS_ONLY, lambda a, b: ([], list(FormCopy.objects.all()[:2]))),
     AssignmentRule: Recipe(
         BROKERS_ONLY,
         lambda a, b: (

@@ -187,6 +187,10 @@ INTAKE_MIN_FILL_SECONDS = env_int("INTAKE_MIN_FILL_SECONDS", 3)
 INTAKE_FORM_TOKEN_HOURS = env_int("INTAKE_FORM_TOKEN_HOURS", 24)
 # Origins allowed to frame the ?embed=1 forms (e.g. https://www.your-brokerage.com).
 INTAKE_FRAME_ANCESTORS = env_list("INTAKE_FRAME_ANCESTORS")
+# Kiosk mode (?kiosk=1, an open-house tablet): the thank-you page goes back to an empty form after
+# this many seconds, and a form a visitor left half-filled is emptied after this many idle ones.
+INTAKE_KIOSK_RESET_SECONDS = env_int("INTAKE_KIOSK_RESET_SECONDS", 8)
+INTAKE_KIOSK_IDLE_SECONDS = env_int("INTAKE_KIOSK_IDLE_SECONDS", 120)
 
 # --- Dashboard pages (realtycrm/middleware.py) ------------------------------------------------------
 # Every script, style, image and request from this origin; nothing inline, no framing. Bootstrap's

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from integrations.demo import Arrival, demo_arrival, seed_demo_integrations
 from leads.models import Agent, Integration, Lead, LeadEvent, Side, Source, Stage, Timeline
-from leads.routing import lead_answers, routing_rules
+from leads.routing import intent_map, lead_answers, routing_rules
 from leads.segmentation import segment
 from leads.services import lead_event_record
 from realtycrm.flows.contacts import stage_change
@@ -154,6 +154,7 @@ class Command(BaseCommand):
         by_username = {user.username: user for user in users}
         tracks = {track.key: track for track in Track.objects.all()}
         rules = routing_rules()
+        intents = intent_map()
         phones = rng.sample(
             [f"+1{area}5550{n:03d}" for area in AREA_CODES for n in range(100, 200)], k=count
         )
@@ -165,7 +166,7 @@ class Command(BaseCommand):
             created_at = min(created_at, now - timedelta(minutes=5))
             arrival = demo_arrival(source, arrivals)
             lead = self.create_lead(source, created_at, phones[index], index, rng, arrival)
-            decision = segment(lead_answers(lead), rules)
+            decision = segment(lead_answers(lead), rules, intents)
             lead.intent = decision.intent
             lead.intent_reason = decision.intent_reason
             lead.routing_rule_id = decision.rule_id
