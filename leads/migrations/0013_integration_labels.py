@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0011_lead_channel_index'),
+        ('leads', '0012_intents_and_form_copy'),
     ]
 
     operations = [
