@@ -21,8 +21,7 @@ from tests.factories import (
     PushSubscriptionFactory,
 )
 from tests.helpers import post_intake
-
-from .conftest import vapid_claims
+from tests.push import vapid_claims
 
 pytestmark = pytest.mark.django_db
 NY = ZoneInfo("America/New_York")
