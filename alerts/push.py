@@ -36,7 +36,6 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
 
 from . import messages
 from .models import Alert, PushSubscription
@@ -95,6 +94,16 @@ def alert_push_send(alert_id: int, step: str, subscription_id: int) -> str:
 # --- Sending -------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def _pywebpush():
+    """pywebpush, imported by the first push rather than at start-up: it brings aiohttp, most of
+    a second of imports that the web processes (which only queue pushes) and every management
+    command would otherwise pay. A third-party import, not a way around a layer."""
+    import pywebpush
+
+    return pywebpush
+
+
 @lru_cache(maxsize=4)
 def _vapid(private_key: str) -> Vapid:
     return Vapid.from_string(private_key=private_key)
@@ -110,9 +119,10 @@ def push_send(subscription: PushSubscription, payload: dict, *, topic: str = "")
     if topic:
         headers["Topic"] = topic  # a push still waiting at the service is replaced, not stacked
     delays = list(settings.PUSH_RETRY_DELAYS_SECONDS)
+    library = _pywebpush()
     while True:
         try:
-            webpush(
+            library.webpush(
                 subscription.subscription_info,
                 data,
                 vapid_private_key=_vapid(settings.VAPID_PRIVATE_KEY),
@@ -121,7 +131,7 @@ def push_send(subscription: PushSubscription, payload: dict, *, topic: str = "")
                 headers=headers,
                 timeout=settings.PROVIDER_TIMEOUT_SECONDS,
             )
-        except WebPushException as error:
+        except library.WebPushException as error:
             status = getattr(error.response, "status_code", None)
             if status in GONE:
                 PushSubscription.objects.filter(pk=subscription.pk).delete()

@@ -100,6 +100,17 @@ def worker_registration(cdp, page) -> str:
     raise AssertionError(f"no activated service worker: {registrations}")
 
 
+def running_worker(page):
+    """The service worker as Playwright sees it (it may have been stopped while idle; it starts
+    again for the push it just handled)."""
+    for _ in range(100):
+        workers = [w for w in page.context.service_workers if w.url.endswith("/sw.js")]
+        if workers:
+            return workers[-1]
+        page.wait_for_timeout(100)
+    raise AssertionError("the service worker is not running")
+
+
 def test_a_hot_lead_reaches_a_subscribed_page_as_a_notification(
     browser, page, live_server, settings, alex, push_service
 ):
@@ -162,7 +173,7 @@ def test_a_hot_lead_reaches_a_subscribed_page_as_a_notification(
         {"origin": live_server.url, "registrationId": registration, "data": json.dumps(payload)},
     )
     shown = []
-    for _ in range(50):
+    for _ in range(100):
         shown = page.evaluate(NOTIFICATIONS)
         if shown:
             break
@@ -178,7 +189,7 @@ def test_a_hot_lead_reaches_a_subscribed_page_as_a_notification(
     }
 
     # Claim, as the tap would: the alert is acknowledged and the page shows the lead.
-    (worker,) = page.context.service_workers
+    worker = running_worker(page)
     worker.evaluate(
         """async () => {
           const [shown] = await self.registration.getNotifications();
