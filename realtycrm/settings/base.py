@@ -339,7 +339,8 @@ VAPID_SUBJECT = env_str("VAPID_SUBJECT", "")
 # escalation ladder has moved on (the broker was told at 15 minutes, the lead reassigned at 30).
 PUSH_TTL_SECONDS = env_int("PUSH_TTL_SECONDS", 30 * 60)
 # A push that failed for a passing reason (a timeout, 429, 5xx) is tried again after each of these
-# delays, then given up (the text and the email still carry the alert).
+# delays, then given up (the text and the email still carry the alert). Three tries of at most
+# PROVIDER_TIMEOUT_SECONDS each, plus these, stay below Q_CLUSTER's timeout.
 PUSH_RETRY_DELAYS_SECONDS = (2, 8)
 # Where a browser's subscription may point: the push services of Chrome/Android, Firefox, Edge
 # and Safari/iOS (a host and its subdomains, HTTPS). The server POSTs to whatever a subscription
