@@ -2,6 +2,7 @@
 broker-edited text is involved, so nothing here is a template)."""
 
 from django.conf import settings
+from django.templatetags.static import static
 from django.urls import reverse
 
 from leads.names import person_name
@@ -84,3 +85,77 @@ def reassigned_away(lead, new_owner) -> str:
         f"{lead.full_name or 'A hot lead'} ({lead.get_source_display()}) had no personal contact "
         f"in time and was reassigned to {name}.\n\nNo action is needed from you."
     )
+
+
+# --- Web Push (alerts/push.py) -----------------------------------------------------------------
+# A notification is a title and a few short lines on a lock screen: the source in two words, the
+# place and the timeline, the number. Its links are paths on the site the service worker serves.
+
+SOURCE_WORDS = {
+    "valuation": "valuation",
+    "listing_ad": "listing ad",
+    "giveaway": "giveaway",
+    "open_house": "open house",
+    "website": "website",
+    "reactivation": "reactivation",
+}
+
+
+def _push_title(alert) -> str:
+    lead = alert.lead
+    name = lead.full_name or lead.email or phone_display(lead.phone) or "a lead"
+    source = SOURCE_WORDS.get(lead.source, "")
+    heat = "Hot" if lead.intent == lead.Intent.HOT else "New"
+    return {
+        "hot_lead": f"Hot {source} lead: {name}",
+        "claim": f"{heat} {source} lead to claim: {name}",
+        "reinquiry": f"Hot lead asked again: {name}",
+        "escalation": f"Not acknowledged: {name}",
+        "reassignment": f"Reassigned to you: {name}",
+    }.get(alert.reason, f"{alert.get_reason_display()}: {name}")
+
+
+def _push_body(alert) -> str:
+    lead = alert.lead
+    facts = [_where(lead)] if _where(lead) else []
+    if lead.timeline != lead.Timeline.UNKNOWN:
+        facts.append(f"moving {lead.get_timeline_display().lower()}")
+    if lead.asked_for_showing:
+        facts.append("wants a showing")
+    lines = [" · ".join(facts)] if facts else [lead.get_source_display()]
+    if lead.phone:
+        lines.append(phone_display(lead.phone))
+    if alert.detail:
+        lines.append(alert.detail[:120])
+    return "\n".join(lines)
+
+
+def alert_push(alert, *, step: str = "raised") -> dict:
+    """The Web Push payload of an urgent alert, read by the service worker (templates/webapp/
+    sw.js): what the notification says, what a tap opens (the lead, through the alert's link,
+    which acknowledges it, as the text's link does), and its two buttons: Claim (a claim offer's
+    claim, otherwise "I'm on it") and Call (the lead page's call; `#call` until call-connect has
+    its own address). One tag per alert: a reminder replaces the first notification and rings
+    again; the same push delivered twice replaces itself silently."""
+    lead = alert.lead
+    lead_url = reverse("leads:lead-detail", args=[lead.pk])
+    claim = "alerts:claim" if alert.reason == "claim" else "alerts:acknowledge"
+    actions = [{"action": "claim", "title": "Claim", "url": reverse(claim, args=[alert.pk])}]
+    if lead.phone:
+        actions.append({"action": "call", "title": "Call", "url": f"{lead_url}#call"})
+    title = _push_title(alert)
+    return {
+        "title": f"Reminder · {title}" if step == "reminder" else title,
+        "body": _push_body(alert),
+        "url": lead_url,
+        "open_url": reverse("alerts:open", args=[alert.pk]),
+        "actions": actions,
+        "tag": f"alert-{alert.pk}",
+        "renotify": step != "raised",
+        "icon": static("webapp/icon-192.png"),
+        "badge": static("webapp/badge-96.png"),
+        "timestamp": int(alert.created_at.timestamp() * 1000),
+        "alert": alert.pk,
+        "lead": lead.pk,
+        "reason": alert.reason,
+    }

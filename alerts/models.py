@@ -86,3 +86,66 @@ class Alert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class PushSubscription(models.Model):
+    """One browser (a phone, a laptop) that asked for an agent's urgent alerts as Web Push
+    notifications. The endpoint is the push service's address for that browser; p256dh and auth
+    are the keys its payloads are encrypted to. A push service that answers 404 or 410 has
+    forgotten the browser: the row is deleted (alerts/push.py)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    # One browser is one subscription: signing in as someone else there and enabling
+    # notifications moves it to them.
+    endpoint = models.URLField(max_length=2000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # Failed sends since the last one that went (a push service that refused or stayed down
+    # through the retries); 0 again after a success.
+    failures = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.device} for {self.user}"
+
+    @property
+    def subscription_info(self) -> dict:
+        """What the browser's PushSubscription.toJSON() said, as pywebpush takes it."""
+        return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
+
+    @property
+    def device(self) -> str:
+        """ "Chrome on Android", "Safari on iPhone": enough for an agent to tell devices apart."""
+        return device_name(self.user_agent)
+
+
+_BROWSERS = (
+    ("Edg", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS/", "Firefox"),
+    ("CriOS/", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Mac OS X", "Mac"),
+    ("Windows", "Windows"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_name(user_agent: str) -> str:
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), "A browser")
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
+    return f"{browser} on {system}" if system else browser

@@ -12,7 +12,8 @@
 Who owns a lead is leads.ownership's answer; the flows (realtycrm/flows/) call it, then these.
 
 Every alert's messages go through the outbox with keys derived from the alert and the step, so a
-step that runs twice sends nothing twice.
+step that runs twice sends nothing twice. An urgent alert's text has a Web Push beside it, on
+every browser its agent enabled (alerts/push.py), sent after commit.
 """
 
 import logging
@@ -40,7 +41,7 @@ from sequences.models import Message
 from sequences.outbox import message_queue
 from sequences.services.agent_tasks import no_consent_call_task_open
 
-from . import messages
+from . import messages, push
 from .models import Alert
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,9 @@ def _notify(alert: Alert, *, step: str, channels, now: datetime) -> list[Message
         Message.Channel.SMS: agent_profile.phone if agent_profile else "",
         Message.Channel.EMAIL: alert.agent.email,
     }
+    if Message.Channel.SMS in channels:
+        # Beside the text, on every browser the agent enabled: urgent alerts only, after commit.
+        push.alert_push_queue(alert, step)
     queued = []
     for channel in channels:
         to = addresses.get(channel)

@@ -10,4 +10,7 @@ urlpatterns = [
     path("<int:pk>/open/", views.open_alert, name="open"),
     path("<int:pk>/ack/", views.acknowledge, name="acknowledge"),
     path("<int:pk>/claim/", views.claim, name="claim"),
+    path("push/subscribe/", views.push_subscribe, name="push-subscribe"),
+    path("push/unsubscribe/", views.push_unsubscribe, name="push-unsubscribe"),
+    path("push/csrf/", views.push_csrf, name="push-csrf"),
 ]

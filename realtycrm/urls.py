@@ -11,6 +11,9 @@ urlpatterns = [
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    # The installable app: at the root, so the service worker's scope is the whole site.
+    path("manifest.webmanifest", views.webmanifest, name="webmanifest"),
+    path("sw.js", views.service_worker, name="service-worker"),
     path("accounts/login/", views.login, name="login"),
     path("accounts/password_reset/", views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),

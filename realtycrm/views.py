@@ -1,4 +1,5 @@
-"""Site-wide pages: the health check, and the sign-in and password-reset forms with their throttles.
+"""Site-wide pages: the health check, the installable app's manifest and service worker, and the
+sign-in and password-reset forms with their throttles.
 
 django-axes locks a username + client address after LOGIN_FAILURE_LIMIT wrong passwords, on both
 sign-in forms (it sits in AUTHENTICATION_BACKENDS); `login_locked_out` is the page it answers
@@ -12,11 +13,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.decorators.http import require_GET
 from django_ratelimit.decorators import ratelimit
 
-from .http import rate_limit_key
+from .http import public_page, rate_limit_key
+
+# The brand blue of static/css/site.css (--brand): the installed app's title bar.
+THEME_COLOR = "#1f4e79"
 
 
 def healthz(request):
@@ -24,6 +30,56 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@public_page
+@require_GET
+def webmanifest(request):
+    """The web app manifest: the dashboard installs as an app named for the brokerage, opening
+    on Today in a window of its own. Public (browsers fetch it without cookies); no lead data."""
+    name = settings.BROKERAGE_NAME
+    icon = "webapp/icon-{}.png"
+    response = JsonResponse(
+        {
+            "id": "/",
+            "name": name,
+            "short_name": settings.WEBAPP_SHORT_NAME or name,
+            "description": f"Leads, alerts and follow-ups at {name}.",
+            "start_url": "/",
+            "scope": "/",
+            "display": "standalone",
+            "theme_color": THEME_COLOR,
+            "background_color": "#ffffff",
+            "icons": [
+                {"src": static(icon.format(192)), "sizes": "192x192", "type": "image/png"},
+                {"src": static(icon.format(512)), "sizes": "512x512", "type": "image/png"},
+                {
+                    "src": static(icon.format("maskable-512")),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                    "purpose": "maskable",
+                },
+            ],
+        },
+        content_type="application/manifest+json",
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@public_page
+@require_GET
+def service_worker(request):
+    """The service worker, from the site root so that its scope is the whole dashboard. It
+    shows pushed alerts and handles taps on them; it caches nothing (no fetch handler: the
+    dashboard's pages carry lead data and are never stored). Browsers check it for updates
+    themselves; `no-cache` makes every check ask us."""
+    response = render(request, "webapp/sw.js", content_type="text/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = "/"
+    response["Cache-Control"] = "no-cache"
+    # What the worker itself may load: this origin only (it fetches the claim endpoints).
+    response["Content-Security-Policy"] = "default-src 'self'"
+    return response
 
 
 def _rate(setting_name):

@@ -1,5 +1,8 @@
 """One factory per model. `.build()` when no database is needed."""
 
+import base64
+import os
+
 import factory
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group, User
@@ -8,7 +11,7 @@ from django_q.models import OrmQ, Schedule
 from django_q.models import Task as QueueTask
 from django_q.signing import SignedPackage
 
-from alerts.models import Alert
+from alerts.models import Alert, PushSubscription
 from leads.models import (
     Agent,
     AssignmentRule,
@@ -437,3 +440,37 @@ class AccessFailureLogFactory(_SignInFactory):
         model = AccessFailureLog
 
     locked_out = False
+
+
+# --- Web Push (alerts/push.py) ---------------------------------------------------------------------
+
+
+def _p256_point() -> str:
+    """A real browser key (an uncompressed P-256 point, base64url), so a push can be encrypted."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    point = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    )
+    return base64.urlsafe_b64encode(point).rstrip(b"=").decode()
+
+
+class PushSubscriptionFactory(factory.django.DjangoModelFactory):
+    """A browser that enabled notifications (Chrome on Android, Google's push service)."""
+
+    class Meta:
+        model = PushSubscription
+
+    user = factory.SubFactory(UserFactory)
+    endpoint = factory.Sequence(lambda n: f"https://fcm.googleapis.com/fcm/send/device-{n}")
+    p256dh = factory.LazyFunction(_p256_point)
+    auth = factory.LazyFunction(
+        lambda: base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+    )
+    user_agent = (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/156.0.0.0 Mobile Safari/537.36"
+    )

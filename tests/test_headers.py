@@ -95,3 +95,30 @@ def test_no_template_carries_what_the_csp_refuses():
         for match in INLINE.finditer(path.read_text()):
             offending.append(f"{name}: {match.group(0)}")
     assert offending == []
+
+
+# How CSP level 3 falls back when a directive is missing (worker-src → child-src → script-src →
+# default-src; manifest-src → default-src).
+FALLBACK = {
+    "worker-src": ("worker-src", "child-src", "script-src", "default-src"),
+    "manifest-src": ("manifest-src", "default-src"),
+    "connect-src": ("connect-src", "default-src"),
+}
+
+
+def effective(policy: str, directive: str) -> str:
+    rules = {}
+    for part in policy.split(";"):
+        name, _, sources = part.strip().partition(" ")
+        rules[name] = sources.strip()
+    return next(rules[name] for name in FALLBACK[directive] if name in rules)
+
+
+@pytest.mark.parametrize("directive", sorted(FALLBACK))
+def test_the_dashboard_csp_lets_the_app_install_and_subscribe(client, agent, directive):
+    """The service worker (/sw.js), the manifest and the subscribe/claim requests are all this
+    origin, so the dashboard CSP allows them as it stands; the push service itself is the
+    browser's business, not the page's (no connect-src for it). tests/browser/test_push_flows.py
+    runs it under the real policy."""
+    policy = client.get(reverse("leads:today"))["Content-Security-Policy"]
+    assert effective(policy, directive) == "'self'"

@@ -332,3 +332,29 @@ ALERT_SMS_PER_AGENT_PER_HOUR = env_int("ALERT_SMS_PER_AGENT_PER_HOUR", 10)
 ALERT_CLAIM_MINUTES = env_int("ALERT_CLAIM_MINUTES", 5)
 # How often open tabs poll for new alerts.
 ALERT_POLL_SECONDS = env_int("ALERT_POLL_SECONDS", 5)
+
+# --- Notifications on the phone: Web Push (docs/alerts.md, "Notifications on the phone") ---------
+# The VAPID key pair that signs every push (`manage.py vapid_keys` prints a new one) and the
+# contact the push services may write to (mailto: or https:). Unset: no push, nothing else changes.
+VAPID_PUBLIC_KEY = env_str("VAPID_PUBLIC_KEY", "")
+VAPID_PRIVATE_KEY = env_str("VAPID_PRIVATE_KEY", "")
+VAPID_SUBJECT = env_str("VAPID_SUBJECT", "")
+# How long a push service keeps an alert for a phone that is off or offline: past this, the
+# escalation ladder has moved on (the broker was told at 15 minutes, the lead reassigned at 30).
+PUSH_TTL_SECONDS = env_int("PUSH_TTL_SECONDS", 30 * 60)
+# A push that failed for a passing reason (a timeout, 429, 5xx) is tried again after each of these
+# delays, then given up (the text and the email still carry the alert). Three tries of at most
+# PROVIDER_TIMEOUT_SECONDS each, plus these, stay below Q_CLUSTER's timeout.
+PUSH_RETRY_DELAYS_SECONDS = (2, 8)
+# Where a browser's subscription may point: the push services of Chrome/Android, Firefox, Edge
+# and Safari/iOS (a host and its subdomains, HTTPS). The server POSTs to whatever a subscription
+# names, so nothing else is accepted.
+PUSH_SERVICE_HOSTS = env_list(
+    "PUSH_SERVICE_HOSTS",
+    "fcm.googleapis.com,android.googleapis.com,push.services.mozilla.com,notify.windows.com,"
+    "push.apple.com",
+)
+# The devices one user may have subscribed at once; a new one past this replaces the oldest.
+PUSH_DEVICES_PER_USER = env_int("PUSH_DEVICES_PER_USER", 10)
+# The installed app's name under its icon (short); the brokerage's name when unset.
+WEBAPP_SHORT_NAME = env_str("WEBAPP_SHORT_NAME", "")

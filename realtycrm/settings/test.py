@@ -45,3 +45,8 @@ LOGGING = {
         "axes": {"level": "ERROR"},
     },
 }
+
+# Web Push: off unless a test turns it on with its own keys (tests/alerts/conftest.py); a failed
+# push is retried at once, not after seconds.
+VAPID_PUBLIC_KEY = VAPID_PRIVATE_KEY = VAPID_SUBJECT = ""
+PUSH_RETRY_DELAYS_SECONDS = (0, 0)

@@ -24,6 +24,7 @@ from tests.factories import (
     LeadEventFactory,
     LeadFactory,
     MessageFactory,
+    PushSubscriptionFactory,
     ReactivationCampaignFactory,
     SavedFilterFactory,
     SubmissionFactory,
@@ -51,6 +52,9 @@ PUBLIC = {
     "api:api-root",
     "api:openapi-json",
     "api:openapi-view",
+    # The installable app's manifest and service worker: no lead data (tests/alerts/test_push_views.py).
+    "webmanifest",
+    "service-worker",
 }
 # No session: the request itself is signed (Twilio's, SendGrid's and Meta's webhooks, our
 # unsubscribe links). tests/sequences/ checks that an unsigned or forged request is refused.
@@ -136,6 +140,12 @@ ALERT_LISTS = {
     "alerts:inbox": {"owner", "broker"},
     "alerts:availability": set(),
 }
+# A user's own browsers for Web Push (alerts/push.py): signed in, and only their own devices.
+PUSH_URLS = {
+    "alerts:push-subscribe": "post",
+    "alerts:push-unsubscribe": "post",
+    "alerts:push-csrf": "get",
+}
 # Submissions quarantined as spam belong to no lead yet: only a broker releases one.
 BROKER_WRITES = {"leads:quarantine-release": "post"}
 # Portal emails no parser could read belong to no lead yet either: a broker's screen. URL name →
@@ -201,6 +211,7 @@ CLASSIFIED = (
     | set(REPORT_URLS)
     | set(ALERT_URLS)
     | set(ALERT_LISTS)
+    | set(PUSH_URLS)
     | set(BROKER_WRITES)
     | set(BROKER_PAGES)
     | set(IMPORT_URLS)
@@ -535,3 +546,17 @@ def test_only_a_broker_runs_campaigns(client, world, name, role):
         assert response.status_code in (200, 302)
     else:
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(PUSH_URLS)))
+def test_a_push_device_answers_only_its_own_user(client, world, name, role):
+    device = PushSubscriptionFactory(user=world["owner"])
+    data = {"id": device.pk} if name == "alerts:push-unsubscribe" else {}
+    response = _call(_client_as(client, world, role), PUSH_URLS[name], reverse(name), data)
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    else:
+        assert response.status_code < 500
+    removed = not type(device).objects.filter(pk=device.pk).exists()
+    assert removed is (role == "owner" and name == "alerts:push-unsubscribe")
