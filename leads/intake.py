@@ -387,23 +387,19 @@ def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = Non
     taken, not proposed); an answer different from a recorded one is proposed to the agent,
     like a re-inquiry's. It is no longer dormant and arrives now: `created_at` is this moment,
     so speed to lead (its contact dates start again) and the reports count from here, and a
-    stage left from before starts at New. Returns its segmentation, for routing."""
+    stage left from before starts at New. Only a contact nobody worked is reset so: one an agent
+    already reached, moved or whose alert they took keeps all of it (_arrival). Returns its
+    segmentation, for routing."""
     changed, proposed = reinquiry_answers(lead, fields)
     now = timezone.now()
     for name, value in changed.items():
         setattr(lead, name, value)
-    arrival = {
-        "dormant": False,
-        "created_at": now,
-        "last_inquiry_at": now,
-        "first_personal_contact_at": None,
-        "first_automated_contact_at": None,
-        "alert_acknowledged_at": None,
-    }
+    untouched = _untouched(lead)
+    arrival = _arrival(now, untouched=untouched)
     for name, value in arrival.items():
         setattr(lead, name, value)
     lead.save(update_fields=[*changed, *arrival, "updated_at"])
-    if lead.stage != Lead.Stage.NEW:
+    if untouched and lead.stage != Lead.Stage.NEW:
         lead_change_stage(lead, Lead.Stage.NEW, note="re-engaged: a new move starts")
     decision = lead_segment(lead)
     event_data = {
@@ -422,6 +418,33 @@ def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = Non
         lead, LeadEvent.Kind.REENGAGED, summary=summary, data=event_data, occurred_at=now
     )
     return decision
+
+
+def _untouched(lead: Lead) -> bool:
+    """Nobody worked this contact since it was imported: no personal contact, no alert taken,
+    no stage moved since it arrived (a stage the old database left is no one's work here). (An agent's work wakes a contact at once, flows.contacts; this guards the
+    reset for any contact that got here otherwise.)"""
+    return (
+        lead.first_personal_contact_at is None
+        and lead.alert_acknowledged_at is None
+        and not LeadEvent.objects.filter(
+            lead=lead, kind=LeadEvent.Kind.STAGE_CHANGED, occurred_at__gte=lead.created_at
+        ).exists()
+    )
+
+
+def _arrival(now, *, untouched: bool) -> dict:
+    """What a re-engagement writes: no longer dormant, asked now; an untouched contact also
+    arrives now (its speed to lead starts again)."""
+    arrival = {"dormant": False, "last_inquiry_at": now}
+    if untouched:
+        arrival |= {
+            "created_at": now,
+            "first_personal_contact_at": None,
+            "first_automated_contact_at": None,
+            "alert_acknowledged_at": None,
+        }
+    return arrival
 
 
 def asked_now(lead: Lead, fields: dict) -> dict:

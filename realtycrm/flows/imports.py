@@ -61,7 +61,7 @@ def batch_worked(batch: ImportBatch) -> str:
     (any timeline event the import did not write), no message, task, enrolment or alert."""
     leads = imports.batch_leads(batch)
     checks = (
-        (leads.filter(dormant=False), "has re-engaged"),
+        (leads.filter(dormant=False), "has re-engaged or been worked"),
         (leads.exclude(stage=Lead.Stage.NEW), "has moved along the funnel"),
         (
             LeadEvent.objects.filter(lead__in=leads).exclude(data__import=batch.pk),
