@@ -740,9 +740,10 @@ FAILED_HEADER_EXTRA = ("row", "outcome", "reason")
 
 def failed_rows_csv(batch: ImportBatch, out) -> None:
     """The rows that were not imported (errors and duplicates within the file), as they were in
-    the file, each with its row number and why: fix them and import this file."""
+    the file, each with its row number and why: fix them and import this file. The header is
+    the file's too, and defused like every cell (a header can be a formula as well)."""
     writer = csv.writer(out)
-    writer.writerow([*batch.headers, *FAILED_HEADER_EXTRA])
+    writer.writerow([*(_csv_safe(header) for header in batch.headers), *FAILED_HEADER_EXTRA])
     failed = batch.rows.filter(outcome__in=[Outcome.ERROR, Outcome.DUPLICATE]).order_by("number")
     for row in failed.iterator(chunk_size=2000):
         cells = [_csv_safe(cell) for cell in row.cells]
@@ -752,7 +753,9 @@ def failed_rows_csv(batch: ImportBatch, out) -> None:
 def _csv_safe(cell) -> str:
     """A cell that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
     text = "" if cell is None else str(cell)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") and not _number(text) else text
+    return (
+        f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text) else text
+    )
 
 
 def _number(text: str) -> bool:

