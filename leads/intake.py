@@ -401,7 +401,9 @@ def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = Non
     lead.save(update_fields=[*changed, *arrival, "updated_at"])
     if untouched and lead.stage != Lead.Stage.NEW:
         lead_change_stage(lead, Lead.Stage.NEW, note="re-engaged: a new move starts")
-    decision = lead_segment(lead)
+    # What it says now decides (a recorded timeline from the old database or an agent's call
+    # is kept, the new one only proposed, but "within 3 months" today is hot today).
+    decision = lead_segment(lead, **asked_now(lead, fields))
     event_data = {
         **(data or {}),
         "changed": {name: str(value) for name, value in changed.items()},

@@ -295,3 +295,23 @@ def test_re_engaging_a_worked_contact_never_resets_what_the_agent_did(contact, a
     contact.refresh_from_db()
     assert not contact.dormant
     assert (contact.stage, contact.first_personal_contact_at) == ("appointment", first_contact)
+
+
+def test_what_a_contact_says_on_re_engaging_decides_over_a_recorded_timeline(
+    client, alex, django_capture_on_commit_callbacks
+):
+    lead = dormant_contact(
+        owner=alex, email="dana@example.com", phone="+14135550142", timeline="6_to_18_months"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post_intake(
+            client,
+            "valuation",
+            email="dana@example.com",
+            phone="(413) 555-0142",
+            timeline="within_3_months",
+        )
+    lead.refresh_from_db()
+    assert lead.intent == "hot"
+    assert lead.timeline == "6_to_18_months"  # the recorded answer stays; the new one proposed
+    assert Alert.objects.get(lead=lead).reason == Alert.Reason.HOT_LEAD
