@@ -379,7 +379,9 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
     return lead
 
 
-def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = None) -> Decision:
+def lead_reengage(
+    lead: Lead, fields: dict, *, how: str, data: dict | None = None, named: bool = False
+) -> Decision:
     """A dormant contact answered (a campaign's link, any form, a text): this is its arrival.
 
     It keeps its history: the previous relationship, notes, last contact, imported_at and the
@@ -389,8 +391,11 @@ def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = Non
     so speed to lead (its contact dates start again) and the reports count from here, and a
     stage left from before starts at New. Only a contact nobody worked is reset so: one an agent
     already reached, moved or whose alert they took keeps all of it (_arrival). Returns its
-    segmentation, for routing."""
+    segmentation, for routing. `named`: a campaign's personal link named the lead (whoever
+    typed the answer); then _link_answers."""
     changed, proposed = reinquiry_answers(lead, fields)
+    if named:
+        changed, proposed = _link_answers(lead, fields, changed, proposed)
     now = timezone.now()
     for name, value in changed.items():
         setattr(lead, name, value)
@@ -420,6 +425,25 @@ def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = Non
         lead, LeadEvent.Kind.REENGAGED, summary=summary, data=event_data, occurred_at=now
     )
     return decision
+
+
+IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone")
+
+
+def _link_answers(lead: Lead, fields: dict, changed: dict, proposed: dict) -> tuple[dict, dict]:
+    """A personal link can be forwarded: unless the answer gives the contact's own email or
+    phone (it is them), whoever it is fills none of the contact's blank details with theirs;
+    their name, email and phone are only proposed to the agent (docs/reactivation.md §5)."""
+    if any(
+        getattr(lead, name) and fields.get(name) == getattr(lead, name)
+        for name in ("email", "phone")
+    ):
+        return changed, proposed
+    changed, proposed = dict(changed), dict(proposed)
+    for name in IDENTITY_FIELDS:
+        if name in changed:
+            proposed[name] = [_json_value(getattr(lead, name)), _json_value(changed.pop(name))]
+    return changed, proposed
 
 
 def _untouched(lead: Lead) -> bool:
