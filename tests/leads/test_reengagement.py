@@ -315,3 +315,16 @@ def test_what_a_contact_says_on_re_engaging_decides_over_a_recorded_timeline(
     assert lead.intent == "hot"
     assert lead.timeline == "6_to_18_months"  # the recorded answer stays; the new one proposed
     assert Alert.objects.get(lead=lead).reason == Alert.Reason.HOT_LEAD
+
+
+def test_re_engaging_through_another_form_is_acknowledged_for_that_form(
+    client, alex, django_capture_on_commit_callbacks
+):
+    """The thank-you page of the valuation form promised comps: the email says the same."""
+    dormant_contact(owner=alex, email="dana@example.com", phone="")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_intake(
+            client, "valuation", email="dana@example.com", phone="", timeline="3_to_6_months"
+        )
+    ack = Message.objects.get(lead__email="dana@example.com", purpose="acknowledgment")
+    assert ack.subject.startswith("Your home's value")
