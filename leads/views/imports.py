@@ -28,6 +28,7 @@ from ..selectors import user_is_broker
 from .base import dashboard_view
 
 ROWS_PER_PAGE = 50
+IMPORTS_PAGE = 20  # earlier imports on the upload page, newest first
 Status = ImportBatch.Status
 
 
@@ -67,7 +68,10 @@ def import_upload(request):
             else:
                 return redirect("leads:import-map", pk=batch.pk)
         status = 400
-    batches = ImportBatch.objects.select_related("created_by").defer("content")[:20]
+    batches = Paginator(
+        ImportBatch.objects.select_related("created_by").defer("content"),
+        IMPORTS_PAGE,
+    ).get_page(request.GET.get("page"))
     return render(
         request, "leads/imports/upload.html", {"form": form, "batches": batches}, status=status
     )

@@ -327,3 +327,13 @@ def test_a_broken_excel_file_is_refused_with_a_clear_reason(broker_client, conte
     assert response.status_code == 400
     assert "This Excel file cannot be" in response.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+def test_every_earlier_import_can_be_reached_page_by_page(broker_client, broker):
+    for index in range(23):
+        imports.batch_upload(user=broker, name=f"f{index}.csv", content=b"Email\na@example.com\n")
+    first = broker_client.get(reverse("leads:import-upload")).content.decode()
+    second = broker_client.get(reverse("leads:import-upload") + "?page=2").content.decode()
+    assert "f22.csv" in first and "f0.csv" not in first
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    assert "f0.csv" in second and "f22.csv" not in second
