@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -587,6 +587,17 @@ def test_the_command_refuses_a_file_it_cannot_read(tmp_path):
     path.write_bytes(b"%PDF-1.4")
     with pytest.raises(Exception, match="Upload a CSV file"):
         run_command(str(path))
+
+
+def test_the_command_takes_only_an_active_agent_as_the_owner(tmp_path, alex):
+    """Like the page's owner choices: a departed agent's contacts would go unseen."""
+    alex.agent.active = False
+    alex.agent.save()
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(csv_bytes(ROWS[1:2]))
+    with pytest.raises(CommandError, match="No active agent with the username 'alex'"):
+        run_command(str(path), "--owner", "alex")
+    assert not Lead.objects.exists()
 
 
 def test_recent_last_contact_is_kept_as_the_last_personal_contact(broker):
