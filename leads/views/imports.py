@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -43,6 +44,14 @@ def broker_view(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _safe_stem(file_name: str) -> str:
+    """The uploaded file's name without its extension, fit for a header: no control characters
+    (a CR or LF in a name is a 500 from the header check), no quotes."""
+    stem = file_name.rsplit(".", 1)[0][:80]
+    stem = "".join(char for char in stem if char.isprintable() and char not in '"\\')
+    return stem.strip() or "import"
 
 
 def _batch(pk) -> ImportBatch:
@@ -194,7 +203,9 @@ def import_failed_csv(request, pk):
     """The rows that were not imported, as in the file, with their row number and why."""
     batch = _batch(pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stem = batch.file_name.rsplit(".", 1)[0][:80].replace('"', "")
-    response["Content-Disposition"] = f'attachment; filename="{stem}-not-imported.csv"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{_safe_stem(batch.file_name)}-not-imported.csv"
+    )
+    response.write("\ufeff")  # a BOM: Excel then reads the file as UTF-8 (names with accents)
     imports.failed_rows_csv(batch, response)
     return response

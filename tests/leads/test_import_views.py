@@ -337,3 +337,14 @@ def test_every_earlier_import_can_be_reached_page_by_page(broker_client, broker)
     assert "f22.csv" in first and "f0.csv" not in first
     assert "Page 1 of 2" in first and 'rel="next"' in first
     assert "f0.csv" in second and "f22.csv" not in second
+
+
+def test_the_failed_rows_download_opens_in_excel_whatever_the_files_name(broker_client, broker):
+    """A BOM, so Excel reads UTF-8 (accents in names); a CR or LF in the uploaded file's name
+    never reaches the header."""
+    batch = imports.batch_upload(user=broker, name="old\r\ncrm é.csv", content=b"Email\nbad\n")
+    response = broker_client.get(reverse("leads:import-failed", args=[batch.pk]))
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition == "attachment; filename*=utf-8''oldcrm%20%C3%A9-not-imported.csv"
+    assert response.content.startswith(b"\xef\xbb\xbfEmail,row,outcome,reason")
