@@ -379,7 +379,9 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
     return lead
 
 
-def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = None) -> Decision:
+def lead_reengage(
+    lead: Lead, fields: dict, *, how: str, data: dict | None = None, named: bool = False
+) -> Decision:
     """A dormant contact answered (a campaign's link, any form, a text): this is its arrival.
 
     It keeps its history: the previous relationship, notes, last contact, imported_at and the
@@ -387,25 +389,26 @@ def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = Non
     taken, not proposed); an answer different from a recorded one is proposed to the agent,
     like a re-inquiry's. It is no longer dormant and arrives now: `created_at` is this moment,
     so speed to lead (its contact dates start again) and the reports count from here, and a
-    stage left from before starts at New. Returns its segmentation, for routing."""
+    stage left from before starts at New. Only a contact nobody worked is reset so: one an agent
+    already reached, moved or whose alert they took keeps all of it (_arrival). Returns its
+    segmentation, for routing. `named`: a campaign's personal link named the lead (whoever
+    typed the answer); then _link_answers."""
     changed, proposed = reinquiry_answers(lead, fields)
+    if named:
+        changed, proposed = _link_answers(lead, fields, changed, proposed)
     now = timezone.now()
     for name, value in changed.items():
         setattr(lead, name, value)
-    arrival = {
-        "dormant": False,
-        "created_at": now,
-        "last_inquiry_at": now,
-        "first_personal_contact_at": None,
-        "first_automated_contact_at": None,
-        "alert_acknowledged_at": None,
-    }
+    untouched = _untouched(lead)
+    arrival = _arrival(now, untouched=untouched)
     for name, value in arrival.items():
         setattr(lead, name, value)
     lead.save(update_fields=[*changed, *arrival, "updated_at"])
-    if lead.stage != Lead.Stage.NEW:
+    if untouched and lead.stage != Lead.Stage.NEW:
         lead_change_stage(lead, Lead.Stage.NEW, note="re-engaged: a new move starts")
-    decision = lead_segment(lead)
+    # What it says now decides (a recorded timeline from the old database or an agent's call
+    # is kept, the new one only proposed, but "within 3 months" today is hot today).
+    decision = lead_segment(lead, **asked_now(lead, fields))
     event_data = {
         **(data or {}),
         "changed": {name: str(value) for name, value in changed.items()},
@@ -422,6 +425,52 @@ def lead_reengage(lead: Lead, fields: dict, *, how: str, data: dict | None = Non
         lead, LeadEvent.Kind.REENGAGED, summary=summary, data=event_data, occurred_at=now
     )
     return decision
+
+
+IDENTITY_FIELDS = ("first_name", "last_name", "email", "phone")
+
+
+def _link_answers(lead: Lead, fields: dict, changed: dict, proposed: dict) -> tuple[dict, dict]:
+    """A personal link can be forwarded: unless the answer gives the contact's own email or
+    phone (it is them), whoever it is fills none of the contact's blank details with theirs;
+    their name, email and phone are only proposed to the agent (docs/reactivation.md §5)."""
+    if any(
+        getattr(lead, name) and fields.get(name) == getattr(lead, name)
+        for name in ("email", "phone")
+    ):
+        return changed, proposed
+    changed, proposed = dict(changed), dict(proposed)
+    for name in IDENTITY_FIELDS:
+        if name in changed:
+            proposed[name] = [_json_value(getattr(lead, name)), _json_value(changed.pop(name))]
+    return changed, proposed
+
+
+def _untouched(lead: Lead) -> bool:
+    """Nobody worked this contact since it was imported: no personal contact, no alert taken,
+    no stage moved since it arrived (a stage the old database left is no one's work here). (An agent's work wakes a contact at once, flows.contacts; this guards the
+    reset for any contact that got here otherwise.)"""
+    return (
+        lead.first_personal_contact_at is None
+        and lead.alert_acknowledged_at is None
+        and not LeadEvent.objects.filter(
+            lead=lead, kind=LeadEvent.Kind.STAGE_CHANGED, occurred_at__gte=lead.created_at
+        ).exists()
+    )
+
+
+def _arrival(now, *, untouched: bool) -> dict:
+    """What a re-engagement writes: no longer dormant, asked now; an untouched contact also
+    arrives now (its speed to lead starts again)."""
+    arrival = {"dormant": False, "last_inquiry_at": now}
+    if untouched:
+        arrival |= {
+            "created_at": now,
+            "first_personal_contact_at": None,
+            "first_automated_contact_at": None,
+            "alert_acknowledged_at": None,
+        }
+    return arrival
 
 
 def asked_now(lead: Lead, fields: dict) -> dict:

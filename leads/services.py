@@ -73,6 +73,24 @@ def lead_record_contact(
     )
 
 
+def lead_wake(lead: Lead, *, why: str, actor=None) -> bool:
+    """An agent worked a dormant contact (a contact logged, a stage, a new owner): it is no
+    longer dormant from that moment, so no campaign reaches it and a later answer is a
+    re-inquiry that keeps the agent's work (never a fresh arrival that resets it). Its arrival
+    date stays the import's; the timeline says why it woke. False when it was not dormant."""
+    if not Lead.objects.filter(pk=lead.pk, dormant=True).update(dormant=False):
+        return False
+    lead.dormant = False
+    lead_event_record(
+        lead,
+        LeadEvent.Kind.NOTE,
+        actor=actor,
+        summary=f"No longer dormant: {why}",
+        data={"woken": why},
+    )
+    return True
+
+
 # Funnel milestones in order; reaching one implies having passed the ones before it.
 MILESTONES = (
     (Lead.Stage.ENGAGED, "engaged_at"),

@@ -20,7 +20,7 @@ from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils import dateformat, timezone
 
-from leads.models import Lead, Tag
+from leads.models import Channel, ImportBatch, Lead, Tag
 
 from .models import ReactivationCampaign
 from .placeholders import fill
@@ -59,8 +59,14 @@ def _start_of(day: date) -> datetime:
 
 def audience(criteria: Criteria) -> QuerySet[Lead]:
     """The dormant contacts matching `criteria`, oldest import first (the lead_dormant index).
-    A contact who re-engaged is a lead again, not dormant: no campaign reaches it."""
+    A contact who re-engaged is a lead again, not dormant: no campaign reaches it; nor does
+    one whose import is being undone (it is about to be deleted)."""
     leads = Lead.objects.filter(dormant=True)
+    undoing = list(
+        ImportBatch.objects.filter(status=ImportBatch.Status.UNDOING).values_list("pk", flat=True)
+    )
+    if undoing:
+        leads = leads.exclude(channel=Channel.IMPORT, attribution__import__in=undoing)
     if criteria.owner_id is not None:
         leads = leads.filter(owner_id=criteria.owner_id)
     if criteria.relationship:

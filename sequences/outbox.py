@@ -348,7 +348,8 @@ def _may_still_go(message: Message) -> str:
     the claim: recovery then hands the row to another worker, and this one must not send it
     too. So when less than two provider timeouts are left on the lease, it is renewed first,
     conditionally (a write only then: most sends need none). And a STOP, an unsubscribe or a
-    reply that paused automation can arrive after the claim: one read says whether one did."""
+    reply that paused automation can arrive after the claim, and a campaign's contact can
+    re-engage: one read says whether one did."""
     now = timezone.now()
     margin = timedelta(seconds=2 * settings.PROVIDER_TIMEOUT_SECONDS + 5)
     if message.lease_expires_at is None or message.lease_expires_at - now < margin:
@@ -364,14 +365,18 @@ def _may_still_go(message: Message) -> str:
     suppression = Suppression.objects.filter(
         channel=OuterRef("channel"), address=Lower(OuterRef("to"))
     ).values("reason")[:1]
-    reason, enrollment_status = (
+    reason, enrollment_status, dormant = (
         Message.objects.filter(pk=message.pk)
         .annotate(suppressed=Subquery(suppression))
-        .values_list("suppressed", "enrollment__status")
+        .values_list("suppressed", "enrollment__status", "lead__dormant")
         .first()
-    ) or ("", None)
+    ) or ("", None, None)
     if reason:
         return Suppression.Reason(reason).label
+    if message.purpose == Message.Purpose.CAMPAIGN and dormant is False:
+        # "It's been a while" to someone who answered (or whom an agent reached) since it was
+        # queued, held by quiet hours or the daily cap: it no longer applies.
+        return "The contact re-engaged after the campaign message was queued"
     automated = message.enrollment_id and message.purpose in Message.AUTOMATED
     if automated and enrollment_status != Enrollment.Status.ACTIVE:
         return f"Automation {enrollment_status or 'ended'} after it was queued"

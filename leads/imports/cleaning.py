@@ -19,8 +19,16 @@ NEGATIVE = frozenset({"no", "n", "false", "0", "none", "opted out", "declined"})
 # Lead fields that must fit their column: a longer value is an error, never cut silently.
 LENGTHS = {
     name: Lead._meta.get_field(name).max_length
-    for name in ("first_name", "last_name", "property_address", "postal_code", "neighbourhood")
+    for name in (
+        "first_name",
+        "last_name",
+        "phone",
+        "property_address",
+        "postal_code",
+        "neighbourhood",
+    )
 }
+EMAIL_MAX_LENGTH = Lead._meta.get_field("email").max_length
 
 
 def owner_directory() -> dict[str, int]:
@@ -78,6 +86,11 @@ class RowCleaner:
             except ValidationError:
                 row.errors.append(f"Email “{email}” is not a valid address")
                 email = ""
+        if email and max(len(email), len(_idna_address(email))) > EMAIL_MAX_LENGTH:
+            # Django's validator takes up to 320 characters; the column (and the public form)
+            # take 254: this row's error, not a database error that stops the whole import.
+            row.errors.append(f"Email is longer than {EMAIL_MAX_LENGTH} characters")
+            email = ""
         phone = ""
         if text.get("phone"):
             phone = phone_e164(text["phone"]) or ""
@@ -128,6 +141,15 @@ class RowCleaner:
             row.errors.append(f"{label} {when:%m/%d/%Y} is in the future")
         else:
             row.values[key] = when.isoformat()
+
+
+def _idna_address(email: str) -> str:
+    """The address as it is sent (its domain in IDNA form), measured like the public form's."""
+    local, _, domain = email.rpartition("@")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        return email
 
 
 def _text(value) -> str:

@@ -108,18 +108,27 @@ def _decoded(content: bytes) -> str:
 
 
 def _xlsx_rows(content: bytes) -> Iterator[list]:
+    """The first sheet's rows. A workbook is a zip of XML parts any tool may have written
+    badly, and openpyxl reports a broken one with whatever its parser raised (ParseError,
+    KeyError, ValueError, TypeError...), on opening or only at some row: any of them is this
+    file's problem, said on the upload page, never a server error."""
     # openpyxl is only needed here; importing it at module level would cost every web process.
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
+    except Exception as error:
         raise FileProblem("This Excel file cannot be opened: save it again as .xlsx.") from error
+    read = 0
     try:
         sheet = workbook.worksheets[0]
         for row in sheet.iter_rows(values_only=True):
             yield list(row)
+            read += 1
+    except Exception as error:
+        raise FileProblem(
+            f"This Excel file cannot be read after row {read}: save it again as .xlsx."
+        ) from error
     finally:
         workbook.close()
 

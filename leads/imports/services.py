@@ -17,6 +17,7 @@ dormant (leads.models.Lead.dormant): no acknowledgment, enrolment or alert is ev
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -682,17 +683,36 @@ def batch_leads(batch: ImportBatch):
     return Lead.objects.filter(channel=Channel.IMPORT, attribution__import=batch.pk)
 
 
-def undo_step(batch: ImportBatch, chunk: int | None = None) -> bool:
-    """First the fills are reverted (a field only while it still holds what the file put
-    there), then the created leads are deleted, a chunk at a time. True when all is undone."""
+def undo_step(
+    batch: ImportBatch,
+    chunk: int | None = None,
+    *,
+    worked: Callable[[list[int]], dict[int, str]] | None = None,
+    consent_used: Callable[[list[int]], set[int]] | None = None,
+) -> bool:
+    """One chunk of undo: first the fills are reverted (a field only while it still holds what
+    the file put there), a chunk of them at a time, then the created leads are deleted, a chunk
+    at a time (batch.cursor: the last lead pk done). True when all is undone.
+
+    Someone may work a contact while undo runs: each chunk's leads are locked and then asked
+    about (`worked`, the flow's: who worked which, since "worked" spans apps); a worked one is
+    kept and named in batch.error, never deleted. `consent_used` names the filled leads a text
+    went to under the consent this import recorded: that consent (its evidence) is kept."""
     chunk = chunk or UNDO_CHUNK
-    if batch.cursor == 0:
-        _fills_revert(batch)
-        batch.cursor = 1
-    pks = list(batch_leads(batch).order_by("pk").values_list("pk", flat=True)[:chunk])
+    fills = list(_fill_events(batch)[:chunk])
+    if fills:
+        _fills_revert(batch, fills, consent_used=consent_used)
+        _save(batch)
+        return False
+    leads = batch_leads(batch).filter(pk__gt=batch.cursor).order_by("pk").select_for_update()
+    pks = list(leads.values_list("pk", flat=True)[:chunk])
+    kept = worked(pks) if worked is not None and pks else {}
+    Lead.objects.filter(pk__in=[pk for pk in pks if pk not in kept]).delete()
+    batch.rows_processed += len(pks) - len(kept)
+    if kept:
+        _kept_note(batch, kept)
     if pks:
-        Lead.objects.filter(pk__in=pks).delete()
-        batch.rows_processed += len(pks)
+        batch.cursor = pks[-1]
     done = len(pks) < chunk
     if done:
         batch.status = Status.UNDONE
@@ -701,32 +721,58 @@ def undo_step(batch: ImportBatch, chunk: int | None = None) -> bool:
     return done
 
 
-def _fills_revert(batch: ImportBatch) -> None:
-    fills = LeadEvent.objects.filter(
-        kind=LeadEvent.Kind.CONTACT_UPDATED, data__import=batch.pk
-    ).select_related("lead")
+KEPT_NOTE = "Kept, because someone worked them while the import was being undone: "
+
+
+def _kept_note(batch: ImportBatch, kept: dict[int, str]) -> None:
+    """Name the contacts undo kept on the batch (its report shows them)."""
+    named = ", ".join(f"lead #{pk} {why}" for pk, why in kept.items())
+    note = f"{batch.error}; {named}" if batch.error.startswith(KEPT_NOTE) else KEPT_NOTE + named
+    batch.error = note if len(note) <= 2000 else note[:1999] + "…"
+
+
+def _fill_events(batch: ImportBatch):
+    """The fills still to revert: each is deleted once reverted, so undo resumes here."""
+    return (
+        LeadEvent.objects.filter(kind=LeadEvent.Kind.CONTACT_UPDATED, data__import=batch.pk)
+        .select_related("lead")
+        .order_by("pk")
+    )
+
+
+def _fills_revert(batch: ImportBatch, fills: list[LeadEvent], *, consent_used=None) -> None:
     version = f"import-{batch.pk}"
-    lead_ids = []
+    lead_ids = [event.lead_id for event in fills]
+    keep_consent = consent_used(lead_ids) if consent_used is not None else set()
     for event in fills:
-        lead = event.lead
-        lead_ids.append(lead.pk)
-        reverted = [
-            name
-            for name, value in (event.data.get("filled") or {}).items()
-            if _still(getattr(lead, name), value)
-        ]
-        for name in reverted:
-            setattr(lead, name, None if name.endswith("_at") else "")
-        if event.data.get("consent") and lead.sms_consent_version == version:
-            lead.sms_consent_at, lead.sms_consent_version = None, ""
-            reverted += ["sms_consent_at", "sms_consent_version"]
-        if reverted:
-            lead.save(update_fields=[*reverted, "updated_at"])
-        names = event.data.get("tags_added") or []
-        if names:
-            Lead.tags.through.objects.filter(lead=lead, tag__name__in=names).delete()
-    ConsentRecord.objects.filter(lead_id__in=lead_ids, wording_version=version).delete()
-    LeadEvent.objects.filter(lead_id__in=lead_ids, data__import=batch.pk).delete()
+        _fill_revert(event, version, keep_consent=event.lead_id in keep_consent)
+    reverted = [pk for pk in lead_ids if pk not in keep_consent]
+    ConsentRecord.objects.filter(lead_id__in=reverted, wording_version=version).delete()
+    events = LeadEvent.objects.filter(lead_id__in=lead_ids, data__import=batch.pk)
+    events.exclude(lead_id__in=keep_consent, kind=LeadEvent.Kind.CONSENT_GIVEN).delete()
+
+
+def _fill_revert(event: LeadEvent, version: str, *, keep_consent: bool) -> None:
+    """One lead's fill undone: the fields still as filled, the consent (unless a text went
+    under it), the tags it gained (by name, whatever their case now)."""
+    lead = event.lead
+    reverted = [
+        name
+        for name, value in (event.data.get("filled") or {}).items()
+        if _still(getattr(lead, name), value)
+    ]
+    for name in reverted:
+        setattr(lead, name, None if name.endswith("_at") else "")
+    if event.data.get("consent") and lead.sms_consent_version == version and not keep_consent:
+        lead.sms_consent_at, lead.sms_consent_version = None, ""
+        reverted += ["sms_consent_at", "sms_consent_version"]
+    if reverted:
+        lead.save(update_fields=[*reverted, "updated_at"])
+    names = {name.casefold() for name in event.data.get("tags_added") or []}
+    if names:
+        links = Lead.tags.through.objects.filter(lead=lead).select_related("tag")
+        gained = [link.pk for link in links if link.tag.name.casefold() in names]
+        Lead.tags.through.objects.filter(pk__in=gained).delete()
 
 
 def _still(current, filled: str) -> bool:
@@ -744,9 +790,10 @@ FAILED_HEADER_EXTRA = ("row", "outcome", "reason")
 
 def failed_rows_csv(batch: ImportBatch, out) -> None:
     """The rows that were not imported (errors and duplicates within the file), as they were in
-    the file, each with its row number and why: fix them and import this file."""
+    the file, each with its row number and why: fix them and import this file. The header is
+    the file's too, and defused like every cell (a header can be a formula as well)."""
     writer = csv.writer(out)
-    writer.writerow([*batch.headers, *FAILED_HEADER_EXTRA])
+    writer.writerow([*(_csv_safe(header) for header in batch.headers), *FAILED_HEADER_EXTRA])
     failed = batch.rows.filter(outcome__in=[Outcome.ERROR, Outcome.DUPLICATE]).order_by("number")
     for row in failed.iterator(chunk_size=2000):
         cells = [_csv_safe(cell) for cell in row.cells]
@@ -756,7 +803,9 @@ def failed_rows_csv(batch: ImportBatch, out) -> None:
 def _csv_safe(cell) -> str:
     """A cell that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
     text = "" if cell is None else str(cell)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") and not _number(text) else text
+    return (
+        f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text) else text
+    )
 
 
 def _number(text: str) -> bool:

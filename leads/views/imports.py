@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -28,6 +29,7 @@ from ..selectors import user_is_broker
 from .base import dashboard_view
 
 ROWS_PER_PAGE = 50
+IMPORTS_PAGE = 20  # earlier imports on the upload page, newest first
 Status = ImportBatch.Status
 
 
@@ -42,6 +44,14 @@ def broker_view(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _safe_stem(file_name: str) -> str:
+    """The uploaded file's name without its extension, fit for a header: no control characters
+    (a CR or LF in a name is a 500 from the header check), no quotes."""
+    stem = file_name.rsplit(".", 1)[0][:80]
+    stem = "".join(char for char in stem if char.isprintable() and char not in '"\\')
+    return stem.strip() or "import"
 
 
 def _batch(pk) -> ImportBatch:
@@ -67,7 +77,10 @@ def import_upload(request):
             else:
                 return redirect("leads:import-map", pk=batch.pk)
         status = 400
-    batches = ImportBatch.objects.select_related("created_by").defer("content")[:20]
+    batches = Paginator(
+        ImportBatch.objects.select_related("created_by").defer("content"),
+        IMPORTS_PAGE,
+    ).get_page(request.GET.get("page"))
     return render(
         request, "leads/imports/upload.html", {"form": form, "batches": batches}, status=status
     )
@@ -190,7 +203,9 @@ def import_failed_csv(request, pk):
     """The rows that were not imported, as in the file, with their row number and why."""
     batch = _batch(pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stem = batch.file_name.rsplit(".", 1)[0][:80].replace('"', "")
-    response["Content-Disposition"] = f'attachment; filename="{stem}-not-imported.csv"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{_safe_stem(batch.file_name)}-not-imported.csv"
+    )
+    response.write("\ufeff")  # a BOM: Excel then reads the file as UTF-8 (names with accents)
     imports.failed_rows_csv(batch, response)
     return response

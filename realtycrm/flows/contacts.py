@@ -6,7 +6,7 @@ from alerts.services import alerts_acknowledge_lead, alerts_on_claim, alerts_on_
 from leads import ownership
 from leads.models import Lead, LeadEvent
 from leads.names import person_name
-from leads.services import lead_change_stage, lead_record_contact
+from leads.services import lead_change_stage, lead_record_contact, lead_wake
 from sequences.services.agent_tasks import no_consent_call_task_open, tasks_complete_for_contact
 from sequences.services.automation import automation_on_stage_change
 
@@ -15,7 +15,9 @@ from sequences.services.automation import automation_on_stage_change
 def contact_log(lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None) -> LeadEvent:
     """A human reached the lead (call, text, email, in person): the contact dates move, a new lead
     becomes contacted, the open tasks the contact answers are done, and the agent's open alerts
-    about the lead are acknowledged."""
+    about the lead are acknowledged. A dormant contact is dormant no more (lead_wake)."""
+    label = LeadEvent.Channel(channel).label.lower()
+    lead_wake(lead, why=f"{person_name(actor)} logged a {label}", actor=actor)
     event = lead_record_contact(
         lead, channel=channel, actor=actor, note=note, occurred_at=occurred_at
     )
@@ -23,7 +25,6 @@ def contact_log(lead: Lead, *, channel: str, actor, note: str = "", occurred_at=
         stage_change(lead, Lead.Stage.CONTACTED, actor=actor)
     tasks_complete_for_contact(lead, actor=actor, at=event.occurred_at)
     if actor is not None:
-        label = LeadEvent.Channel(channel).label.lower()
         alerts_acknowledge_lead(lead, agent=actor, how=f"logged a {label}")
     return event
 
@@ -31,9 +32,12 @@ def contact_log(lead: Lead, *, channel: str, actor, note: str = "", occurred_at=
 @transaction.atomic(savepoint=False)
 def stage_change(lead: Lead, stage: str, *, actor=None, note: str = "", occurred_at=None) -> bool:
     """Move the lead along the funnel; an appointment, a client, a closed or a lost lead is in a
-    person's hands, so its automation stops. Returns False when it was already there."""
+    person's hands, so its automation stops; a dormant contact moved is dormant no more.
+    Returns False when it was already there."""
     moved = lead_change_stage(lead, stage, actor=actor, note=note, occurred_at=occurred_at)
     if moved:
+        by = f" by {person_name(actor)}" if actor is not None else ""
+        lead_wake(lead, why=f"moved to {Lead.Stage(stage).label}{by}", actor=actor)
         automation_on_stage_change(lead, stage, actor=actor)
     return moved
 

@@ -23,7 +23,7 @@ from django_q.tasks import async_task
 
 from alerts.models import Alert
 from leads.imports import services as imports
-from leads.models import ImportBatch, Lead, LeadEvent
+from leads.models import ConsentRecord, ImportBatch, Lead, LeadEvent
 from sequences.models import Enrollment, Message, Task
 
 logger = logging.getLogger(__name__)
@@ -58,10 +58,24 @@ def batch_task_queue(batch_pk: int) -> None:
 def batch_worked(batch: ImportBatch) -> str:
     """Why this import can no longer be undone as a whole, or "" while nobody has worked its
     contacts: no personal contact, stage change, re-engagement, note or reassignment by anyone
-    (any timeline event the import did not write), no message, task, enrolment or alert."""
+    (any timeline event the import did not write), no message, task, enrolment or alert; and
+    no text has gone to a lead it filled under the SMS consent it recorded (that consent is
+    the evidence for the text: undo would delete it)."""
     leads = imports.batch_leads(batch)
-    checks = (
-        (leads.filter(dormant=False), "has re-engaged"),
+    for queryset, why in _work_on(batch, leads):
+        found = queryset.first()
+        if found is not None:
+            lead = found if isinstance(found, Lead) else found.lead
+            return f"{lead} (lead #{lead.pk}) {why}"
+    texted = _texted_under_consent(batch, _consented(batch)).first()
+    if texted is not None:
+        return f"{texted.lead} (lead #{texted.lead_id}) was texted under the consent it recorded"
+    return ""
+
+
+def _work_on(batch: ImportBatch, leads) -> tuple:
+    return (
+        (leads.filter(dormant=False), "has re-engaged or been worked"),
         (leads.exclude(stage=Lead.Stage.NEW), "has moved along the funnel"),
         (
             LeadEvent.objects.filter(lead__in=leads).exclude(data__import=batch.pk),
@@ -72,12 +86,41 @@ def batch_worked(batch: ImportBatch) -> str:
         (Enrollment.objects.filter(lead__in=leads), "is on a nurture track"),
         (Alert.objects.filter(lead__in=leads), "has an alert"),
     )
-    for queryset, why in checks:
-        found = queryset.first()
-        if found is not None:
-            lead = found if isinstance(found, Lead) else found.lead
-            return f"{lead} (lead #{lead.pk}) {why}"
-    return ""
+
+
+def _consented(batch: ImportBatch, lead_ids=None):
+    """The leads with an SMS consent this import recorded (the filled ones among them)."""
+    records = ConsentRecord.objects.filter(wording_version=f"import-{batch.pk}")
+    if lead_ids is not None:
+        records = records.filter(lead_id__in=lead_ids)
+    return records.values("lead_id")
+
+
+def _texted_under_consent(batch: ImportBatch, lead_ids):
+    """Texts that went (or may have) to those leads since the import recorded their consent."""
+    return Message.objects.filter(
+        lead_id__in=lead_ids,
+        channel=Message.Channel.SMS,
+        status__in=[Message.Status.SENT, Message.Status.SENDING],
+        created_at__gte=batch.started_at or batch.created_at,
+    ).select_related("lead")
+
+
+def leads_worked(batch: ImportBatch, pks: list[int]) -> dict[int, str]:
+    """Which of these contacts of the batch someone worked (undo_step asks, chunk by chunk,
+    with the chunk's leads locked): lead pk → why."""
+    worked = {}
+    for queryset, why in _work_on(batch, Lead.objects.filter(pk__in=pks)):
+        column = "pk" if queryset.model is Lead else "lead_id"
+        for pk in queryset.values_list(column, flat=True):
+            worked.setdefault(pk, why)
+    return worked
+
+
+def consent_used(batch: ImportBatch, lead_ids: list[int]) -> set[int]:
+    """The filled leads texted under the consent this batch recorded: undo keeps that consent."""
+    consented = _consented(batch, lead_ids)
+    return set(_texted_under_consent(batch, consented).values_list("lead_id", flat=True))
 
 
 def batch_undo(batch: ImportBatch) -> str:
@@ -127,7 +170,11 @@ def _step(batch_pk: int, state) -> bool:
         if batch.status == Status.CHECKING:
             done = imports.dry_run_step(batch, state)
         elif batch.status == Status.UNDOING:
-            done = imports.undo_step(batch)
+            done = imports.undo_step(
+                batch,
+                worked=lambda pks: leads_worked(batch, pks),
+                consent_used=lambda pks: consent_used(batch, pks),
+            )
         else:
             done = imports.import_step(batch, state)
     return not done

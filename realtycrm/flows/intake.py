@@ -170,6 +170,8 @@ def _reengage(
         campaign_id=(submission.mapped or {}).get("campaign"),
         assign_by=_assign_by(submission),
         data={"submission": submission.pk, "source": submission.source},
+        named=(submission.mapped or {}).get("lead") == lead.pk,
+        source=submission.source,  # acknowledged for the form it used, as re-inquiries are
     )
     if submission.channel != Channel.FORM:
         no_consent_call_task_open(
@@ -188,6 +190,8 @@ def lead_reengage_route(
     campaign_id=None,
     assign_by: dict | None = None,
     data: dict | None = None,
+    named: bool = False,
+    source: str | None = None,
 ) -> Lead:
     """A dormant contact answered: the re-engagement is its arrival. The lead keeps its history
     and arrives now with what it said (leads.intake.lead_reengage: not dormant, created now, a
@@ -200,8 +204,10 @@ def lead_reengage_route(
     answered = {"campaign": recipient.campaign_id} if recipient is not None else {}
     if recipient is not None:
         how = f"{how} (campaign “{recipient.campaign.name}”)"
-    decision = intake.lead_reengage(lead, fields, how=how, data={**(data or {}), **answered})
-    lead_route(lead, decision, is_new=True, assign_by=assign_by)
+    decision = intake.lead_reengage(
+        lead, fields, how=how, data={**(data or {}), **answered}, named=named
+    )
+    lead_route(lead, decision, is_new=True, assign_by=assign_by, source=source)
     if recipient is not None:
         recipient_reengaged(recipient, lead)
     return lead

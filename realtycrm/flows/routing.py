@@ -22,10 +22,17 @@ from sequences.services.enrollment import enrollment_route
 
 @transaction.atomic(savepoint=False)
 def lead_route(
-    lead: Lead, decision: Decision, *, is_new: bool, actor=None, assign_by: dict | None = None
+    lead: Lead,
+    decision: Decision,
+    *,
+    is_new: bool,
+    actor=None,
+    assign_by: dict | None = None,
+    source: str | None = None,
 ) -> Lead:
     """Apply a decision to a lead: its owner, intent, routing rule and nurture track.
-    `assign_by`: who the channel says gets a new lead, or by which rule (leads.ownership)."""
+    `assign_by`: who the channel says gets a new lead, or by which rule (leads.ownership);
+    `source`: the form a new arrival used, when not its own source (its acknowledgment's)."""
     previous_intent = lead.intent
     previous_track = lead.nurture_track
     track = Track.objects.filter(key=decision.track).first() if decision.track else None
@@ -41,6 +48,7 @@ def lead_route(
         is_new=is_new,
         changed=previous_track != track or previous_intent != decision.intent,
         actor=actor,
+        source=source,
     )
 
     if assignment is not None:

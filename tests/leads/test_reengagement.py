@@ -8,10 +8,13 @@ import pytest
 from django.utils import timezone
 
 from alerts.models import Alert
+from leads import intake
 from leads.models import Lead, LeadEvent
+from leads.services import lead_record_contact
+from realtycrm.flows.contacts import contact_log, stage_change
 from realtycrm.flows.inbound import text_receive
 from reports.selectors import Scope, report_leads
-from sequences.campaigns import reactivation_link
+from sequences.campaigns import Criteria, audience, reactivation_link
 from sequences.models import Enrollment, Message, Task
 from tests.factories import AgentFactory, CampaignRecipientFactory, LeadEventFactory
 from tests.helpers import post_intake
@@ -251,3 +254,77 @@ def test_not_interested_does_not_re_engage(reply, contact):
 def test_a_new_agent_in_the_brokerage_changes_nothing_for_a_kept_owner(answered, alex):
     AgentFactory()  # someone else the rules could pick
     assert answered().owner == alex
+
+
+def test_an_agents_call_and_appointment_wake_a_dormant_contact(contact, alex):
+    contact_log(contact, channel="call", actor=alex, note="Called: wants to list in spring")
+    stage_change(contact, Lead.Stage.APPOINTMENT, actor=alex)
+    contact.refresh_from_db()
+    assert not contact.dormant
+    assert contact.created_at == NOON - timedelta(days=365)  # its arrival stays the import's
+    assert contact not in audience(Criteria())  # no campaign says "it's been a while" now
+    woken = contact.events.filter(kind="note", data__woken__isnull=False)
+    assert "No longer dormant: Alex" in woken.first().summary
+
+
+def test_a_form_after_an_agents_work_keeps_the_stage_and_the_contact_dates(
+    client, contact, alex, django_capture_on_commit_callbacks
+):
+    contact_log(contact, channel="call", actor=alex, note="Called: wants to list in spring")
+    stage_change(contact, Lead.Stage.APPOINTMENT, actor=alex)
+    contact.refresh_from_db()
+    first_contact = contact.first_personal_contact_at
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_intake(
+            client, "valuation", email="dana@example.com", phone="(413) 555-0142"
+        )
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert contact.stage == "appointment"
+    assert contact.first_personal_contact_at == first_contact
+
+
+def test_re_engaging_a_worked_contact_never_resets_what_the_agent_did(contact, alex):
+    """Even a contact still marked dormant keeps an agent's work (lead_reengage itself)."""
+    lead_record_contact(contact, channel="call", actor=alex)  # below the flow: still dormant
+    contact.refresh_from_db()
+    contact.stage = "appointment"
+    contact.save()
+    first_contact = contact.first_personal_contact_at
+    intake.lead_reengage(contact, {"timeline": "within_3_months"}, how="by form")
+    contact.refresh_from_db()
+    assert not contact.dormant
+    assert (contact.stage, contact.first_personal_contact_at) == ("appointment", first_contact)
+
+
+def test_what_a_contact_says_on_re_engaging_decides_over_a_recorded_timeline(
+    client, alex, django_capture_on_commit_callbacks
+):
+    lead = dormant_contact(
+        owner=alex, email="dana@example.com", phone="+14135550142", timeline="6_to_18_months"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post_intake(
+            client,
+            "valuation",
+            email="dana@example.com",
+            phone="(413) 555-0142",
+            timeline="within_3_months",
+        )
+    lead.refresh_from_db()
+    assert lead.intent == "hot"
+    assert lead.timeline == "6_to_18_months"  # the recorded answer stays; the new one proposed
+    assert Alert.objects.get(lead=lead).reason == Alert.Reason.HOT_LEAD
+
+
+def test_re_engaging_through_another_form_is_acknowledged_for_that_form(
+    client, alex, django_capture_on_commit_callbacks
+):
+    """The thank-you page of the valuation form promised comps: the email says the same."""
+    dormant_contact(owner=alex, email="dana@example.com", phone="")
+    with django_capture_on_commit_callbacks(execute=True):
+        post_intake(
+            client, "valuation", email="dana@example.com", phone="", timeline="3_to_6_months"
+        )
+    ack = Message.objects.get(lead__email="dana@example.com", purpose="acknowledgment")
+    assert ack.subject.startswith("Your home's value")

@@ -168,6 +168,30 @@ def test_new_details_through_the_link_are_proposed_not_written(client, recipient
     assert event.data["proposed"] == {"email": ["dana@example.com", "dana.new@example.com"]}
 
 
+def test_a_forwarded_link_fills_none_of_the_contacts_blanks_with_a_strangers_details(client, alex):
+    """Dana, with no phone on record, forwards the email to her neighbour Pat, who answers
+    with Pat's own email and phone: Dana's blank phone stays blank; both are only proposed."""
+    dana = dormant_contact(owner=alex, first_name="Dana", email="dana@example.com", phone="")
+    recipient = CampaignRecipientFactory(lead=dana)
+    path = link_path(dana.pk, recipient.campaign_id)
+    post(client, path, first_name="Pat", last_name="Lee", email="pat@example.com",
+         phone="(413) 555-0199", timeline="within_3_months")  # fmt: skip
+    dana.refresh_from_db()
+    assert (dana.email, dana.phone, Lead.objects.count()) == ("dana@example.com", "", 1)
+    proposed = dana.events.get(kind="reengaged").data["proposed"]
+    assert proposed["phone"] == ["", "+14135550199"]
+    assert proposed["email"] == ["dana@example.com", "pat@example.com"]
+
+
+def test_the_contact_answering_its_own_link_fills_its_blank_phone(client, alex):
+    dana = dormant_contact(owner=alex, first_name="Dana", email="dana@example.com", phone="")
+    recipient = CampaignRecipientFactory(lead=dana)
+    post(client, link_path(dana.pk, recipient.campaign_id), first_name="Dana",
+         email="dana@example.com", phone="(413) 555-0199")  # fmt: skip
+    dana.refresh_from_db()
+    assert dana.phone == "+14135550199"
+
+
 def test_a_link_cannot_re_engage_another_contact(client, recipient, contact):
     """Dana's link, filled with Sam's details (Sam is another dormant contact): Dana is the
     one who answered; Sam stays as he was."""

@@ -209,3 +209,17 @@ def test_the_admin_shows_a_campaign_and_its_recipients(broker_client, alex):
         {"campaign__id__exact": campaign.pk},
     )
     assert "Dana" in recipients.content.decode()
+
+
+def test_every_campaign_can_be_reached_page_by_page(broker_client):
+    for index in range(27):
+        ReactivationCampaignFactory(name=f"Campaign number {index:02d}")
+    url = reverse("sequences:campaign-list")
+    first = broker_client.get(url).content.decode()
+    second = broker_client.get(url + "?page=2").content.decode()
+    assert "Page 1 of 2" in first and 'rel="next"' in first
+    named = {f"Campaign number {index:02d}" for index in range(27)}
+    assert {name for name in named if name in first} | {
+        name for name in named if name in second
+    } == named
+    assert broker_client.get(url + "?page=x").status_code == 200

@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from leads.models import LeadEvent
 from sequences.backends.events import DeliveryEvent, DeliveryKind
-from sequences.campaigns import Criteria, audience, campaign_render
+from sequences.campaigns import Criteria, audience, campaign_render, reactivation_link
 from sequences.deliveries import delivery_apply
 from sequences.models import CampaignRecipient, Message, ReactivationCampaign
 from sequences.outbox import message_dispatch, messages_dispatch_due
 from sequences.services.campaigns import campaign_send, campaign_send_batch
 from sequences.services.suppressions import address_suppress
 from tests.factories import MessageFactory, ReactivationCampaignFactory
+from tests.helpers import post_intake
 from tests.moments import NEW_YORK
 from tests.reactivation import dormant_contact
 
@@ -286,3 +287,32 @@ def test_a_link_opening_a_line_is_written_as_it_is(alex):
     body = campaign_render(campaign, lead).email.body
     assert body.startswith("Dana, hello.\n\nhttp://testserver/intake/reactivation/?r=")
     assert body.endswith("\n\nalex@agents.example")
+
+
+def test_a_text_held_by_quiet_hours_is_dropped_when_the_contact_re_engages_meanwhile(
+    client, send, alex, clock, sms_outbox, django_capture_on_commit_callbacks
+):
+    clock.move_to(datetime(2026, 5, 4, 22, 30, tzinfo=NEW_YORK))
+    lead = dormant_contact(owner=alex, texting=True, phone="+14135550177", email="dana@example.com")
+    campaign = ReactivationCampaignFactory()
+    send(campaign)
+    text = Message.objects.get(purpose="campaign", channel="sms")
+    assert text.status == "queued"  # held until 08:00
+    clock.move_to(datetime(2026, 5, 4, 22, 40, tzinfo=NEW_YORK))  # Dana answers the email
+    query = reactivation_link(lead.pk, campaign.pk).split("?", 1)[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        post_intake(
+            client,
+            "reactivation",
+            query=query,
+            email="dana@example.com",
+            phone="(413) 555-0177",
+            timeline="within_3_months",
+        )
+    clock.move_to(datetime(2026, 5, 5, 8, 5, tzinfo=NEW_YORK))
+    with django_capture_on_commit_callbacks(execute=True):
+        messages_dispatch_due(requeue=False)
+    text.refresh_from_db()
+    assert text.status == "suppressed"
+    assert text.status_reason == "The contact re-engaged after the campaign message was queued"
+    assert not [sent for sent in sms_outbox if sent.body == text.body]

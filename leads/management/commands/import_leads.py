@@ -7,7 +7,6 @@ is always "N created, N updated, N skipped, N errors" (for a dry run: what the i
 
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -15,9 +14,9 @@ from leads.imports import services as imports
 from leads.imports.columns import COLUMNS_BY_KEY
 from leads.imports.files import FileProblem
 from leads.models import ImportRow, OnDuplicate
+from leads.selectors import assignable_users
 from realtycrm.flows.imports import batch_run_here
 
-User = get_user_model()
 Outcome = ImportRow.Outcome
 
 
@@ -47,9 +46,10 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         owner = None
         if options["owner"]:
-            owner = User.objects.filter(username=options["owner"]).first()
+            # The page's choices: an active agent (a departed agent's contacts would go unseen).
+            owner = assignable_users().filter(username=options["owner"]).first()
             if owner is None:
-                raise CommandError(f"No user with the username {options['owner']!r}.")
+                raise CommandError(f"No active agent with the username {options['owner']!r}.")
         try:
             batch = imports.batch_upload(user=None, name=path.name, content=path.read_bytes())
         except FileProblem as problem:
