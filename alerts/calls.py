@@ -15,6 +15,7 @@ brokerage's number (docs/dashboard.md, "Calling a lead").
     call_set_outcome       the agent's one tap afterwards: talked, voicemail, no answer, wrong number
     calls_for_new_lead     an assignment rule that calls hot leads at once rings the owner
     call_link_url          the signed, expiring "connect a call" link in an alert's text
+    call_play_allowed      development without a phone company: the lead page plays the answer
 
 The provider's words stay in its backend (sequences/backends/twilio_voice.py); this module
 works with the neutral CallLeg.
@@ -36,7 +37,7 @@ from django_q.tasks import async_task
 from leads.models import Intent, Lead, LeadEvent, Source
 from leads.names import person_name
 from leads.services import lead_event_record
-from sequences.backends import ProviderError
+from sequences.backends import OutcomeUnknownError, ProviderError
 from sequences.backends.voice import CallLeg, LegStatus, OutgoingCall, caller_id
 
 from .models import Alert, Call
@@ -50,6 +51,7 @@ NO_LEAD_PHONE = "This lead has no phone number to call."
 ONE_AT_A_TIME = "You already have a call under way: finish it first."
 RECORDING_NOTICE = "This call may be recorded."
 NOT_HEARD = "We did not hear a 1. Goodbye."
+TOO_LATE = "Not placed: it waited too long to be sent. Call again."
 
 # A call that has not reached the lead after this long will not any more: it stops counting as
 # under way (the phone company never told us how it ended), so the agent can call again.
@@ -98,9 +100,12 @@ def voice_backend():
     return import_string(settings.VOICE_BACKEND)()
 
 
-def voice_backend_simulated() -> bool:
-    """No provider will call back (console, in-memory): the lead page plays the answer itself."""
-    return bool(getattr(import_string(settings.VOICE_BACKEND), "simulated", False))
+def call_play_allowed() -> bool:
+    """No provider will call back (console, in-memory) and this is development (DEBUG, as in
+    `make run`): the lead page may play the answer itself. Never in production, where a played
+    call would be a made-up contact on the timeline."""
+    simulated = getattr(import_string(settings.VOICE_BACKEND), "simulated", False)
+    return bool(simulated and settings.DEBUG)
 
 
 def call_webhook_url(name: str, call: Call) -> str:
@@ -160,6 +165,12 @@ def call_place(call_id: int) -> str:
     """Ring the agent's phone, once: the first run claims the call (queued → ringing), a second
     finds nothing to do. A refusal ends the call as failed, never retried: a phone ringing
     minutes later, out of the blue, helps nobody."""
+    now = timezone.now()
+    late = Call.objects.filter(
+        pk=call_id, status=Call.Status.QUEUED, created_at__lt=now - RING_GIVES_UP
+    ).update(status=Call.Status.NOT_CONNECTED, ended_at=now, detail=TOO_LATE)
+    if late:
+        return "too late"  # a backlog of tasks: ringing now would come out of the blue
     claimed = Call.objects.filter(pk=call_id, status=Call.Status.QUEUED).update(
         status=Call.Status.RINGING
     )
@@ -175,6 +186,12 @@ def call_place(call_id: int) -> str:
     )
     try:
         provider_id = voice_backend().place(outgoing)
+    except OutcomeUnknownError as exc:
+        # Twilio may have it: the phone may ring, and its webhooks say so. If nothing comes,
+        # the call stops counting as under way after RING_GIVES_UP.
+        logger.warning("Call %s: no answer from the provider: %s", call.pk, exc)
+        Call.objects.filter(pk=call.pk).update(detail=str(exc)[:255])
+        return "unknown"
     except (ProviderError, ImproperlyConfigured) as exc:
         logger.warning("Call %s could not be placed: %s", call.pk, exc)
         Call.objects.filter(pk=call.pk).update(
@@ -277,6 +294,9 @@ def call_lead_leg_update(call: Call, leg: CallLeg) -> bool:
     if leg.provider_id and not locked.lead_leg_id:
         locked.lead_leg_id = leg.provider_id[:64]
         changed.append("lead_leg_id")
+    if leg.status == LegStatus.ANSWERED and locked.lead_answered is None:
+        locked.lead_answered = True  # on the line now (the card says so)
+        changed.append("lead_answered")
     if leg.recording_url and not locked.recording_url:
         locked.recording_url = leg.recording_url
         changed.append("recording_url")

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
-from alerts.calls import CallLinkExpired, call_link_alert, voice_backend_simulated
+from alerts.calls import CallLinkExpired, call_link_alert, call_play_allowed, calls_give_up
 from alerts.models import Alert, Call
 from leads.selectors import lead_visible_to
 from realtycrm.flows.calls import CallRefused, call_outcome, call_play, call_start
@@ -53,7 +53,9 @@ def lead_call_card(request, pk, call_pk):
     comes back (the timeline now shows the logged call)."""
     lead = lead_for_dashboard(request.user, pk)
     call = _own_call(request, lead, call_pk)
-    context = {"lead": lead, "lead_call": call, "call_simulated": voice_backend_simulated()}
+    calls_give_up(request.user)  # a call Twilio never reported on stops being followed
+    call.refresh_from_db()
+    context = {"lead": lead, "lead_call": call, "call_playable": call_play_allowed()}
     if call.is_active or not request.htmx:
         return render(request, "alerts/_lead_call.html", context)
     response = render(request, "leads/lead/_lead.html", _lead_context(request, lead))
@@ -79,8 +81,8 @@ def lead_call_outcome(request, pk, call_pk):
 @dashboard_view
 def lead_call_play(request, pk, call_pk):
     """Development and the demo: play the call's answer where no phone company will (the
-    console backend). 404 with a real provider."""
-    if not voice_backend_simulated():
+    console backend, with DEBUG). 404 with a real provider, and in production."""
+    if not call_play_allowed():
         raise Http404("Calls are answered by the phone company")
     lead = lead_for_dashboard(request.user, pk)
     call = _own_call(request, lead, call_pk)

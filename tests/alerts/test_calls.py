@@ -333,6 +333,7 @@ def test_the_card_follows_the_call_and_brings_back_the_lead_when_it_ends(agent, 
     url = reverse("leads:call-card", args=[dana.pk, call.pk])
     card = client.get(url, headers={"HX-Request": "true"})
     assert 'hx-trigger="every 2s"' in card.content.decode()
+    assert "Call-connect:" not in card.content.decode()  # the template's comment stays one
     assert "Calling Dana Whitfield at (413) 555-0187 from the office line" in card.content.decode()
     Call.objects.filter(pk=call.pk).update(
         status=Call.Status.ENDED, lead_answered=True, duration_seconds=30, ended_at=timezone.now()
@@ -656,7 +657,8 @@ def test_the_console_backend_logs_the_call(capsys):
     assert "CALL to +14135550102 from +14135550100" in capsys.readouterr().out
 
 
-def test_the_demo_plays_the_answer_on_the_lead_page(agent, dana, start, client):
+def test_the_demo_plays_the_answer_on_the_lead_page(agent, dana, start, client, settings):
+    settings.DEBUG = True  # development, as in `make run`
     start(dana)  # the in-memory backend: nobody will call back
     page = client.get(reverse("leads:lead-detail", args=[dana.pk])).content.decode()
     assert "Play: I press 1, they answer" in page
@@ -670,10 +672,47 @@ def test_the_demo_plays_the_answer_on_the_lead_page(agent, dana, start, client):
     assert event.summary == "Call: answered, 1 min 35 s (call-connect)"
 
 
-def test_a_real_phone_company_is_never_played(agent, dana, start, twilio_voice, client):
+@pytest.mark.parametrize("backend", ["twilio", "console in production"])
+def test_a_call_is_played_only_in_development_without_a_phone_company(
+    agent, dana, start, twilio_voice, client, settings, backend
+):
+    """A played call in production would be a made-up contact on the timeline."""
+    settings.DEBUG = backend == "twilio"
+    if backend != "twilio":
+        settings.VOICE_BACKEND = "sequences.backends.voice.LocmemVoiceBackend"
     start(dana)
     call = Call.objects.get()
     page = client.get(reverse("leads:lead-detail", args=[dana.pk])).content.decode()
     assert "Play:" not in page
     response = client.post(reverse("leads:call-play", args=[dana.pk, call.pk]), {"lead": "answers"})
     assert response.status_code == 404
+    assert contacts(dana) == []
+
+
+def test_a_call_that_waited_too_long_for_a_worker_rings_nobody(
+    agent, dana, client, call_outbox, clock, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.post(reverse("leads:lead-call", args=[dana.pk]), headers=HTMX)
+    clock.move_to(timezone.now() + timedelta(minutes=6))  # a backlog of tasks
+    for callback in callbacks:
+        callback()
+    call = Call.objects.get()
+    assert call.status == Call.Status.NOT_CONNECTED
+    assert call_outbox == []
+
+
+def test_a_timeout_leaves_the_call_to_its_webhooks(
+    agent, dana, start, twilio_voice, phone, settings
+):
+    """Twilio may have taken a call whose answer never came back: its webhooks still work."""
+    settings.PROVIDER_TIMEOUT_SECONDS = 0.2
+    twilio_voice.delay = 1
+    start(dana)
+    call = Call.objects.get()
+    assert call.status == Call.Status.RINGING
+    assert call.provider_id == ""
+    twilio_voice.delay = 0
+    phone().pick_up()
+    call.refresh_from_db()
+    assert (call.status, call.provider_id) == (Call.Status.ANSWERED, twilio_call()["sid"])

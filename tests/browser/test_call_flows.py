@@ -67,6 +67,11 @@ def test_a_call_from_the_lead_page_is_connected_and_logged(page, live_server, tw
     connect = phone.press(answer, "1")
     assert connect.find("Dial").get("callerId") == "+14135550100"
     card.get_by_text("Calling Dana Whitfield at (413) 555-0187").wait_for()  # the card follows
+    number = connect.find("Dial").find("Number")
+    phone._send(
+        number.get("statusCallback"), phone._lead_leg(number.text, CallStatus="in-progress")
+    )
+    card.get_by_text("On the line with Dana Whitfield.").wait_for()
     phone.lead_answers(connect, seconds=95)
 
     timeline = page.locator("#timeline")
