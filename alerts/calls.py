@@ -335,7 +335,9 @@ def call_contact_note(call: Call) -> str:
     if call.lead_answered:
         how = call.get_outcome_display().lower() if call.outcome else "answered"
         return f"{how}, {call.length_text} (call-connect)"
-    how = call.get_outcome_display().lower() if call.outcome_at and call.outcome else call.detail
+    # Not answered: how the phone company says it went ("busy"), unless the agent said otherwise.
+    said = call.outcome not in ("", Call.Outcome.NO_ANSWER)
+    how = call.get_outcome_display().lower() if said else call.detail
     return f"{how or 'no answer'}, attempt (call-connect)"
 
 

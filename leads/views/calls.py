@@ -111,8 +111,8 @@ def _alert_call(request, alert: Alert, origin: str):
 @require_POST
 @dashboard_view
 def alert_call(request, pk):
-    """ "Call" on an alert (Today, the alerts inbox): one of the agent's own alerts, about a lead
-    they may still see."""
+    """Connect call on an alert (Today, the alerts inbox): one of the agent's own alerts, about a
+    lead they may still see."""
     alert = Alert.objects.filter(pk=pk, agent=request.user).select_related("lead").first()
     if alert is None or not lead_visible_to(request.user).filter(pk=alert.lead_id).exists():
         raise Http404("No such alert")

@@ -16,6 +16,7 @@ from alerts.services import alert_raise
 from leads.models import Lead, LeadEvent
 from realtycrm.flows.calls import call_start
 from sequences.backends.voice import ConsoleVoiceBackend, OutgoingCall
+from sequences.checks import sequences_settings
 from tests.factories import (
     AgentFactory,
     AlertFactory,
@@ -275,6 +276,14 @@ def test_the_dial_and_the_status_callback_log_the_call_once(agent, dana, start, 
     twilio.lead_answers(connect, seconds=60)
     twilio.lead_answers(connect, seconds=60)  # Twilio retrying every request
     assert len(contacts(dana)) == 1
+
+
+def test_a_busy_line_is_logged_as_a_busy_attempt(agent, dana, start, phone):
+    start(dana)
+    twilio = phone()
+    twilio.lead_does_not_answer(twilio.press(twilio.pick_up(), "1"), word="busy")
+    (event,) = contacts(dana)
+    assert event.summary == "Call: busy, attempt (call-connect)"
 
 
 def test_a_lead_who_does_not_answer_is_logged_as_an_attempt(agent, dana, start, phone, client):
@@ -716,3 +725,8 @@ def test_a_timeout_leaves_the_call_to_its_webhooks(
     phone().pick_up()
     call.refresh_from_db()
     assert (call.status, call.provider_id) == (Call.Status.ANSWERED, twilio_call()["sid"])
+
+
+def test_a_voice_backend_that_cannot_be_imported_fails_the_system_check(settings):
+    settings.VOICE_BACKEND = "sequences.backends.voice.NoSuchBackend"
+    assert "sequences.E009" in [error.id for error in sequences_settings(None)]
