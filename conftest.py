@@ -36,13 +36,16 @@ def _fresh_cache():
 def _in_memory_providers(settings):
     """No test reaches Twilio or SendGrid: texts and emails land in memory (pytest-django's
     test environment would otherwise swap in Django's plain locmem email backend)."""
-    from sequences.backends import sms
+    from sequences.backends import sms, voice
 
     settings.SMS_BACKEND = "sequences.backends.sms.LocmemBackend"
     settings.EMAIL_BACKEND = "sequences.backends.email.LocmemEmailBackend"
+    settings.VOICE_BACKEND = "sequences.backends.voice.LocmemVoiceBackend"
     sms.outbox.clear()
+    voice.outbox.clear()
     yield
     sms.outbox.clear()
+    voice.outbox.clear()
 
 
 @pytest.fixture
@@ -51,6 +54,14 @@ def sms_outbox():
     from sequences.backends import sms
 
     return sms.outbox
+
+
+@pytest.fixture
+def call_outbox():
+    """Calls handed to the voice backend in this test (call-connect rings the agent's phone)."""
+    from sequences.backends import voice
+
+    return voice.outbox
 
 
 # --- The people: Alex and Sam are agents, Morgan is the broker -----------------------------------

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Alert
+from leads.admin_access import VisibleLeadsMixin
+
+from .models import Alert, Call
 from .selectors import alert_history_for
 
 
@@ -31,3 +33,27 @@ class AlertAdmin(admin.ModelAdmin):
     @admin.display(description="Time to first personal contact", ordering="time_to_contact")
     def time_to_contact(self, alert):
         return alert.time_to_contact
+
+
+@admin.register(Call)
+class CallAdmin(VisibleLeadsMixin, admin.ModelAdmin):
+    """Every call-connect (docs/dashboard.md, "Calling a lead"): who rang whom, how it went,
+    and the recording's link when the brokerage records. Written by the calls only."""
+
+    list_display = (
+        "created_at",
+        "lead",
+        "agent",
+        "origin",
+        "status",
+        "lead_answered",
+        "duration_seconds",
+        "outcome",
+    )
+    list_filter = ("status", "origin", "outcome", "recorded")
+    list_select_related = ("lead", "agent")
+    date_hierarchy = "created_at"
+    readonly_fields = [field.name for field in Call._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,6 +1,7 @@
 from django import forms
 
 from leads.models import Agent
+from leads.phones import phone_e164, phone_example
 
 WEEKDAYS = [
     ("0", "Mon"),
@@ -23,6 +24,7 @@ class AvailabilityForm(forms.ModelForm):
     class Meta:
         model = Agent
         fields = [
+            "phone",
             "paused",
             "paused_reason",
             "work_start",
@@ -32,6 +34,7 @@ class AvailabilityForm(forms.ModelForm):
             "alert_quiet_end",
         ]
         labels = {
+            "phone": "Your mobile number (alert texts and calls ring it)",
             "paused": "Pause new leads (vacation, off duty)",
             "paused_reason": "Why (shown to your broker)",
             "work_start": "Working hours from",
@@ -52,6 +55,16 @@ class AvailabilityForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance and not self.is_bound:
             self.initial["work_days"] = list(self.instance.work_days)
+
+    def clean_phone(self):
+        """Stored E.164 like every number; a call-connect rings it before dialing the lead."""
+        typed = self.cleaned_data["phone"].strip()
+        if not typed:
+            return ""
+        number = phone_e164(typed)
+        if number is None:
+            raise forms.ValidationError(f"Enter a phone number like {phone_example()}.")
+        return number
 
     def clean_work_days(self):
         return "".join(sorted(self.cleaned_data["work_days"]))

@@ -8,9 +8,19 @@ from django.urls import reverse
 from leads.names import person_name
 from leads.phones import phone_display
 
+from .calls import call_link_url
+
 
 def _open_url(alert) -> str:
     return settings.SITE_URL + reverse("alerts:open", args=[alert.pk])
+
+
+def _call_link(alert) -> str:
+    """The signed link that rings the agent's phone and connects them to the lead (only for
+    the agent it was sent to, signed in, for CALL_LINK_HOURS); none for an offer to claim."""
+    if alert.reason == "claim" or not alert.lead.phone:
+        return ""
+    return call_link_url(alert)
 
 
 def _where(lead) -> str:
@@ -42,9 +52,10 @@ def alert_sms(alert) -> str:
     phone = f" Call {phone_display(lead.phone)}." if lead.phone else ""
     detail = f" {alert.detail}." if alert.detail and alert.reason != "reply" else ""
     quote = f' "{alert.detail[:80]}"' if alert.reason == "reply" and alert.detail else ""
+    connect = f" Connect a call: {_call_link(alert)}" if _call_link(alert) else ""
     return (
         f"{head}: {lead.full_name or lead.email or lead.phone}{quote} · {' · '.join(_facts(lead))}."
-        f"{phone}{detail} {_open_url(alert)}"
+        f"{phone}{detail} {_open_url(alert)}{connect}"
     )
 
 
@@ -76,6 +87,11 @@ def alert_email(alert) -> tuple[str, str]:
     if alert.detail:
         lines += ["", alert.detail]
     lines += ["", f"Open the lead (this acknowledges the alert): {_open_url(alert)}"]
+    if _call_link(alert):
+        lines.append(
+            f"Connect a call (rings your phone, then theirs from the office line): "
+            f"{_call_link(alert)}"
+        )
     return subject, "\n".join(lines)
 
 

@@ -149,3 +149,106 @@ def device_name(user_agent: str) -> str:
     browser = next((name for mark, name in _BROWSERS if mark in user_agent), "A browser")
     system = next((name for mark, name in _SYSTEMS if mark in user_agent), "")
     return f"{browser} on {system}" if system else browser
+
+
+def call_length(seconds: int) -> str:
+    """45 s, 4 min 12 s, 1 h 5 min: a call's length as the timeline and the lead page show it."""
+    minutes, seconds = divmod(max(int(seconds), 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {seconds} s" if seconds else f"{minutes} min"
+    return f"{seconds} s"
+
+
+class Call(models.Model):
+    """One call-connect: the agent's phone rings first and says who the lead is; on 1 the lead is
+    dialed from the brokerage's number. Once the lead's leg is over the call is logged by itself
+    as the agent's personal contact (realtycrm.flows.calls), answered or not, and the agent adds
+    the outcome with one tap."""
+
+    class Origin(models.TextChoices):
+        LEAD = "lead", "Lead page"
+        TODAY = "today", "Today"
+        ALERT = "alert", "An alert"
+        LINK = "link", "The link in an alert"
+        AUTO = "auto", "Automatic (hot lead)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Placing the call"
+        RINGING = "ringing", "Ringing your phone"
+        ANSWERED = "answered", "Waiting for you to press 1"
+        CONNECTING = "connecting", "Calling the lead"
+        ENDED = "ended", "Call ended"
+        NOT_CONNECTED = "not_connected", "Not connected"
+        FAILED = "failed", "Could not place the call"
+
+    # Under way: the agent's phone can hold one of these at a time.
+    ACTIVE = (Status.QUEUED, Status.RINGING, Status.ANSWERED, Status.CONNECTING)
+
+    class Outcome(models.TextChoices):
+        TALKED = "talked", "Talked"
+        VOICEMAIL = "voicemail", "Left voicemail"
+        NO_ANSWER = "no_answer", "No answer"
+        WRONG_NUMBER = "wrong_number", "Wrong number"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="calls")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calls"
+    )
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    origin = models.CharField(max_length=10, choices=Origin.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # The numbers as they were when the call was placed (the lead's may be corrected later).
+    agent_number = models.CharField(max_length=16)
+    lead_number = models.CharField(max_length=16)
+    caller_id = models.CharField(max_length=16, blank=True)
+    recorded = models.BooleanField(default=False, help_text="CALL_RECORDING was on.")
+    provider_id = models.CharField(max_length=64, blank=True, help_text="The agent's leg.")
+    lead_leg_id = models.CharField(max_length=64, blank=True, help_text="The lead's leg.")
+    lead_answered = models.BooleanField(null=True, blank=True)
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    recording_url = models.URLField(max_length=500, blank=True)
+    detail = models.CharField(max_length=255, blank=True, help_text="Why it did not connect.")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    # The personal contact the call was logged as (its summary follows the outcome).
+    contact_event = models.ForeignKey(
+        "leads.LeadEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)  # the agent picked up
+    dialed_at = models.DateTimeField(null=True, blank=True)  # they pressed 1
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent"],
+                condition=Q(status__in=["queued", "ringing", "answered", "connecting"]),
+                name="call_one_under_way_per_agent",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["lead", "agent", "-created_at"], name="call_lead_agent"),
+        ]
+
+    def __str__(self):
+        return f"Call {self.lead} → {self.agent} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def length_text(self) -> str:
+        return call_length(self.duration_seconds or 0)
+
+    @property
+    def needs_outcome(self) -> bool:
+        """Over, and the lead answered: the agent says how it went (one tap)."""
+        return self.status == self.Status.ENDED and self.outcome_at is None

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import views
+from leads.views import calls
+
+from . import views, webhooks
 
 app_name = "alerts"
 urlpatterns = [
@@ -13,4 +15,14 @@ urlpatterns = [
     path("push/subscribe/", views.push_subscribe, name="push-subscribe"),
     path("push/unsubscribe/", views.push_unsubscribe, name="push-unsubscribe"),
     path("push/csrf/", views.push_csrf, name="push-csrf"),
+    # Call-connect from an alert, and the signed link in an alert's text (leads/views/calls.py).
+    path("<int:pk>/call/", calls.alert_call, name="call"),
+    path("call/<str:token>/", calls.call_link, name="call-link"),
+    # Twilio Voice's webhooks for one call (signed; alerts/webhooks.py).
+    path("calls/<int:pk>/voice/answer/", webhooks.call_answer, name="call-answer"),
+    path("calls/<int:pk>/voice/connect/", webhooks.call_connect, name="call-connect"),
+    path("calls/<int:pk>/voice/whisper/", webhooks.call_whisper, name="call-whisper"),
+    path("calls/<int:pk>/voice/dialed/", webhooks.call_dialed, name="call-dialed"),
+    path("calls/<int:pk>/voice/status/", webhooks.call_status, name="call-status"),
+    path("calls/<int:pk>/voice/lead-status/", webhooks.call_lead_status, name="call-lead-status"),
 ]

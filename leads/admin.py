@@ -300,6 +300,7 @@ class AssignmentRuleAdmin(BrokersOnlyMixin, admin.ModelAdmin):
             {"fields": ("source", "intent", "side", "neighbourhood", "postal_code_prefix")},
         ),
         ("Who gets them", {"fields": ("policy", "members", "claim_minutes", "fallback", "backup")}),
+        ("Hot leads", {"fields": ("auto_call_hot",)}),
     )
 
 

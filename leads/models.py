@@ -671,6 +671,14 @@ class AssignmentRule(models.Model):
         related_name="+",
         help_text="Alerted when a hot lead is not acknowledged in time (instead of the brokers).",
     )
+    # Call-connect (alerts.calls): the hot-lead alert also rings the owner's phone and, on 1,
+    # dials the lead, the moment it arrives. On the rule because it is the group's agreement
+    # to be rung (the rule names the group); off unless a broker turns it on.
+    auto_call_hot = models.BooleanField(
+        "Call hot leads at once",
+        default=False,
+        help_text="When a hot lead arrives, ring its owner's phone and connect them to the lead.",
+    )
     # Round robin: who got the last lead from this rule; the next goes to the one after them.
     last_assigned = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

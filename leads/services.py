@@ -58,17 +58,17 @@ def lead_sync_contact_dates(lead: Lead) -> None:
 
 
 def lead_record_contact(
-    lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None
+    lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None, data: dict | None = None
 ) -> LeadEvent:
     """A human reached the lead (call, text, email, in person): the timeline and the contact
     dates. What else a contact does (stage, tasks, alerts) is realtycrm.flows.contacts.contact_log."""
-    label = LeadEvent.Channel(channel).label
     return lead_event_record(
         lead,
         LeadEvent.Kind.PERSONAL_CONTACT,
         channel=channel,
         actor=actor,
-        summary=f"{label}: {note}" if note else label,
+        summary=_contact_summary(channel, note),
+        data=data,
         occurred_at=occurred_at,
     )
 
@@ -89,6 +89,19 @@ def lead_wake(lead: Lead, *, why: str, actor=None) -> bool:
         data={"woken": why},
     )
     return True
+
+
+def _contact_summary(channel: str, note: str) -> str:
+    label = LeadEvent.Channel(channel).label
+    return f"{label}: {note}" if note else label
+
+
+def lead_contact_amend(event: LeadEvent, *, note: str, data: dict) -> None:
+    """A logged contact says more about itself afterwards (a call's outcome, tapped once it
+    ended): its words and data change, never its time, so the contact dates stay as they are."""
+    event.summary = _contact_summary(event.channel, note)[:255]
+    event.data = {**event.data, **data}
+    event.save(update_fields=["summary", "data"])
 
 
 # Funnel milestones in order; reaching one implies having passed the ones before it.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import followup, imports, lead, lead_list, public, today
+from .views import calls, followup, imports, lead, lead_list, public, today
 
 app_name = "leads"
 urlpatterns = [
@@ -38,6 +38,15 @@ urlpatterns = [
         lead.lead_reinquiry_dismiss,
         name="reinquiry-dismiss",
     ),
+    # Call-connect: ring the agent's phone, then the lead's (leads/views/calls.py).
+    path("leads/<int:pk>/call/", calls.lead_call, name="lead-call"),
+    path("leads/<int:pk>/calls/<int:call_pk>/", calls.lead_call_card, name="call-card"),
+    path(
+        "leads/<int:pk>/calls/<int:call_pk>/outcome/",
+        calls.lead_call_outcome,
+        name="call-outcome",
+    ),
+    path("leads/<int:pk>/calls/<int:call_pk>/play/", calls.lead_call_play, name="call-play"),
     # Importing the old database (brokers only).
     path("imports/", imports.import_upload, name="import-upload"),
     path("imports/<int:pk>/", imports.import_detail, name="import-detail"),

@@ -19,6 +19,10 @@ def sequences_settings(app_configs, **kwargs):
         import_string(settings.SMS_BACKEND)
     except ImportError as exc:
         errors.append(Error(f"SMS_BACKEND cannot be imported: {exc}", id="sequences.E002"))
+    try:
+        import_string(settings.VOICE_BACKEND)
+    except ImportError as exc:
+        errors.append(Error(f"VOICE_BACKEND cannot be imported: {exc}", id="sequences.E009"))
     if settings.SMS_CAP_PER_NUMBER < 1:
         errors.append(Error("SMS_CAP_PER_NUMBER must be at least 1.", id="sequences.E003"))
     if settings.MESSAGE_LEASE_SECONDS <= settings.PROVIDER_TIMEOUT_SECONDS * 2:

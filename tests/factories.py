@@ -11,7 +11,7 @@ from django_q.models import OrmQ, Schedule
 from django_q.models import Task as QueueTask
 from django_q.signing import SignedPackage
 
-from alerts.models import Alert, PushSubscription
+from alerts.models import Alert, Call, PushSubscription
 from leads.models import (
     Agent,
     AssignmentRule,
@@ -474,3 +474,31 @@ class PushSubscriptionFactory(factory.django.DjangoModelFactory):
         "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
         "Chrome/156.0.0.0 Mobile Safari/537.36"
     )
+
+
+# --- Call-connect (alerts.Call) ------------------------------------------------------------------
+
+
+class CallFactory(factory.django.DjangoModelFactory):
+    """A call-connect of the lead's owner; `over=True` for one that reached the lead and ended."""
+
+    class Meta:
+        model = Call
+
+    lead = factory.SubFactory(LeadFactory)
+    agent = factory.LazyAttribute(lambda call: call.lead.owner or AgentFactory().user)
+    origin = Call.Origin.LEAD
+    status = Call.Status.RINGING
+    agent_number = factory.LazyAttribute(lambda call: call.agent.agent.phone)
+    lead_number = factory.LazyAttribute(lambda call: call.lead.phone)
+    caller_id = "+14135550100"
+    provider_id = factory.Sequence(lambda n: f"CA{n:032d}")
+
+    class Params:
+        over = factory.Trait(
+            status=Call.Status.ENDED,
+            lead_answered=True,
+            duration_seconds=95,
+            dialed_at=factory.LazyFunction(timezone.now),
+            ended_at=factory.LazyFunction(timezone.now),
+        )

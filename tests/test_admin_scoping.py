@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 from django_q.models import Failure, OrmQ, Schedule, Success
 
-from alerts.models import Alert
+from alerts.models import Alert, Call
 from leads.models import (
     Agent,
     AssignmentRule,
@@ -146,6 +146,7 @@ RECIPES = {
             [f.AlertFactory(lead=lead_of(b), agent=b)],
         ),
     ),
+    Call: Recipe(SCOPED, _lead_rows(f.CallFactory)),
     SegmentReport: Recipe(SCOPED, _segment_report, counted=lambda n: f"<strong>{n}</strong> leads"),
     # Brokers only: configuration, people, and records no one lead owns.
     RoutingRule: Recipe(BROKERS_ONLY, lambda a, b: ([], list(RoutingRule.objects.all()[:2]))),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from alerts.calls import call_for_card, call_play_allowed
 from alerts.selectors import alert_open_for
 from realtycrm.flows import contacts, reinquiry
 from realtycrm.flows.contacts import contact_log, stage_change
@@ -158,6 +159,9 @@ def _lead_context(request, lead, **forms) -> dict:
         "automation_stopped_by_stage": lead.stage in STOP_STAGES,
         "pause_form": PauseForm(),
         "lead_alerts": list(alert_open_for(request.user).filter(lead=lead)),
+        # Call-connect: the agent's own call to this lead, under way or asking how it went.
+        "lead_call": call_for_card(request.user, lead),
+        "call_playable": call_play_allowed(),
     }
     context.update(forms)
     return context

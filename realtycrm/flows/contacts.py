@@ -12,14 +12,17 @@ from sequences.services.automation import automation_on_stage_change
 
 
 @transaction.atomic(savepoint=False)
-def contact_log(lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None) -> LeadEvent:
+def contact_log(
+    lead: Lead, *, channel: str, actor, note: str = "", occurred_at=None, data: dict | None = None
+) -> LeadEvent:
     """A human reached the lead (call, text, email, in person): the contact dates move, a new lead
     becomes contacted, the open tasks the contact answers are done, and the agent's open alerts
-    about the lead are acknowledged. A dormant contact is dormant no more (lead_wake)."""
+    about the lead are acknowledged. A dormant contact is dormant no more (lead_wake). `data`:
+    what the event keeps beside its words (a call's length and outcome)."""
     label = LeadEvent.Channel(channel).label.lower()
     lead_wake(lead, why=f"{person_name(actor)} logged a {label}", actor=actor)
     event = lead_record_contact(
-        lead, channel=channel, actor=actor, note=note, occurred_at=occurred_at
+        lead, channel=channel, actor=actor, note=note, occurred_at=occurred_at, data=data
     )
     if lead.stage == Lead.Stage.NEW:
         stage_change(lead, Lead.Stage.CONTACTED, actor=actor)

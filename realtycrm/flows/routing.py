@@ -1,7 +1,8 @@
 """Routing: act on a segmentation decision, in one transaction.
 
     decision ─▶ owner (leads.ownership) ─▶ intent on the lead (leads.services) ─▶ enrolment in
-             the track (sequences) ─▶ alerts to the owner (alerts) ─▶ events on the timeline
+             the track (sequences) ─▶ alerts to the owner (alerts), and a call when the rule
+             calls hot leads at once (alerts.calls) ─▶ events on the timeline
 
 Intake calls lead_route for a new lead and for a re-inquiry that raises intent; agents' edits call
 it through lead_reclassify. Nothing else writes a lead's intent or decides its track (a track's own
@@ -10,6 +11,7 @@ it through lead_reclassify. Nothing else writes a lead's intent or decides its t
 
 from django.db import transaction
 
+from alerts.calls import calls_for_new_lead
 from alerts.services import alert_became_hot, alerts_for_new_lead
 from leads.models import Intent, Lead, LeadEvent
 from leads.ownership import lead_assign, owner_kept
@@ -52,7 +54,9 @@ def lead_route(
     )
 
     if assignment is not None:
-        alerts_for_new_lead(lead, assignment, alert=decision.alert)
+        raised = alerts_for_new_lead(lead, assignment, alert=decision.alert)
+        # A rule that calls hot leads at once rings the owner too (placed after commit).
+        calls_for_new_lead(lead, assignment.rule, raised)
     elif decision.alert and previous_intent != decision.intent:
         alert_became_hot(lead, actor=actor)
 

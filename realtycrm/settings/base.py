@@ -261,6 +261,22 @@ MESSAGE_RETRY_BASE_SECONDS = env_int("MESSAGE_RETRY_BASE_SECONDS", 60)
 # How long one drain task sends before handing over to a fresh one (below Q_CLUSTER timeout).
 MESSAGE_DISPATCH_BUDGET_SECONDS = env_int("MESSAGE_DISPATCH_BUDGET_SECONDS", 40)
 
+# --- Call-connect (docs/dashboard.md, "Calling a lead") -------------------------------------------
+# "Call" rings the agent's own phone (Agent.phone) first, says who the lead is, and on 1 dials the
+# lead from the brokerage's number. VOICE_BACKEND mirrors SMS_BACKEND: console by default (logs
+# the call; the lead page can play its answer, so `make run` needs no Twilio), in-memory in tests,
+# sequences.backends.twilio_voice.TwilioVoiceBackend in production (TWILIO_ACCOUNT_SID and
+# TWILIO_AUTH_TOKEN as for texts).
+VOICE_BACKEND = env_str("VOICE_BACKEND", "sequences.backends.voice.ConsoleVoiceBackend")
+# The number that rings the agent and that the lead sees (a Twilio voice number of the
+# brokerage's); TWILIO_FROM_NUMBER when unset.
+TWILIO_VOICE_NUMBER = env_str("TWILIO_VOICE_NUMBER", "")
+# Record connected calls. Off unless the brokerage turns it on (some states need every party's
+# consent): then both sides hear "This call may be recorded." before they are connected.
+CALL_RECORDING = env_bool("CALL_RECORDING", False)
+# How long the "connect a call" link in an alert's text and email works (only ever for the agent
+# it was sent to, signed in; an alert held through quiet hours still has most of a day left).
+CALL_LINK_HOURS = env_int("CALL_LINK_HOURS", 24)
 # --- Reactivation campaigns (docs/reactivation.md) -------------------------------------------------
 # A contact's personal link to the reactivation form stops working after this many days.
 REACTIVATION_LINK_DAYS = env_int("REACTIVATION_LINK_DAYS", 60)

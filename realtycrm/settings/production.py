@@ -17,6 +17,8 @@ from .base import (
     TWILIO_AUTH_TOKEN,
     TWILIO_FROM_NUMBER,
     TWILIO_MESSAGING_SERVICE_SID,
+    TWILIO_VOICE_NUMBER,
+    VOICE_BACKEND,
 )
 from .env import env_bool, env_int, env_list, env_str
 
@@ -45,6 +47,13 @@ if SMS_BACKEND == "sequences.backends.twilio.TwilioBackend" and not (
     raise ImproperlyConfigured(
         "SMS_BACKEND is Twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
         "TWILIO_MESSAGING_SERVICE_SID (or TWILIO_FROM_NUMBER)."
+    )
+if VOICE_BACKEND == "sequences.backends.twilio_voice.TwilioVoiceBackend" and not (
+    TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and (TWILIO_VOICE_NUMBER or TWILIO_FROM_NUMBER)
+):
+    raise ImproperlyConfigured(
+        "VOICE_BACKEND is Twilio: set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and "
+        "TWILIO_VOICE_NUMBER (or TWILIO_FROM_NUMBER)."
     )
 if EMAIL_BACKEND == "sequences.backends.sendgrid.EmailBackend" and not SENDGRID_API_KEY:
     raise ImproperlyConfigured("EMAIL_BACKEND is SendGrid: set SENDGRID_API_KEY.")

@@ -8,6 +8,8 @@ SECRET_KEY = "test-only-secret-key-not-for-anything-else-0123456789"  # noqa: S1
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "sequences.backends.email.LocmemEmailBackend"
 SMS_BACKEND = "sequences.backends.sms.LocmemBackend"
+VOICE_BACKEND = "sequences.backends.voice.LocmemVoiceBackend"
+TWILIO_VOICE_NUMBER = "+14135550100"  # the brokerage's line, as BROKERAGE_PHONE
 # Webhook tests sign their requests with this token; no test reaches Twilio or SendGrid.
 TWILIO_AUTH_TOKEN = "test-twilio-auth-token"  # noqa: S105 - signs test webhooks only
 TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000"

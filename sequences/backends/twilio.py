@@ -67,6 +67,17 @@ def error_from(exc: TwilioRestException):
     return PermanentError(text, code=exc.code)
 
 
+def twilio_client(account_sid: str, auth_token: str, *, api_url=None, timeout=None) -> Client:
+    """The SDK's client, with our timeout and no retries of its own (texts and calls share it)."""
+    http_client = TwilioHttpClient(
+        timeout=timeout or settings.PROVIDER_TIMEOUT_SECONDS, max_retries=0
+    )
+    client = Client(account_sid, auth_token, http_client=http_client)
+    # Only a test double lives anywhere but api.twilio.com.
+    client.api.base_url = (api_url or settings.TWILIO_API_URL).rstrip("/")
+    return client
+
+
 class TwilioBackend(BaseSmsBackend):
     def __init__(
         self,
@@ -91,12 +102,7 @@ class TwilioBackend(BaseSmsBackend):
             raise ImproperlyConfigured(
                 "Set TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER to send texts."
             )
-        http_client = TwilioHttpClient(
-            timeout=timeout or settings.PROVIDER_TIMEOUT_SECONDS, max_retries=0
-        )
-        self.client = Client(self.account_sid, auth_token, http_client=http_client)
-        # Only a test double lives anywhere but api.twilio.com.
-        self.client.api.base_url = (api_url or settings.TWILIO_API_URL).rstrip("/")
+        self.client = twilio_client(self.account_sid, auth_token, api_url=api_url, timeout=timeout)
 
     def send(self, sms: OutgoingSms) -> str:
         params = {"to": sms.to, "body": sms.body}

@@ -1,10 +1,13 @@
-"""Web Push fixtures: the fake push service (tests/push.py), our VAPID keys, and browsers."""
+"""Fixtures of the alerts' tests: Web Push (the fake push service of tests/push.py, our VAPID keys,
+browsers), and call-connect (the real Twilio SDK against the local fake API)."""
 
 import pytest
 
 from tests.factories import PushSubscriptionFactory
 from tests.push import FakePushService, push_on
 from tests.push import new_browser as make_browser
+from tests.sequences.conftest import FakeProvider
+from tests.voice import twilio_call
 
 
 @pytest.fixture
@@ -39,3 +42,13 @@ def subscribe(new_browser):
         return browser
 
     return make
+
+
+@pytest.fixture
+def twilio_voice(settings):
+    """Calls go through the real Twilio Voice backend to a local fake of Twilio's API."""
+    with FakeProvider() as fake:
+        settings.VOICE_BACKEND = "sequences.backends.twilio_voice.TwilioVoiceBackend"
+        settings.TWILIO_API_URL = fake.url
+        fake.default = (201, {}, twilio_call())
+        yield fake

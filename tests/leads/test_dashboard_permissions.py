@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from alerts.calls import call_link_token
 from leads.models import ImportBatch, Lead, LeadEvent, Submission
 from leads.views.today import SECTIONS, SECTIONS_BY_KEY
 from reports.tables import ALL_INTENTS, ALL_SOURCES
@@ -20,6 +21,7 @@ from sequences.models import Task
 from tests.factories import (
     AgentFactory,
     AlertFactory,
+    CallFactory,
     EnrollmentFactory,
     LeadEventFactory,
     LeadFactory,
@@ -64,6 +66,13 @@ SIGNED = {
     "sequences:sendgrid-events",
     "sequences:unsubscribe",
     "integrations:meta-leadgen",  # tests/integrations/test_meta.py
+    # Twilio Voice's webhooks for one call-connect (tests/alerts/test_calls.py)
+    "alerts:call-answer",
+    "alerts:call-connect",
+    "alerts:call-whisper",
+    "alerts:call-dialed",
+    "alerts:call-status",
+    "alerts:call-lead-status",
     # SendGrid Inbound Parse: a secret token in the URL (tests/integrations/)
     "integrations:inbound-email",
     # An Events API key (HTTP Basic) authenticates each request instead; tests/integrations/
@@ -92,6 +101,7 @@ LEAD_URLS = {
     "leads:lead-opt-out-answer": ("post", {"answer": "not_stop"}),
     "leads:lead-pause": ("post", {"reason": "Talking by phone"}),
     "leads:lead-resume": ("post", {}),
+    "leads:lead-call": ("post", {}),  # rings the signed-in user's own phone (call-connect)
 }
 # URL name → (method, data, what it changes). Each takes the lead's pk and one of its tasks' pk.
 TASK_URLS = {
@@ -132,6 +142,7 @@ ALERT_URLS = {
     "alerts:open": "get",
     "alerts:acknowledge": "post",
     "alerts:claim": "post",
+    "alerts:call": "post",  # call-connect about the alert's lead, ringing its recipient
 }
 # A signed-in user's own alerts: the live feed (open alerts, their own only), the inbox (their
 # own; a broker's history also lists everyone's), their availability.
@@ -177,6 +188,16 @@ CAMPAIGN_URLS = {
     "sequences:campaign-progress": ("get", True),
     "sequences:campaign-send": ("post", True),
 }
+# One call-connect (alerts.Call): only the agent whose phone it rang, through its own lead; a
+# broker does not answer an agent's call for them. URL name → (method, data); each takes the
+# lead's pk and the call's.
+CALL_URLS = {
+    "leads:call-card": ("get", {}),
+    "leads:call-outcome": ("post", {"outcome": "talked"}),
+    "leads:call-play": ("post", {"lead": "answers"}),
+}
+# The signed "connect a call" link in an alert's text: only the alert's recipient, signed in.
+CALL_LINK_URLS = {"alerts:call-link"}
 # Aggregates over the leads a user may see: the lead counts for its owner and brokers only.
 REPORT_URLS = {
     "reports:segment-report": {},
@@ -216,6 +237,8 @@ CLASSIFIED = (
     | set(BROKER_PAGES)
     | set(IMPORT_URLS)
     | set(CAMPAIGN_URLS)
+    | set(CALL_URLS)
+    | CALL_LINK_URLS
 )
 
 
@@ -560,3 +583,46 @@ def test_a_push_device_answers_only_its_own_user(client, world, name, role):
         assert response.status_code < 500
     removed = not type(device).objects.filter(pk=device.pk).exists()
     assert removed is (role == "owner" and name == "alerts:push-unsubscribe")
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(CALL_URLS)))
+def test_a_call_answers_only_the_agent_it_rang(client, world, name, role, settings):
+    settings.DEBUG = True  # playing a call is for development only (a 404 in production)
+    lead = world["lead"]
+    status = "ringing" if name == "leads:call-play" else "ended"
+    call = CallFactory(lead=lead, agent=world["owner"], over=True, status=status)
+    method, data = CALL_URLS[name]
+    url = reverse(name, args=[lead.pk, call.pk])
+    response = _call(_client_as(client, world, role), method, url, data)
+    call.refresh_from_db()
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "owner":
+        assert response.status_code in (200, 302)
+    else:
+        assert response.status_code == 404
+    assert (call.outcome == "talked") is (role == "owner" and name == "leads:call-outcome")
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(CALL_URLS)))
+def test_a_call_is_reached_only_through_its_own_lead(client, world, name):
+    call = CallFactory(lead=world["lead"], agent=world["owner"], over=True)
+    other_lead = LeadFactory(owner=world["owner"])
+    client.force_login(world["owner"])
+    method, data = CALL_URLS[name]
+    url = reverse(name, args=[other_lead.pk, call.pk])
+    assert _call(client, method, url, data).status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_call_link_answers_only_the_alerts_recipient(client, world, role):
+    alert = AlertFactory(lead=world["lead"], agent=world["owner"])
+    url = reverse("alerts:call-link", args=[call_link_token(alert)])
+    response = _client_as(client, world, role).get(url)
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "owner":
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 404  # a broker does not use an agent's link either

@@ -3,6 +3,7 @@ real requests to it, and no test touches the network."""
 
 import json
 import threading
+import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -17,6 +18,7 @@ class FakeProvider:
         self.requests: list[dict] = []
         self.responses: deque = deque()
         self.default = (200, {}, {})
+        self.delay = 0.0  # seconds before each answer (a provider slower than our timeout)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -52,14 +54,18 @@ class FakeProvider:
                     }
                 )
                 status, headers, body = fake.responses.popleft() if fake.responses else fake.default
+                time.sleep(fake.delay)
                 payload = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped waiting (a timeout under test)
 
             do_GET = do_POST = _answer
 
