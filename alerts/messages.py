@@ -8,7 +8,7 @@ from django.urls import reverse
 from leads.names import person_name
 from leads.phones import phone_display
 
-from .calls import call_link_url
+from .calls import call_link_token, call_link_url
 
 
 def _open_url(alert) -> str:
@@ -150,15 +150,17 @@ def alert_push(alert, *, step: str = "raised") -> dict:
     """The Web Push payload of an urgent alert, read by the service worker (templates/webapp/
     sw.js): what the notification says, what a tap opens (the lead, through the alert's link,
     which acknowledges it, as the text's link does), and its two buttons: Claim (a claim offer's
-    claim, otherwise "I'm on it") and Call (the lead page's call; `#call` until call-connect has
-    its own address). One tag per alert: a reminder replaces the first notification and rings
+    claim, otherwise "I'm on it") and Call (the alert's signed call-connect link, the text's
+    own: it opens the "ring my phone" page; a claim offer has none, its lead is not theirs yet).
+    One tag per alert: a reminder replaces the first notification and rings
     again; the same push delivered twice replaces itself silently."""
     lead = alert.lead
     lead_url = reverse("leads:lead-detail", args=[lead.pk])
     claim = "alerts:claim" if alert.reason == "claim" else "alerts:acknowledge"
     actions = [{"action": "claim", "title": "Claim", "url": reverse(claim, args=[alert.pk])}]
-    if lead.phone:
-        actions.append({"action": "call", "title": "Call", "url": f"{lead_url}#call"})
+    if lead.phone and alert.reason != "claim":
+        call_url = reverse("alerts:call-link", args=[call_link_token(alert)])
+        actions.append({"action": "call", "title": "Call", "url": call_url})
     title = _push_title(alert)
     return {
         "title": f"Reminder · {title}" if step == "reminder" else title,

@@ -8,7 +8,9 @@ from zoneinfo import ZoneInfo
 
 import http_ece
 import pytest
+from django.urls import resolve
 
+from alerts.calls import call_link_alert
 from alerts.models import Alert, PushSubscription
 from alerts.push import push_send
 from alerts.services import alert_acknowledge, alert_raise, alerts_escalate
@@ -88,10 +90,11 @@ def test_a_hot_lead_is_pushed_to_each_of_its_owners_browsers_and_nobody_elses(
     assert payload["body"] == "48 Harbor View Drive · moving within 3 months\n(413) 555-0187"
     assert payload["url"] == f"/leads/{lead.pk}/"
     assert payload["open_url"] == f"/alerts/{alert.pk}/open/"
-    assert payload["actions"] == [
-        {"action": "claim", "title": "Claim", "url": f"/alerts/{alert.pk}/ack/"},
-        {"action": "call", "title": "Call", "url": f"/leads/{lead.pk}/#call"},
-    ]
+    claim, call = payload["actions"]
+    assert claim == {"action": "claim", "title": "Claim", "url": f"/alerts/{alert.pk}/ack/"}
+    # Call: the alert's own signed call-connect link (the text's), good for its agent only.
+    assert (call["action"], call["title"]) == ("call", "Call")
+    assert call_link_alert(resolve(call["url"]).kwargs["token"], alert.agent) == alert
     assert payload["tag"] == f"alert-{alert.pk}"
     assert payload["renotify"] is False
     assert payload["icon"] == "/static/webapp/icon-192.png"

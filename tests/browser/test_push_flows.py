@@ -22,7 +22,9 @@ import base64
 import json
 
 import pytest
+from django.urls import resolve
 
+from alerts.calls import call_link_alert
 from alerts.models import Alert, PushSubscription
 from leads.models import Lead
 from tests.factories import AssignmentRuleFactory
@@ -183,10 +185,11 @@ def test_a_hot_lead_reaches_a_subscribed_page_as_a_notification(
     assert notification["body"] == "48 Harbor View Drive · moving within 3 months\n(413) 555-0187"
     assert notification["tag"] == f"alert-{alert.pk}"
     assert notification["actions"] == [["claim", "Claim"], ["call", "Call"]]
-    assert notification["data"]["actions"] == {
-        "claim": f"/alerts/{alert.pk}/ack/",
-        "call": f"/leads/{lead.pk}/#call",
-    }
+    actions = notification["data"]["actions"]
+    assert actions["claim"] == f"/alerts/{alert.pk}/ack/"
+    # Call: the alert's own signed call-connect link, good for its agent only.
+    token = resolve(actions["call"]).kwargs["token"]
+    assert call_link_alert(token, alert.agent) == alert
 
     # Claim, as the tap would: the alert is acknowledged and the page shows the lead.
     worker = running_worker(page)
