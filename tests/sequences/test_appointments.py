@@ -376,7 +376,7 @@ def test_cancelling_without_telling_the_lead_sends_nothing(lead, alex):
 def test_a_closed_appointment_cannot_be_moved_or_cancelled_again(lead, alex):
     appointment = book(lead, alex)
     appointment_cancel(appointment, actor=alex)
-    with pytest.raises(AppointmentClosed, match="This showing is already cancelled."):
+    with pytest.raises(AppointmentClosed, match=r"This showing is already cancelled\."):
         appointment_cancel(appointment, actor=alex)
     with pytest.raises(AppointmentClosed):
         appointment_reschedule(
