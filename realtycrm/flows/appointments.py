@@ -41,8 +41,9 @@ def appointment_book(
     booking_key: str | None = None,
 ) -> Appointment:
     """Book it with `agent` (by default the lead's owner, else whoever books it) and move the
-    lead to the appointment stage. Idempotent on `booking_key`."""
-    appointment = appointments.appointment_create(
+    lead to the appointment stage. Idempotent on `booking_key`: the same form booked twice
+    (even at the same instant) is one appointment and one stage change."""
+    appointment, created = appointments.appointment_create(
         lead,
         agent=agent or lead.owner or actor,
         kind=kind,
@@ -54,7 +55,7 @@ def appointment_book(
         actor=actor,
         booking_key=booking_key,
     )
-    if lead.stage in BEFORE_APPOINTMENT:
+    if created and lead.stage in BEFORE_APPOINTMENT:
         stage_change(
             lead,
             Lead.Stage.APPOINTMENT,

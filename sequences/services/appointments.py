@@ -83,14 +83,15 @@ def appointment_create(
     notes: str = "",
     actor=None,
     booking_key: str | None = None,
-) -> Appointment:
+) -> tuple[Appointment, bool]:
     """Book it: the row, the lead's timeline ("Showing booked: Tue, May 5, 10:00 a.m. …"), the
-    confirmation and the reminders. Idempotent on `booking_key` (the form's token): booking the
-    same form twice returns the first appointment and sends nothing more."""
+    confirmation and the reminders; and whether it is new. Idempotent on `booking_key` (the
+    form's token): booking the same form twice, even at the same instant, returns the first
+    appointment (and False) and sends nothing more."""
     if booking_key:
         existing = Appointment.objects.filter(booking_key=booking_key).first()
         if existing is not None:
-            return existing
+            return existing, False
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -111,10 +112,10 @@ def appointment_create(
     except IntegrityError:
         if not booking_key:
             raise
-        return Appointment.objects.get(booking_key=booking_key)  # a racing double submit
+        return Appointment.objects.get(booking_key=booking_key), False  # a racing double submit
     _timeline(appointment, "booked", actor=actor, summary=_booked_summary(appointment))
     _messages_queue(appointment, at_once=CONFIRMATION, now=now)
-    return appointment
+    return appointment, True
 
 
 @transaction.atomic
