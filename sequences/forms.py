@@ -152,6 +152,13 @@ FOLLOW_UP_KINDS = [
     (Task.Kind.EMAIL, "Email"),
     (Task.Kind.CHECK_IN, "Check in"),
 ]
+# A follow-up's title when the agent gives none ("Call Dana Whitfield").
+FOLLOW_UP_TITLES = {
+    Task.Kind.CALL: "Call {lead}",
+    Task.Kind.TEXT: "Text {lead}",
+    Task.Kind.EMAIL: "Email {lead}",
+    Task.Kind.CHECK_IN: "Check in with {lead}",
+}
 DURATIONS = [
     (15, "15 min"),
     (30, "30 min"),

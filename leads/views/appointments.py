@@ -18,7 +18,7 @@ from django_htmx.http import trigger_client_event
 
 from realtycrm.flows.appointments import appointment_book, appointment_done
 from sequences.forms import (
-    FOLLOW_UP_KINDS,
+    FOLLOW_UP_TITLES,
     AppointmentForm,
     CancelForm,
     FollowUpForm,
@@ -96,7 +96,7 @@ def lead_follow_up(request, pk):
     if not form.is_valid():
         return _invalid(request, lead, follow_up_form=form, plan_tab=FOLLOW_UP)
     data = form.cleaned_data
-    title = data["title"] or f"{dict(FOLLOW_UP_KINDS)[data['kind']]} {lead}"
+    title = data["title"] or FOLLOW_UP_TITLES[data["kind"]].format(lead=lead)
     task = task_follow_up_create(
         lead,
         actor=request.user,

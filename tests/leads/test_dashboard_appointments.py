@@ -191,6 +191,8 @@ def test_a_follow_up_from_the_lead_page_is_a_task_due_then(client, lead, agent):
     )
     client.post(url, follow_up(), headers=HTMX)  # the same form again
     assert Task.objects.count() == 1
+    client.post(url, follow_up(kind="check_in", token="1" * 32), headers=HTMX)
+    assert Task.objects.filter(title="Check in with Dana Whitfield").exists()
 
 
 def test_a_follow_up_mistake_is_said_on_its_field(client, lead):
