@@ -19,6 +19,7 @@ from sequences.services.appointments import (
     appointment_messages,
     appointment_reschedule,
 )
+from sequences.services.suppressions import address_suppress
 from tests.factories import EnrollmentFactory, LeadFactory, TrackFactory
 from tests.moments import NEW_YORK, NOON
 
@@ -265,6 +266,17 @@ def test_reminders_are_sent_when_due_and_once(
     assert len(sms_outbox) == 3 and len(mailoutbox) == 2
     # Sent to the lead: on the lead's timeline, as every message is.
     assert lead.events.filter(kind=LeadEvent.Kind.MESSAGE_SENT).count() == 4
+
+
+def test_a_stop_after_booking_stops_the_texts_but_not_the_emails(lead, alex, clock, mailoutbox):
+    appointment = book(lead, alex)
+    address_suppress("sms", lead.phone, reason="sms_stop")  # they texted STOP
+    clock.move_to(WEDNESDAY_10 - timedelta(days=1))
+    messages_dispatch_due(requeue=False)
+    statuses = {k: m.status for k, m in queued(appointment).items()}
+    assert statuses["reminder:lead:sms"] == "suppressed"
+    assert statuses["reminder:lead:email"] == "sent"
+    assert mailoutbox[-1].subject == "Reminder: your showing on Wed, May 6, 10:00 a.m."
 
 
 # --- Moving and cancelling ---------------------------------------------------------------------
