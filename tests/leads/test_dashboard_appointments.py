@@ -65,13 +65,17 @@ def errors_of(response) -> str:
 
 
 def test_the_lead_page_offers_both_plans_and_lists_appointments(client, lead):
-    AppointmentFactory(lead=lead, starts_at=NOON + timedelta(days=1), place="Our office")
+    booked = AppointmentFactory(lead=lead, starts_at=NOON + timedelta(days=1), place="Our office")
     page = client.get(reverse("leads:lead-detail", args=[lead.pk])).content.decode()
     assert 'id="plan-card"' in page and 'id="appointment-form"' in page
     assert 'id="follow-up-form"' in page
     assert 'value="48 Harbor View Drive"' in page  # the place starts as the lead's address
     assert 'id="appointments-card"' in page and "Our office" in page
     assert "Tue, May 5, 12:00 p.m. to 1:00 p.m." in page
+    # Its reschedule form starts at its own day and time, as date and time inputs read them.
+    prefix = f"id_reschedule_{booked.pk}"
+    assert f'type="date" name="date" id="{prefix}_date" value="2026-05-05"' in page
+    assert f'type="time" name="time" id="{prefix}_time" value="12:00"' in page
 
 
 def test_booking_from_the_lead_page_moves_the_stage_and_says_who_is_reminded(client, lead):
