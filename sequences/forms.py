@@ -297,7 +297,7 @@ class AppointmentForm(_WhenForm):
 class RescheduleForm(AppointmentForm):
     """A booked appointment's new day, time, length or place (its kind and notes stay)."""
 
-    field_order = ["date", "time", "duration", "place", "token"]
+    field_order = ["date", "time", "duration", "place"]
 
     def __init__(self, *args, appointment: Appointment, **kwargs):
         zone = kwargs["zone"]
@@ -314,7 +314,9 @@ class RescheduleForm(AppointmentForm):
             },
         )
         super().__init__(*args, **kwargs)
-        del self.fields["kind"], self.fields["notes"]
+        # Its kind and notes stay; moving it twice to the same time changes nothing, so it needs
+        # no token against a double submit.
+        del self.fields["kind"], self.fields["notes"], self.fields["token"]
         if minutes not in dict(DURATIONS):  # booked elsewhere with another length: keep it
             self.fields["duration"].choices = [*DURATIONS, (minutes, f"{minutes} min")]
 

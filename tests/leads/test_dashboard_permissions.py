@@ -126,7 +126,7 @@ TASK_URLS = {
 # (POST; the world's appointment has begun, so it may be closed too).
 APPOINTMENT_URLS = {
     "leads:appointment-reschedule": (
-        {"date": IN_A_WEEK, "time": "15:00", "duration": "60", "token": "ef" * 16},
+        {"date": IN_A_WEEK, "time": "15:00", "duration": "60"},
         lambda appointment: appointment.sequence == 1,
     ),
     "leads:appointment-cancel": (
