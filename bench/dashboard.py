@@ -437,6 +437,64 @@ def fill_followup() -> None:
     print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+# Appointments (issue 14): one per 100 leads from 60 days back to 60 ahead (the past ones done,
+# one in ten cancelled), and three today for each agent.
+APPOINTMENTS = 0.01
+TODAY_PER_AGENT = 3
+
+
+def fill_appointments() -> None:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from leads.models import Lead
+    from sequences.models import Appointment
+
+    if Appointment.objects.exists():
+        return
+    count = Lead.objects.count()
+    print(f"Creating appointments for {count:,} leads (once)...")
+    started = time.perf_counter()
+    rng = random.Random(14)
+    now = timezone.now()
+    leads = list(Lead.objects.values_list("id", "owner_id", "property_address"))
+    rows = []
+    for lead_id, owner, address in rng.sample(leads, int(count * APPOINTMENTS)):
+        start = now + timedelta(minutes=rng.uniform(-60 * 24 * 60, 60 * 24 * 60))
+        status = "done" if start < now else "booked"
+        rows.append((lead_id, owner, address, start, "cancelled" if rng.random() < 0.1 else status))
+    by_owner: dict = {}
+    for lead_id, owner, address in leads:
+        by_owner.setdefault(owner, []).append((lead_id, address))
+    morning = timezone.localtime(now).replace(hour=8, minute=0, second=0, microsecond=0)
+    for owner, owned in by_owner.items():
+        for hour, (lead_id, address) in enumerate(rng.sample(owned, TODAY_PER_AGENT)):
+            rows.append(
+                (lead_id, owner, address, morning + timedelta(hours=2 + 3 * hour), "booked")
+            )
+    with transaction.atomic():
+        Appointment.objects.bulk_create(
+            [
+                Appointment(
+                    lead_id=lead_id,
+                    agent_id=owner,
+                    kind=rng.choice(["listing_presentation", "showing", "buyer_consultation"]),
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=1),
+                    place=address,
+                    status=status,
+                    created_at=start - timedelta(days=3),
+                    updated_at=start - timedelta(days=3),
+                )
+                for lead_id, owner, address, start, status in rows
+            ],
+            batch_size=5000,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE sequences_appointment")
+    print(f"  {len(rows):,} in {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def measure(client, urls: list[str], runs: int) -> dict[str, list[float]]:
     """Requests the pages in turn (not one page's runs in a row), so a burst of other work on
     the machine slows every page alike instead of ruining one page's numbers."""
@@ -472,6 +530,12 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     fill(args.leads)
     fill_followup()
+    fill_appointments()
+    from sequences.models import CalendarFeed
+    from sequences.services.appointments import calendar_feed_rotate
+
+    feed_owner = User.objects.get(username="bench-agent-3")
+    feed = CalendarFeed.objects.filter(agent=feed_owner).first() or calendar_feed_rotate(feed_owner)
     # A lead of the agent's with open tasks and messages, for the lead page.
     lead_id = (
         Task.objects.filter(lead__owner__username="bench-agent-3", status="open")
@@ -482,6 +546,8 @@ def main() -> None:
         ("Today", "/"),
         ("Today: tasks section", "/today/tasks/"),
         ("Today: replies section", "/today/replies/"),
+        ("Today: appointments section", "/today/appointments/"),
+        ("an agent's calendar feed", f"/calendar/{feed.agent_id}/{feed.token}.ics"),
         ("lead page", f"/leads/{lead_id}/"),
         ("list, first page", "/leads/"),
         ("list, filtered", "/leads/?intent=warm&source=valuation&side=seller&no_contact_days=30"),

@@ -383,6 +383,7 @@ class LeadEvent(models.Model):
         AUTOMATION_STOPPED = "automation_stopped", "Automation stopped"
         AUTOMATION_RESUMED = "automation_resumed", "Automation resumed"
         CONTACT_UPDATED = "contact_updated", "Contact details updated"
+        APPOINTMENT = "appointment", "Appointment"
 
     class Channel(models.TextChoices):
         CALL = "call", "Call"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import calls, followup, imports, lead, lead_list, public, today
+from .views import appointments, calls, followup, imports, lead, lead_list, public, today
 
 app_name = "leads"
 urlpatterns = [
@@ -70,5 +70,28 @@ urlpatterns = [
         "leads/<int:pk>/tasks/<int:task_pk>/snooze/",
         followup.task_snooze_view,
         name="task-snooze",
+    ),
+    # Planning: an agent's own follow-ups and appointments (Today's Plan box loads lead-plan).
+    path("leads/<int:pk>/plan/", appointments.lead_plan, name="lead-plan"),
+    path("leads/<int:pk>/follow-ups/", appointments.lead_follow_up, name="lead-follow-up"),
+    path(
+        "leads/<int:pk>/appointments/",
+        appointments.lead_appointment_book,
+        name="lead-appointment-book",
+    ),
+    path(
+        "leads/<int:pk>/appointments/<int:appointment_pk>/reschedule/",
+        appointments.appointment_reschedule_view,
+        name="appointment-reschedule",
+    ),
+    path(
+        "leads/<int:pk>/appointments/<int:appointment_pk>/cancel/",
+        appointments.appointment_cancel_view,
+        name="appointment-cancel",
+    ),
+    path(
+        "leads/<int:pk>/appointments/<int:appointment_pk>/outcome/",
+        appointments.appointment_outcome_view,
+        name="appointment-outcome",
     ),
 ]

@@ -14,6 +14,7 @@ from leads.models import RoutingRule
 from leads.selectors import lead_visible_to
 
 from .models import (
+    Appointment,
     CampaignRecipient,
     Enrollment,
     Message,
@@ -324,7 +325,41 @@ class TaskAdmin(VisibleLeadsMixin, admin.ModelAdmin):
     list_select_related = ("lead", "agent")
     search_fields = ("title", "lead__first_name", "lead__last_name", "lead__email")
     date_hierarchy = "due_at"
-    raw_id_fields = ("lead", "agent", "done_by", "enrollment", "step")
+    raw_id_fields = ("lead", "agent", "done_by", "enrollment", "step", "created_by")
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(VisibleLeadsMixin, admin.ModelAdmin):
+    """Read, and correct the notes. Booking, moving and cancelling happen on the lead page, which
+    tells the lead, moves the reminders and the calendar feed's SEQUENCE (an edit here could do
+    none of that, so the rest is read-only)."""
+
+    list_display = ("__str__", "kind", "starts_at", "agent", "status", "place")
+    list_filter = ("status", "kind", "agent")
+    list_select_related = ("lead", "agent")
+    search_fields = ("lead__first_name", "lead__last_name", "lead__email", "place")
+    date_hierarchy = "starts_at"
+    readonly_fields = (
+        "lead",
+        "agent",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "time_zone",
+        "place",
+        "status",
+        "created_by",
+        "sequence",
+        "booking_key",
+        "agent_reminder_at",
+        "lead_reminder_at",
+        "created_at",
+        "updated_at",
+        "status_changed_at",
+    )
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Enrollment)

@@ -1,4 +1,5 @@
-"""Demo history for sequences: enrolments, already-sent messages and agents' tasks.
+"""Demo history for sequences: enrolments, already-sent messages and agents' tasks; and the
+appointments of the leads at the appointment stage (seed_demo_appointments).
 
 `seed_demo` creates its leads without routing them (they are history), then calls
 seed_demo_data once. Each lead's track is replayed from the day it arrived, through the same
@@ -11,8 +12,10 @@ without resending anything.
 
 import random
 import uuid
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +23,8 @@ from leads.models import Lead, LeadEvent
 from leads.services import lead_mark_first_automated_contact, lead_set_track
 
 from . import schedule
-from .models import Enrollment, Message, Step, Task, Template, Track
+from .appointments import appointment_span
+from .models import Appointment, Enrollment, Message, Step, Task, Template, Track
 from .outbox import OPT_OUT_LINE
 from .placeholders import fill
 from .rendering import lead_values, variants_for
@@ -237,3 +241,59 @@ def _contact_after(lead: Lead, at):
     if last is not None and last >= at:
         return last
     return None
+
+
+# The demo's appointments: the kind a lead's side books, and the hours agents book them at.
+DEMO_KINDS = {"seller": "listing_presentation", "buyer": "showing", "both": "buyer_consultation"}
+DEMO_HOURS = (9, 10, 11, 13, 14, 15, 16, 17)
+DEMO_UPCOMING = 12  # the latest bookings still ahead: three a day from today
+
+
+@transaction.atomic
+def seed_demo_appointments(*, rng: random.Random, now=None) -> int:
+    """An appointment for each lead that reached the appointment stage, as history: the ones
+    booked lately are still ahead (some today, on Today), the older ones done. Rows and their
+    timeline entries only; no message is queued (the demo sends nothing)."""
+    now = now or timezone.now()
+    zone = ZoneInfo(settings.TIME_ZONE)
+    leads = Lead.objects.filter(appointment_at__isnull=False, owner__isnull=False)
+    appointments, events = [], []
+    for index, lead in enumerate(leads.select_related("owner").order_by("-appointment_at")[:60]):
+        booked_at = lead.appointment_at
+        if lead.stage == Lead.Stage.APPOINTMENT and index < DEMO_UPCOMING:
+            day = (now + timedelta(days=index // 3)).astimezone(zone).date()
+        else:
+            day = (booked_at + timedelta(days=rng.randint(2, 6))).astimezone(zone).date()
+        at = time(rng.choice(DEMO_HOURS), rng.choice((0, 30)))
+        start = max(datetime.combine(day, at, tzinfo=zone), booked_at + timedelta(hours=2))
+        end = start + timedelta(minutes=rng.choice((45, 60, 90)))
+        kind = DEMO_KINDS.get(lead.side, Appointment.Kind.OTHER)
+        place = lead.property_address or "Our office, 100 Main Street"
+        appointments.append(
+            Appointment(
+                lead=lead,
+                agent=lead.owner,
+                kind=kind,
+                starts_at=start,
+                ends_at=end,
+                time_zone=settings.TIME_ZONE,
+                place=place,
+                status=Appointment.Status.BOOKED if start > now else Appointment.Status.DONE,
+                created_by=lead.owner,
+                created_at=booked_at,
+                updated_at=booked_at,
+            )
+        )
+        span = appointment_span(start, end, settings.TIME_ZONE)
+        events.append(
+            LeadEvent(
+                lead=lead,
+                kind=LeadEvent.Kind.APPOINTMENT,
+                actor=lead.owner,
+                summary=f"{Appointment.Kind(kind).label} booked: {span}, at {place}"[:255],
+                occurred_at=booked_at,
+            )
+        )
+    Appointment.objects.bulk_create(appointments, batch_size=500)
+    LeadEvent.objects.bulk_create(events, batch_size=500)
+    return len(appointments)

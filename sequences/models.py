@@ -6,8 +6,12 @@
 
     ReactivationCampaign ─< CampaignRecipient (one per dormant contact) ─▶ Message (email, text)
 
+    Lead ─< Appointment (with an agent, at a time and place) ─▶ Message (confirmation, reminders)
+    User ── CalendarFeed (the secret of the agent's iCalendar URL)
+
 Models hold fields, choices and constraints; what happens to them is in services/ (enrolment,
-steps, automation, tasks, suppressions, campaigns) and outbox.py (queue and dispatch).
+steps, automation, tasks, suppressions, campaigns, appointments) and outbox.py (queue and
+dispatch).
 docs/sequences.md and docs/reactivation.md explain the choices.
 """
 
@@ -16,10 +20,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from leads.models import InquiryType, Intent, Relationship, Source, Tag
+from leads.models import InquiryType, Intent, Relationship, Source, Tag, default_time_zone
 
 from .placeholders import validate_template_text
 
@@ -106,6 +110,7 @@ class TaskKind(models.TextChoices):
     REVIEW = "review", "Review and plan outreach"
     RE_ENGAGE = "re_engage", "Re-engage"
     REPLY = "reply", "Answer a reply"
+    EMAIL = "email", "Email"
 
 
 class Step(models.Model):
@@ -298,6 +303,10 @@ class Message(models.Model):
         ONE_OFF = "one_off", "One-off from an agent"
         SERVICE = "service", "Service reply (HELP)"
         CAMPAIGN = "campaign", "Reactivation campaign"
+        # Transactional: an appointment's confirmation, change and reminders (to the lead or the
+        # agent). Not automated (a stopped track does not stop it) and not capped; a text to a
+        # lead still needs consent and waits out quiet hours.
+        APPOINTMENT = "appointment", "Appointment"
 
     AUTOMATED = (Purpose.ACKNOWLEDGMENT, Purpose.NURTURE)
     # Marketing the per-number cap counts: every automated text, and a campaign's. (A campaign's
@@ -427,7 +436,8 @@ class UndeliveredMessage(Message):
 
 
 class Task(models.Model):
-    """A personal touch the track (or a reply) asks of the lead's agent, due at a time."""
+    """A personal touch the track (or a reply) asks of the lead's agent, due at a time; or a
+    follow-up an agent scheduled themselves ("call back Tuesday 10:00": created_by is set)."""
 
     Kind = TaskKind
 
@@ -468,6 +478,14 @@ class Task(models.Model):
         Step, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
     )
     idempotency_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
+    # The person who scheduled it (an agent's own follow-up); empty when automation made it.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -483,6 +501,99 @@ class Task(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status == self.Status.OPEN and self.due_at < timezone.now()
+
+
+class AppointmentKind(models.TextChoices):
+    LISTING_PRESENTATION = "listing_presentation", "Listing presentation"
+    SHOWING = "showing", "Showing"
+    BUYER_CONSULTATION = "buyer_consultation", "Buyer consultation"
+    OTHER = "other", "Other"
+
+
+class Appointment(models.Model):
+    """An agent meeting a lead at a time and place. Booking one moves the lead to the
+    appointment stage (realtycrm.flows.appointments); its confirmation and reminders are outbox
+    messages whose keys name the appointment and its `sequence`, so a change replaces them and
+    nothing is sent twice (services/appointments.py). `sequence` is also the calendar feed's
+    SEQUENCE: it goes up with every change a calendar must pick up."""
+
+    Kind = AppointmentKind
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="appointments")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="appointments",
+        help_text="Who meets the lead (their calendar feed shows it).",
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    # The wall clock the time was given on (the agent's): the lead's messages say it so.
+    time_zone = models.CharField(max_length=64, default=default_time_zone)
+    place = models.CharField(max_length=255, blank=True)
+    notes = models.TextField(max_length=2000, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    sequence = models.PositiveIntegerField(default=0, help_text="Changes so far (iCalendar).")
+    # The booking form's token: a double submit books once.
+    booking_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # Reminder bookkeeping: when the current reminders are due (empty: none, e.g. booked too
+    # close to the time, or no way to reach them). The messages are the outbox's rows.
+    agent_reminder_at = models.DateTimeField(null=True, blank=True)
+    lead_reminder_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["booked", "done", "cancelled", "no_show"]),
+                name="appointment_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["agent", "starts_at"], name="appointment_agent_start"),
+            models.Index(fields=["lead", "starts_at"], name="appointment_lead_start"),
+            models.Index(fields=["starts_at"], name="appointment_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} with {self.lead}"
+
+    @property
+    def is_booked(self) -> bool:
+        return self.status == self.Status.BOOKED
+
+
+class CalendarFeed(models.Model):
+    """An agent's private calendar subscription (iCalendar): the random secret in its URL.
+    Calendar apps fetch the URL without a session, so the secret is the only key; it is
+    compared in constant time, and making a new one (rotating) stops the old URL at once."""
+
+    agent = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
+    )
+    token = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Calendar feed of {self.agent}"
 
 
 class Suppression(models.Model):

@@ -9,6 +9,8 @@
                              queue, marked "outcome unknown": the provider is asked first
     messages_send_again      a broker's "send again" for expired and failed messages
     messages_queue_many      many rows at once (a campaign's batch), then one drain
+    messages_withdraw        queued messages that must not go any more (an appointment moved or
+                             cancelled: its reminders), marked suppressed with why
 
 A transient failure never ends a message: it is retried with capped backoff until it goes or
 MESSAGE_RETRY_HORIZON_HOURS have passed since its first attempt (then `expired`, for a broker
@@ -836,6 +838,19 @@ def _recover_one(pk: int, now) -> None:
         claim_token=None,
         lease_expires_at=None,
         last_error="The worker stopped while sending; the provider is asked before trying again.",
+    )
+
+
+# --- Withdrawing --------------------------------------------------------------------------------
+
+
+def messages_withdraw(messages, *, reason: str) -> int:
+    """The queued messages among `messages` (a queryset) will not go: suppressed, with `reason`
+    for whoever reads the lead's messages ("Appointment moved: replaced"). Conditional on the
+    status, so a message a worker has already claimed is left to it (it goes, or went).
+    Nothing was attempted, so message_not_sent is not sent. Returns how many were withdrawn."""
+    return messages.filter(status=Message.Status.QUEUED).update(
+        status=Message.Status.SUPPRESSED, status_reason=reason[:255], lease_expires_at=None
     )
 
 

@@ -29,6 +29,11 @@ PLACEHOLDERS = {
     "brokerage_email": "The brokerage's email address",
     "reactivation_link": "A reactivation campaign's personal link to update their details "
     "(elsewhere: the plain reactivation form)",
+    "appointment_kind": "An appointment's kind: listing presentation, showing, buyer "
+    "consultation (appointment messages)",
+    "appointment_time": "When the appointment is, e.g. Tue, May 5, 10:00 a.m. (appointment "
+    "messages)",
+    "appointment_place": "Where the appointment is (appointment messages)",
 }
 
 _TOKEN = re.compile(r"\{([^{}]*)\}")

@@ -28,6 +28,10 @@ FALLBACKS = {
     "neighbourhood": "your area",
     "open_house": "the open house",
     "inquiry": "your question",
+    # Outside an appointment's own messages (services/appointments.py fills the real ones).
+    "appointment_kind": "appointment",
+    "appointment_time": "the time we agreed",
+    "appointment_place": "the place we agreed",
 }
 PROPERTY_FALLBACK = {
     Source.VALUATION: "your home",
@@ -89,6 +93,9 @@ def lead_values(
         "brokerage_phone": phone_display(settings.BROKERAGE_PHONE),
         "brokerage_email": settings.BROKERAGE_EMAIL,
         "reactivation_link": reactivation_form_url(),
+        "appointment_kind": FALLBACKS["appointment_kind"],
+        "appointment_time": FALLBACKS["appointment_time"],
+        "appointment_place": FALLBACKS["appointment_place"],
     }
     values["submission"] = _submission(source, lead, address, open_house, inquiry)
     return values

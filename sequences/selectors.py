@@ -5,12 +5,13 @@ from datetime import datetime
 
 from django.db.models import Case, Count, F, Max, Min, Q, QuerySet, Value, When, Window
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 
 from leads.models import Lead
-from leads.selectors import lead_visible_to
+from leads.selectors import lead_visible_to, user_is_broker
 
 from . import schedule
-from .models import Enrollment, Message, Step, Suppression, Task
+from .models import Appointment, CalendarFeed, Enrollment, Message, Step, Suppression, Task
 
 
 def task_list_for(
@@ -196,3 +197,78 @@ def enrollment_for_display(lead: Lead) -> Enrollment | None:
         .order_by(is_open, "-started_at", "-id")
         .first()
     )
+
+
+# --- Appointments and the calendar feed ------------------------------------------------------
+
+
+def appointment_list_for(user) -> QuerySet[Appointment]:
+    """Appointments on the leads this user may see (an agent: their own leads; a broker: all,
+    without asking the database to match them against every lead: 7 ms of Today's section at
+    100,000 leads)."""
+    appointments = Appointment.objects.select_related("lead", "agent")
+    if user_is_broker(user):
+        return appointments
+    return appointments.filter(lead__in=lead_visible_to(user))
+
+
+def lead_appointment_list(user, lead: Lead) -> QuerySet[Appointment]:
+    """The lead's appointments: the booked ones first, soonest first; then the others (done,
+    cancelled, no-show), most recent first."""
+    is_booked = Case(When(status=Appointment.Status.BOOKED, then=Value(0)), default=Value(1))
+    booked_start = Case(When(status=Appointment.Status.BOOKED, then=F("starts_at")))
+    return (
+        appointment_list_for(user)
+        .filter(lead=lead)
+        .order_by(is_booked, booked_start.asc(nulls_last=True), "-starts_at", "-id")
+    )
+
+
+def appointments_between(user, *, start: datetime, end: datetime) -> QuerySet[Appointment]:
+    """Appointments starting in [start, end) (Today: the user's day, on their wall clock),
+    cancelled ones left out, in order."""
+    return (
+        appointment_list_for(user)
+        .filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("lead__owner")
+        .defer("lead__message")
+        .order_by("starts_at", "id")
+    )
+
+
+def calendar_feed_find(owner_id: int, token: str) -> CalendarFeed | None:
+    """The feed whose URL this is, or None: no feed, a wrong token (compared in constant time,
+    so timing cannot tell how much of a guess was right), or a user who may not sign in."""
+    feed = (
+        CalendarFeed.objects.select_related("agent")
+        .filter(agent_id=owner_id, agent__is_active=True)
+        .first()
+    )
+    if feed is None or not constant_time_compare(feed.token, token or ""):
+        return None
+    return feed
+
+
+# The most events one feed holds (an agent's year of appointments is a few hundred).
+CALENDAR_FEED_LIMIT = 2000
+
+
+def calendar_feed_items(owner, *, since: datetime, until: datetime):
+    """What one agent's feed holds: their appointments starting in [since, until), cancelled
+    ones included (a calendar must learn they are off), and their own open follow-ups due then
+    (tasks automation made are left out: a track's dozens would bury the appointments)."""
+    appointments = (
+        Appointment.objects.filter(agent=owner, starts_at__gte=since, starts_at__lt=until)
+        .select_related("lead")
+        .defer("lead__message")
+        .order_by("starts_at", "id")[:CALENDAR_FEED_LIMIT]
+    )
+    tasks = Task.objects.filter(
+        agent=owner,
+        status=Task.Status.OPEN,
+        created_by__isnull=False,
+        due_at__gte=since,
+        due_at__lt=until,
+    ).order_by("due_at", "id")[:CALENDAR_FEED_LIMIT]
+    return list(appointments), list(tasks)

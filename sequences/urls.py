@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import webhooks
-from .views import campaigns, unsubscribe
+from .views import calendar, campaigns, unsubscribe
 
 app_name = "sequences"
 urlpatterns = [
@@ -17,4 +17,9 @@ urlpatterns = [
     path("campaigns/<int:pk>/edit/", campaigns.campaign_edit, name="campaign-edit"),
     path("campaigns/<int:pk>/send/", campaigns.campaign_send_view, name="campaign-send"),
     path("campaigns/<int:pk>/progress/", campaigns.campaign_progress, name="campaign-progress"),
+    # The signed-in user's account (their calendar link), and the calendar feed itself: no
+    # session, the secret in the URL is the key (Google and Apple calendars fetch it).
+    path("account/", calendar.account, name="account"),
+    path("account/calendar/rotate/", calendar.calendar_rotate, name="calendar-rotate"),
+    path("calendar/<int:agent_id>/<str:token>.ics", calendar.calendar_feed, name="calendar-feed"),
 ]

@@ -26,6 +26,7 @@ from leads.models import (
 )
 from reports.models import Campaign, CampaignSpend
 from sequences.models import (
+    Appointment,
     CampaignRecipient,
     Enrollment,
     Message,
@@ -502,3 +503,18 @@ class CallFactory(factory.django.DjangoModelFactory):
             dialed_at=factory.LazyFunction(timezone.now),
             ended_at=factory.LazyFunction(timezone.now),
         )
+
+
+# --- Appointments (issue 14: appointments and follow-ups) ----------------------------------------
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Appointment
+
+    lead = factory.SubFactory(LeadFactory)
+    agent = factory.SelfAttribute("lead.owner")
+    kind = Appointment.Kind.SHOWING
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=2))
+    ends_at = factory.LazyAttribute(lambda a: a.starts_at + timezone.timedelta(hours=1))
+    place = factory.SelfAttribute("lead.property_address")

@@ -32,6 +32,7 @@ from leads.models import (
 )
 from reports.models import Campaign, SegmentReport
 from sequences.models import (
+    Appointment,
     CampaignRecipient,
     Enrollment,
     Message,
@@ -135,6 +136,7 @@ RECIPES = {
     Message: Recipe(SCOPED, _messages),
     UndeliveredMessage: Recipe(SCOPED, _undelivered),
     Task: Recipe(SCOPED, _lead_rows(f.TaskFactory)),
+    Appointment: Recipe(SCOPED, _lead_rows(f.AppointmentFactory)),
     CampaignRecipient: Recipe(SCOPED, _lead_rows(f.CampaignRecipientFactory)),
     Enrollment: Recipe(SCOPED, _lead_rows(f.EnrollmentFactory)),
     Suppression: Recipe(SCOPED, _suppressions),

@@ -1,6 +1,6 @@
 """Small helpers for the dashboard's templates."""
 
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 from django import template
 from django.conf import settings
@@ -56,3 +56,16 @@ def as_list(values) -> list:
     """Evaluate choices in one query: `{% for %}` (and list()) over a model field's choices asks
     their length first, which costs a COUNT query of its own."""
     return [value for value in values]
+
+
+@register.filter
+def input_value(value) -> str:
+    """A form value as an <input> holds it: a day as 2026-05-06, a time as 10:00 (what a
+    date or time input reads, whatever the page's date format); nothing for None."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return str(value)

@@ -21,8 +21,14 @@ from alerts.selectors import alert_open_for
 from realtycrm.flows import contacts, reinquiry
 from realtycrm.flows.contacts import contact_log, stage_change
 from realtycrm.flows.routing import lead_reclassify
+from sequences.forms import AppointmentForm, FollowUpForm, RescheduleForm
 from sequences.models import Message
-from sequences.selectors import enrollment_for_display, lead_message_list, lead_task_list
+from sequences.selectors import (
+    enrollment_for_display,
+    lead_appointment_list,
+    lead_message_list,
+    lead_task_list,
+)
 from sequences.services.enrollment import STOP_STAGES
 from sequences.services.one_off import confirmation_question, one_off_blocked_reasons
 
@@ -124,6 +130,37 @@ def tasks_page(request, lead, number=1) -> PageSlice:
     return PageSlice(lead_task_list(request.user, lead), TASKS_PAGE, number)
 
 
+APPOINTMENTS_SHOWN = 10
+FOLLOW_UP, APPOINTMENT = "follow_up", "appointment"  # the Plan card's tabs
+
+
+def plan_forms(lead) -> dict:
+    """The Plan card's two forms, blank: a follow-up and an appointment (a day and a time on the
+    user's own wall clock: dashboard_view set it)."""
+    now, zone = timezone.now(), timezone.get_current_timezone()
+    return {
+        "follow_up_form": FollowUpForm(now=now, zone=zone),
+        "appointment_form": AppointmentForm(lead=lead, now=now, zone=zone),
+        "plan_tab": FOLLOW_UP,
+    }
+
+
+def appointment_rows(request, lead, *, failed=None) -> list:
+    """The lead's appointments, each booked one with its reschedule form (`failed`: the
+    (appointment pk, bound form) that did not validate, shown with its errors)."""
+    now, zone = timezone.now(), timezone.get_current_timezone()
+    rows = []
+    for appointment in lead_appointment_list(request.user, lead)[:APPOINTMENTS_SHOWN]:
+        form = None
+        if appointment.is_booked:
+            if failed and failed[0] == appointment.pk:
+                form = failed[1]
+            else:
+                form = RescheduleForm(appointment=appointment, now=now, zone=zone)
+        rows.append((appointment, form))
+    return rows
+
+
 def _lead_context(request, lead, **forms) -> dict:
     """Everything the lead page shows. `forms` replaces a part with the one that failed
     (a bound form and its errors, `task_error`, `one_off_channel` …)."""
@@ -162,6 +199,9 @@ def _lead_context(request, lead, **forms) -> dict:
         # Call-connect: the agent's own call to this lead, under way or asking how it went.
         "lead_call": call_for_card(request.user, lead),
         "call_playable": call_play_allowed(),
+        # Appointments and follow-ups: the Plan card, and the lead's appointments.
+        **plan_forms(lead),
+        "appointment_rows": appointment_rows(request, lead),
     }
     context.update(forms)
     return context

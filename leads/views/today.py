@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from alerts.selectors import alert_open_for
 from realtycrm.flows.intake import submission_release
-from sequences.selectors import replies_unanswered, tasks_due_for
+from sequences.selectors import appointments_between, replies_unanswered, tasks_due_for
 
 from ..dashboard_forms import SNOOZE_CHOICES
 from ..selectors import (
@@ -39,6 +39,7 @@ TASK_ROWS = 10
 REPLY_ROWS = 10
 QUARANTINE_ROWS = 5
 QUARANTINE_DAYS = 30
+APPOINTMENT_ROWS = 10
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,27 @@ def tasks_context(request) -> dict:
     }
 
 
+def start_of_today(now: datetime, zone) -> datetime:
+    """Midnight at the start of the user's day, on their wall clock."""
+    return datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
+
+
+def appointments_context(request) -> dict:
+    """The appointments of the user's day (midnight to midnight where they are), in order,
+    the ones already over included; cancelled ones left out."""
+    now, zone = timezone.now(), timezone.get_current_timezone()
+    appointments = appointments_between(
+        request.user, start=start_of_today(now, zone), end=end_of_today(now, zone)
+    )
+    shown = list(appointments[:APPOINTMENT_ROWS])
+    return {
+        "appointments": shown,
+        "total": len(shown) if len(shown) < APPOINTMENT_ROWS else appointments.count(),
+        "now": now,
+        "is_broker": user_is_broker(request.user),
+    }
+
+
 def replies_context(request) -> dict:
     """Leads who texted back and have not been answered by a personal contact since."""
     page = _page_number(request, "page")
@@ -146,6 +168,7 @@ def lists_context(request) -> dict:
 SECTIONS = (
     Section("alerts", "alerts/_today.html", alerts_context),
     Section("hot-queue", "leads/today/_hot_queue.html", hot_queue_context),
+    Section("appointments", "leads/today/_appointments.html", appointments_context),
     Section("tasks", "leads/today/_tasks.html", tasks_context),
     Section("replies", "leads/today/_replies.html", replies_context),
     Section("quarantine", "leads/today/_quarantine.html", quarantine_context),

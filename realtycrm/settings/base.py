@@ -283,6 +283,16 @@ REACTIVATION_LINK_DAYS = env_int("REACTIVATION_LINK_DAYS", 60)
 # Contacts whose messages one background task queues at a time.
 REACTIVATION_BATCH_SIZE = env_int("REACTIVATION_BATCH_SIZE", 500)
 
+# --- Appointments and the calendar feed (docs/dashboard.md) ----------------------------------------
+# The agent's reminder (a text, or an email when they have no phone) this many minutes before an
+# appointment; the lead's reminder (email, and a text with consent, out of quiet hours) this many
+# hours before: the day before. 0 turns one off.
+APPOINTMENT_AGENT_REMINDER_MINUTES = env_int("APPOINTMENT_AGENT_REMINDER_MINUTES", 60)
+APPOINTMENT_LEAD_REMINDER_HOURS = env_int("APPOINTMENT_LEAD_REMINDER_HOURS", 24)
+# What an agent's calendar feed holds: from this many days ago to this many days ahead.
+CALENDAR_FEED_PAST_DAYS = env_int("CALENDAR_FEED_PAST_DAYS", 30)
+CALENDAR_FEED_FUTURE_DAYS = env_int("CALENDAR_FEED_FUTURE_DAYS", 365)
+
 # --- Lead channels (docs/channels.md) -------------------------------------------------------------
 # Portal email: SendGrid Inbound Parse posts to /inbound/email/<INBOUND_EMAIL_TOKEN>/ (unset: off).
 INBOUND_EMAIL_TOKEN = env_str("INBOUND_EMAIL_TOKEN", "")

@@ -1,9 +1,10 @@
-"""Agents' tasks: done, snoozed, done by a personal contact, and the task to answer a reply."""
+"""Agents' tasks: an agent's own follow-up, done, snoozed, done by a personal contact, and the
+task to answer a reply."""
 
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leads.models import Lead
@@ -11,6 +12,37 @@ from leads.models import Lead
 from ..models import Task
 
 REPLY_TASK_DUE = timedelta(minutes=15)
+# A contact this long before an agent's own follow-up is due (or later) does it; one made
+# earlier leaves it open: "call back Tuesday 10:00" still stands after Monday's text.
+FOLLOW_UP_EARLY = timedelta(hours=1)
+
+
+def task_follow_up_create(
+    lead: Lead, *, actor, kind: str, title: str, due_at, notes: str = "", key: str | None = None
+) -> Task:
+    """An agent schedules a follow-up of their own ("call back Tuesday 10:00"): a task for the
+    lead's owner (the agent themselves, or the owner a broker plans it for). Idempotent on
+    `key` (the form's token): submitting the same form twice makes one task."""
+    if key:
+        existing = Task.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():
+            return Task.objects.create(
+                lead=lead,
+                agent=lead.owner or actor,
+                kind=kind,
+                title=title[:200],
+                notes=notes[:1600],
+                due_at=due_at,
+                created_by=actor,
+                idempotency_key=key or None,
+            )
+    except IntegrityError:
+        if not key:
+            raise
+        return Task.objects.get(idempotency_key=key)
 
 
 @transaction.atomic
@@ -42,9 +74,11 @@ def task_snooze(task: Task, *, until, actor) -> Task:
 
 def tasks_complete_for_contact(lead: Lead, *, actor, at=None) -> int:
     """A personal contact does what the lead's open tasks asked for (call, text, check in,
-    answer a reply): each task created before the contact is done. Returns how many."""
+    answer a reply): each task created before the contact is done, except an agent's own
+    follow-up that is not due yet (FOLLOW_UP_EARLY). Returns how many."""
     at = at or timezone.now()
-    return Task.objects.filter(lead=lead, status=Task.Status.OPEN, created_at__lte=at).update(
+    tasks = Task.objects.filter(lead=lead, status=Task.Status.OPEN, created_at__lte=at)
+    return tasks.exclude(created_by__isnull=False, due_at__gt=at + FOLLOW_UP_EARLY).update(
         status=Task.Status.DONE,
         done_at=at,
         done_by=actor,

@@ -285,11 +285,12 @@ def test_the_lead_page_runs_a_bounded_number_of_queries(
         LeadEventFactory(lead=lead, actor=AgentFactory().user)
     client.force_login(broker.user)
     # The lead, its timeline, and its follow-up (messages, tasks, enrolment, suppressions).
-    # And the lead's open alerts, and the user's own call-connect card.
-    with django_assert_max_num_queries(14):
+    # And the lead's open alerts, its appointments, and the user's own call-connect card.
+    with django_assert_max_num_queries(15):
         assert client.get(reverse("leads:lead-detail", args=[lead.pk])).status_code == 200
-    # The logged call also acknowledges the agent's open alerts on the lead (one query).
-    with django_assert_max_num_queries(25):
+    # The logged call also acknowledges the agent's open alerts on the lead (one query); the
+    # page it answers with reads the call card and the appointments (one each).
+    with django_assert_max_num_queries(26):
         response = client.post(
             reverse("leads:lead-log", args=[lead.pk]), {"kind": "call"}, headers=HTMX
         )

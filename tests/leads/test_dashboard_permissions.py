@@ -6,7 +6,7 @@ The list of URLs comes from the URLconf itself. A URL nobody classified here fai
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,10 +17,11 @@ from alerts.calls import call_link_token
 from leads.models import ImportBatch, Lead, LeadEvent, Submission
 from leads.views.today import SECTIONS, SECTIONS_BY_KEY
 from reports.tables import ALL_INTENTS, ALL_SOURCES
-from sequences.models import Task
+from sequences.models import Appointment, Task
 from tests.factories import (
     AgentFactory,
     AlertFactory,
+    AppointmentFactory,
     CallFactory,
     EnrollmentFactory,
     LeadEventFactory,
@@ -79,9 +80,20 @@ SIGNED = {
     # checks that a missing, unknown or revoked key is refused, with nothing stored.
     "api:events",
     "api:people",
+    # An agent's calendar feed: the secret token in the URL is the key, as calendar apps fetch
+    # it without a session (tests/sequences/test_calendar_feed.py: a wrong token is a 404).
+    "sequences:calendar-feed",
 }
 # The signed-in user's own account pages: no lead data.
-ACCOUNT = {"password_change", "password_change_done"}
+ACCOUNT = {
+    "password_change",
+    "password_change_done",
+    # Their calendar link, and a new one (tests/sequences/test_calendar_feed.py).
+    "sequences:account",
+    "sequences:calendar-rotate",
+}
+
+IN_A_WEEK = (date.today() + timedelta(days=7)).isoformat()
 
 # URL name → (method, data). Each takes the lead's pk; an agent reaches only their own leads.
 LEAD_URLS = {
@@ -102,11 +114,43 @@ LEAD_URLS = {
     "leads:lead-pause": ("post", {"reason": "Talking by phone"}),
     "leads:lead-resume": ("post", {}),
     "leads:lead-call": ("post", {}),  # rings the signed-in user's own phone (call-connect)
+    # Planning (leads/views/appointments.py): Today's Plan box, a follow-up, an appointment.
+    "leads:lead-plan": ("get", {}),
+    "leads:lead-follow-up": (
+        "post",
+        {"kind": "call", "date": IN_A_WEEK, "time": "10:00", "token": "ab" * 16},
+    ),
+    "leads:lead-appointment-book": (
+        "post",
+        {
+            "kind": "showing",
+            "date": IN_A_WEEK,
+            "time": "11:00",
+            "duration": "60",
+            "token": "cd" * 16,
+        },
+    ),
 }
 # URL name → (method, data, what it changes). Each takes the lead's pk and one of its tasks' pk.
 TASK_URLS = {
     "leads:task-done": ("post", {}, lambda task: task.status == Task.Status.DONE),
     "leads:task-snooze": ("post", {"until": "tomorrow"}, lambda task: task.snooze_count == 1),
+}
+# URL name → (data, what it changes). Each takes the lead's pk and one of its appointments' pk
+# (POST; the world's appointment has begun, so it may be closed too).
+APPOINTMENT_URLS = {
+    "leads:appointment-reschedule": (
+        {"date": IN_A_WEEK, "time": "15:00", "duration": "60"},
+        lambda appointment: appointment.sequence == 1,
+    ),
+    "leads:appointment-cancel": (
+        {"notify_lead": "on"},
+        lambda appointment: appointment.status == Appointment.Status.CANCELLED,
+    ),
+    "leads:appointment-outcome": (
+        {"status": "no_show"},
+        lambda appointment: appointment.status == Appointment.Status.NO_SHOW,
+    ),
 }
 # URL name → what it changes. Each takes the lead's pk and one of its re-inquiries' pk (POST).
 REINQUIRY_URLS = {
@@ -225,6 +269,7 @@ CLASSIFIED = (
     | ACCOUNT
     | set(LEAD_URLS)
     | set(TASK_URLS)
+    | set(APPOINTMENT_URLS)
     | set(REINQUIRY_URLS)
     | {name for name, *_ in LIST_URLS}
     | set(SAVED_FILTER_URLS)
@@ -263,6 +308,8 @@ def world(client):
     enrollment = EnrollmentFactory(lead=lead, track=TrackFactory(key="hot_seller"))
     MessageFactory(lead=lead, enrollment=enrollment, body="Hello from the outbox.")
     AlertFactory(lead=lead, agent=owner.user, reason="reply")  # an open alert for Today
+    now = timezone.now()  # an appointment today (Today's section), begun (it may be closed)
+    appointment = AppointmentFactory(lead=lead, starts_at=now, ends_at=now + timedelta(hours=1))
     return {
         "owner": owner.user,
         "other_agent": other.user,
@@ -270,6 +317,7 @@ def world(client):
         "anonymous": None,
         "lead": lead,
         "task": task,
+        "appointment": appointment,
     }
 
 
@@ -325,6 +373,35 @@ def test_a_task_url_answers_only_the_leads_owner_and_brokers(client, world, name
         assert response.status_code == 302
         assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
     assert changed(task) is (role in ("owner", "broker"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(APPOINTMENT_URLS)))
+def test_an_appointment_url_answers_only_the_leads_owner_and_brokers(client, world, name, role):
+    data, changed = APPOINTMENT_URLS[name]
+    lead, appointment = world["lead"], world["appointment"]
+    url = reverse(name, args=[lead.pk, appointment.pk])
+    response = _call(_client_as(client, world, role), "post", url, data)
+    appointment.refresh_from_db()
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "other_agent":
+        assert response.status_code == 404
+    else:
+        assert response.status_code == 302
+        assert response["Location"] == reverse("leads:lead-detail", args=[lead.pk])
+    assert changed(appointment) is (role in ("owner", "broker"))
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_NAMES) & set(APPOINTMENT_URLS)))
+def test_an_appointment_is_reached_only_through_its_own_lead(client, world, name):
+    data, changed = APPOINTMENT_URLS[name]
+    other_lead = LeadFactory(owner=world["owner"])
+    client.force_login(world["owner"])
+    url = reverse(name, args=[other_lead.pk, world["appointment"].pk])
+    assert client.post(url, data).status_code == 404
+    world["appointment"].refresh_from_db()
+    assert not changed(world["appointment"])
 
 
 def _reinquiry(lead):

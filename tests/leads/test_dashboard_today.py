@@ -111,7 +111,8 @@ def test_today_runs_a_bounded_number_of_queries(client, django_assert_max_num_qu
     for _ in range(count):
         LeadFactory(owner=AgentFactory().user, hot=True)
     client.force_login(broker.user)
-    with django_assert_max_num_queries(11):  # 8, the alerts, the quarantine, the portal emails
+    # 8, the alerts, the quarantine, the portal emails, the day's appointments
+    with django_assert_max_num_queries(12):
         assert client.get(reverse("leads:today")).status_code == 200
 
 
@@ -326,7 +327,8 @@ def test_today_with_tasks_and_replies_runs_a_bounded_number_of_queries(
         for text in ("Call me back", "Hello?"):  # what text_receive opens for each text
             TaskFactory(lead=lead, kind=Task.Kind.REPLY, notes=text, due_at=timezone.now())
     client.force_login(broker.user)
-    with django_assert_max_num_queries(13):  # 10, the alerts, the quarantine, the portal emails
+    # 10, the alerts, the quarantine, the portal emails, the day's appointments
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("leads:today"))
     assert response.status_code == 200
     assert response.content.decode().count('class="list-group-item reply-row"') == min(count, 10)

@@ -24,7 +24,7 @@ from leads.segmentation import segment
 from leads.services import lead_event_record
 from realtycrm.flows.contacts import stage_change
 from reports.demo import seed_demo_campaigns
-from sequences.demo import seed_demo_data
+from sequences.demo import seed_demo_appointments, seed_demo_data
 from sequences.models import Track
 
 DEMO_PASSWORD = "realtycrm-demo"  # noqa: S105 - printed for the demo logins, never used in production
@@ -116,6 +116,7 @@ class Command(BaseCommand):
                     users, count=leads, rng=random.Random(seed), arrivals=random.Random(seed + 1)
                 )
                 seed_demo_data(rng=random.Random(seed))  # tracks, sent messages, tasks
+                seed_demo_appointments(rng=random.Random(seed))  # the appointment stage's
                 seed_demo_campaigns()  # campaigns and their spend, for the cost report
             self.stdout.write(self.style.SUCCESS(f"Created {leads} demo leads."))
         # Also into a demo database made before there were integrations (each is made once).
