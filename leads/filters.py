@@ -3,19 +3,26 @@
 The view hands in a queryset already narrowed by `lead_visible_to`; nothing here widens it.
 """
 
+import functools
 from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.http import QueryDict
 from django.utils import timezone
-from django_filters.fields import ChoiceField, ModelChoiceField
+from django_filters.fields import ChoiceField, ModelChoiceField, MultipleChoiceField
 from django_filters.widgets import DateRangeWidget
 
-from .models import Channel, Intent, Lead, Side, Source, Stage, Timeline
+from .models import Channel, Intent, Lead, Side, Source, Stage, Tag, Timeline
 from .names import person_name
-from .selectors import assignable_users, lead_search, origins_visible_to, user_is_broker
+from .selectors import (
+    assignable_users,
+    lead_search,
+    origins_visible_to,
+    tags_visible_to,
+    user_is_broker,
+)
 
 # The tracks a lead can be in: the model its nurture_track points at (sequences sits above leads).
 TRACKS = Lead._meta.get_field("nurture_track").related_model
@@ -67,6 +74,22 @@ class OriginFilter(django_filters.ChoiceFilter):
     field_class = OriginField
 
 
+class TagField(MultipleChoiceField):
+    """One or more tag names, among those of the user's leads, that still takes any other name
+    (a saved list or a link naming a tag the page does not offer yet)."""
+
+    def valid_value(self, value):
+        return isinstance(value, str) and 0 < len(value) <= TAG_NAME_MAX
+
+
+class TagFilter(django_filters.MultipleChoiceFilter):
+    field_class = TagField
+
+
+TAG_NAME_MAX = Tag._meta.get_field("name").max_length
+MAX_FILTER_TAGS = 5
+
+
 class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
@@ -93,6 +116,9 @@ class LeadFilter(django_filters.FilterSet):
         method=lambda queryset, name, value: queryset.filter(dormant=value == "true"),
         empty_label="Any",
     )
+    # Leads with every tag named (?tag=VIP&tag=pool): each is an EXISTS on the tags' through
+    # table (indexed by lead and tag), so no join multiplies the rows and no DISTINCT is needed.
+    tag = TagFilter(choices=[], method="filter_tags", label="Tags")
     neighbourhood = django_filters.CharFilter(
         lookup_expr="iexact", max_length=100, widget=forms.TextInput(attrs={"list": "hoods"})
     )
@@ -133,6 +159,12 @@ class LeadFilter(django_filters.FilterSet):
         if isinstance(asked, str) and 0 < len(asked) <= 200 and asked not in origins:
             origins = [*origins, asked]
         self.filters["origin"].extra["choices"] = [(name, name) for name in origins]
+        # Likewise the tags: those on the user's own leads, and any asked for. Read only when the
+        # form is shown (TagField takes any name), so the export and a bulk job never ask.
+        asked_tags = self.data.getlist("tag") if hasattr(self.data, "getlist") else []
+        self.filters["tag"].extra["choices"] = functools.cache(
+            lambda: _tag_choices(request.user if request is not None else None, asked_tags)
+        )
 
     @property
     def form(self):
@@ -163,6 +195,14 @@ class LeadFilter(django_filters.FilterSet):
     def filter_search(self, queryset, name, value):
         return lead_search(queryset, value)
 
+    def filter_tags(self, queryset, name, values):
+        through = Lead.tags.through.objects
+        for tag_name in list(dict.fromkeys(values))[:MAX_FILTER_TAGS]:
+            queryset = queryset.filter(
+                Exists(through.filter(lead_id=OuterRef("pk"), tag__name=tag_name))
+            )
+        return queryset
+
     def filter_no_contact_days(self, queryset, name, value):
         since = timezone.now() - timedelta(days=int(value))
         return queryset.filter(
@@ -174,6 +214,12 @@ class LeadFilter(django_filters.FilterSet):
 
     def filter_sort(self, queryset, name, value):
         return queryset  # applied last, in filter_queryset
+
+
+def _tag_choices(user, asked: list) -> list[tuple[str, str]]:
+    names = tags_visible_to(user) if user is not None else []
+    names += [name for name in asked if isinstance(name, str) and name not in names]
+    return [(name, name) for name in names]
 
 
 def _query_keys(filterset) -> tuple[str, ...]:

@@ -7,10 +7,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Func, Q, QuerySet, TextField
+from django.db.models import Exists, Func, OuterRef, Q, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 
-from .models import Agent, Channel, ClaimOffer, Lead, LeadEvent, SavedFilter, Submission
+from .models import Agent, Channel, ClaimOffer, Lead, LeadEvent, SavedFilter, Submission, Tag
 from .phones import phone_display, phone_e164
 
 User = get_user_model()
@@ -187,6 +187,36 @@ def origins_visible_to(user) -> list[str]:
             )
         cache.set(key, names, NEIGHBOURHOOD_CACHE_SECONDS)
     return names
+
+
+MAX_TAGS_OFFERED = 200
+
+
+def tags_visible_to(user) -> list[str]:
+    """The tags a user may filter by, by name: every tag for a broker, those on an agent's own
+    leads for an agent (another agent's labels are not theirs to see)."""
+    tags = Tag.objects.order_by("name")
+    if not user_is_broker(user):
+        through = Lead.tags.through.objects.filter(
+            tag_id=OuterRef("pk"), lead__in=lead_visible_to(user)
+        )
+        tags = tags.filter(Exists(through))
+    return list(tags.values_list("name", flat=True)[:MAX_TAGS_OFFERED])
+
+
+def lead_tags_offered(user, lead: Lead) -> tuple[list[Tag], list[str]]:
+    """The lead's tags, and the names to suggest for another (the tags the user may filter by),
+    in one query: the lead page's tag card."""
+    tags = Tag.objects.order_by("name").annotate(
+        on_lead=Exists(Lead.tags.through.objects.filter(tag_id=OuterRef("pk"), lead_id=lead.pk))
+    )
+    if not user_is_broker(user):
+        visible = Lead.tags.through.objects.filter(
+            tag_id=OuterRef("pk"), lead__in=lead_visible_to(user)
+        )
+        tags = tags.filter(Exists(visible))
+    found = list(tags)
+    return [tag for tag in found if tag.on_lead], [tag.name for tag in found][:MAX_TAGS_OFFERED]
 
 
 # A loose index scan: from each origin to the next one up the lead_origin_created index (MIN

@@ -45,6 +45,7 @@ from ..selectors import (
     PROPOSING_KINDS,
     lead_for_dashboard,
     lead_pending_reinquiries,
+    lead_tags_offered,
     user_is_broker,
 )
 from .base import LEAD_CHANGED, PageSlice, dashboard_view, safe_next
@@ -159,6 +160,8 @@ def _lead_context(request, lead, **forms) -> dict:
         "pause_form": PauseForm(),
         "lead_alerts": list(alert_open_for(request.user).filter(lead=lead)),
     }
+    # The tag card: the lead's tags and the names its form suggests, in one query.
+    context["lead_tags"], context["tag_names"] = lead_tags_offered(request.user, lead)
     context.update(forms)
     return context
 

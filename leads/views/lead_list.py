@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 
+from ..bulk import BROKER_ONLY, bulk_jobs_working
+from ..bulk_forms import ACTION_CHOICES, BulkForm
 from ..dashboard_forms import SavedFilterForm
 from ..exports import LEAD_CSV_HEADER, lead_csv_rows
 from ..filters import LeadFilter, normalised_query
-from ..models import SavedFilter
+from ..models import BulkJob, SavedFilter
 from ..selectors import (
     DEFAULT_SMART_LISTS,
     lead_list_queryset,
@@ -50,8 +52,15 @@ def _filtered(request) -> LeadFilter:
 @require_GET
 @dashboard_view
 def lead_list(request):
+    return lead_list_page(request)
+
+
+def lead_list_page(request, *, status: int = 200, bulk_form: BulkForm | None = None):
+    """The list for `request.GET`; the bulk form's view shows it again with its errors (422)."""
     filterset = _filtered(request)
-    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Each row shows its tags: one query for the page's leads, never one per row.
+    rows = filterset.qs.prefetch_related("tags")
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     query = normalised_query(request.GET)
     saved = saved_filters_for(request.user)
     context = {
@@ -76,7 +85,62 @@ def lead_list(request):
         sort_created="created" if sort == "-created" else "-created",
         sort_last_contact="-last_contact" if sort == "last_contact" else "last_contact",
     )
-    return render(request, "leads/list.html", context)
+    context.update(bulk_context(request, filterset, query, bulk_form))
+    return render(request, "leads/list.html", context, status=status)
+
+
+def bulk_context(request, filterset, query: str, bulk_form: BulkForm | None) -> dict:
+    """What the bulk bar needs. Its owners and tracks are the filter form's own choices, read
+    once for both; its tag suggestions are the tag filter's."""
+    form = filterset.form
+    tracks = _choices_once(form, "track")
+    owners = _choices_once(form, "owner") if "owner" in form.fields else []
+    bulk_form = bulk_form or BulkForm(initial={"query": query})
+    picked = set(bulk_form["lead"].value() or []) if bulk_form.is_bound else set()
+    return {
+        "bulk_form": bulk_form,
+        "bulk_picked": {str(pk) for pk in picked},
+        "bulk_all": bulk_form.is_bound and bulk_form.data.get("all") in ("1", "on", "true"),
+        "bulk_tracks": [(value, label) for value, label in tracks if value != ""],
+        "bulk_owners": [(value, label) for value, label in owners if value not in ("", "null")],
+        "bulk_actions": [
+            (value, label)
+            for value, label in ACTION_CHOICES
+            if value not in BROKER_ONLY or user_is_broker(request.user)
+        ],
+        "bulk_jobs": bulk_jobs_remembered(request),
+        "tag_names": [name for name, _label in filterset.filters["tag"].extra["choices"]()],
+    }
+
+
+# The background jobs this person started from this browser (their ids, in the session): the
+# list says how far each has got until it ends, and costs no query when there are none.
+BULK_JOBS_KEY = "bulk_jobs"
+
+
+def bulk_job_remember(request, job: BulkJob) -> None:
+    request.session[BULK_JOBS_KEY] = [*request.session.get(BULK_JOBS_KEY, []), job.pk][-5:]
+
+
+def bulk_jobs_remembered(request) -> list[BulkJob]:
+    remembered = request.session.get(BULK_JOBS_KEY)
+    if not remembered:
+        return []
+    working = [job for job in bulk_jobs_working(request.user) if job.pk in remembered]
+    if len(working) != len(remembered):
+        request.session[BULK_JOBS_KEY] = [job.pk for job in working]
+    return working
+
+
+def _choices_once(form, name: str) -> list:
+    """A model choice field's choices as a list, kept on the field: the filter and the bulk
+    bar then render them from one query."""
+    field = form.fields[name]
+    choices = [choice for choice in field.choices]  # list() would ask a COUNT first
+    # Django's ModelChoiceField answers a `_choices` set on it as is, without a query (the public
+    # setter is wrapped by django-filter's, which wants a queryset's iterator again).
+    field._choices = field.widget.choices = choices
+    return choices
 
 
 class _Echo:
@@ -90,7 +154,11 @@ class _Echo:
 @dashboard_view
 def lead_export(request):
     """The filtered list as CSV, streamed row by row (same visibility, same filters)."""
-    leads = _filtered(request).qs
+    return csv_response(_filtered(request).qs)
+
+
+def csv_response(leads):
+    """Leads as a CSV download, streamed row by row (the list's export, a bulk selection's)."""
     writer = csv.writer(_Echo())
     rows = (writer.writerow(row) for row in lead_csv_rows(leads, header=LEAD_CSV_HEADER))
     stamp = timezone.localtime().strftime("%Y-%m-%d-%H%M")

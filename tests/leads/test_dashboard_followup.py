@@ -540,13 +540,13 @@ def test_the_lead_page_with_messages_and_tasks_runs_a_bounded_number_of_queries(
             done_at=timezone.now() if index % 2 else None,
         )
     client.force_login(broker.user)
-    with django_assert_max_num_queries(13):  # 12, and the lead's open alerts
+    with django_assert_max_num_queries(14):  # 12, the lead's open alerts, and its tags
         assert client.get(reverse("leads:lead-detail", args=[lead.pk])).status_code == 200
     for name in ("leads:lead-messages", "leads:lead-tasks"):
         with django_assert_max_num_queries(5):
             assert client.get(reverse(name, args=[lead.pk]), {"page": 2}).status_code == 200
     # 19, the lead's open alerts, and whether its texts may have asked to stop (asked by the
-    # send, and again by the page it answers with)
-    with django_assert_max_num_queries(22):
+    # send, and again by the page it answers with), and the lead's tags
+    with django_assert_max_num_queries(23):
         response = send(client, lead, body="Hello")
     assert response.status_code == 200

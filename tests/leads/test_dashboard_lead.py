@@ -285,7 +285,7 @@ def test_the_lead_page_runs_a_bounded_number_of_queries(
         LeadEventFactory(lead=lead, actor=AgentFactory().user)
     client.force_login(broker.user)
     # The lead, its timeline, and its follow-up (messages, tasks, enrolment, suppressions).
-    with django_assert_max_num_queries(13):  # and the lead's open alerts
+    with django_assert_max_num_queries(14):  # and the lead's open alerts, and its tags
         assert client.get(reverse("leads:lead-detail", args=[lead.pk])).status_code == 200
     # The logged call also acknowledges the agent's open alerts on the lead (one query).
     with django_assert_max_num_queries(24):
