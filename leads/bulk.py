@@ -21,8 +21,9 @@ from .models import BulkJob, Lead
 from .selectors import lead_visible_to, user_is_broker
 
 Action = BulkJob.Action
-# The most rows one form may tick (a page shows 25): a selection beyond it is "all matching".
-MAX_PICKED = 1000
+# The most rows one form may tick (a page shows 25; Django refuses a form of over 1,000 fields):
+# a selection beyond it is "all matching".
+MAX_PICKED = 500
 # Actions only a broker may run on many leads, as on one (leads.views.lead.lead_reassign).
 BROKER_ONLY = {Action.REASSIGN: "Only a broker can reassign leads."}
 

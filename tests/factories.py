@@ -12,6 +12,7 @@ from alerts.models import Alert
 from leads.models import (
     Agent,
     AssignmentRule,
+    BulkJob,
     ClaimOffer,
     ConsentRecord,
     Integration,
@@ -20,6 +21,7 @@ from leads.models import (
     RoutingRule,
     SavedFilter,
     Submission,
+    Tag,
 )
 from reports.models import Campaign, CampaignSpend
 from sequences.models import (
@@ -437,3 +439,25 @@ class AccessFailureLogFactory(_SignInFactory):
         model = AccessFailureLog
 
     locked_out = False
+
+
+# --- Tags and bulk actions (leads.Tag, leads.BulkJob) ---------------------------------------------
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag {n}")
+
+
+class BulkJobFactory(factory.django.DjangoModelFactory):
+    """Ticked leads given a stage (pass `lead_ids` and `total`, or `all_matching` and `query`)."""
+
+    class Meta:
+        model = BulkJob
+
+    created_by = factory.SubFactory(UserFactory)
+    action = BulkJob.Action.STAGE
+    params = factory.LazyFunction(lambda: {"stage": "engaged", "label": "Stage: Engaged"})

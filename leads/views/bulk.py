@@ -10,6 +10,7 @@ broker's (403 for an agent, as on one lead's page).
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -49,18 +50,19 @@ def bulk_action(request):
     if form.is_export:
         return csv_response(_export_selection(request.user, data))
     action = data["action"]
-    tag = data.get("existing_tag")
-    if action == BulkJob.Action.TAG_ADD:
-        tag = tag_get_or_create(data["tag"])
     try:
-        job = bulk_job_create(
-            request.user,
-            action,
-            form.job_params(tag),
-            query=data["query"],
-            lead_ids=data["lead"],
-            all_matching=data["all"],
-        )
+        with transaction.atomic():  # a new tag for no lead at all is not kept
+            tag = data.get("existing_tag")
+            if action == BulkJob.Action.TAG_ADD:
+                tag = tag_get_or_create(data["tag"])
+            job = bulk_job_create(
+                request.user,
+                action,
+                form.job_params(tag),
+                query=data["query"],
+                lead_ids=data["lead"],
+                all_matching=data["all"],
+            )
     except NothingSelected:
         form.add_error(None, NOTHING_SELECTED)
         return _invalid(request, form)
