@@ -192,16 +192,16 @@ def origins_visible_to(user) -> list[str]:
 MAX_TAGS_OFFERED = 200
 
 
-def tags_visible_to(user) -> list[str]:
+def tags_visible_to(user) -> list[Tag]:
     """The tags a user may filter by, by name: every tag for a broker, those on an agent's own
     leads for an agent (another agent's labels are not theirs to see)."""
-    tags = Tag.objects.order_by("name")
+    tags = Tag.objects.order_by("name").only("id", "name")
     if not user_is_broker(user):
         through = Lead.tags.through.objects.filter(
             tag_id=OuterRef("pk"), lead__in=lead_visible_to(user)
         )
         tags = tags.filter(Exists(through))
-    return list(tags.values_list("name", flat=True)[:MAX_TAGS_OFFERED])
+    return list(tags[:MAX_TAGS_OFFERED])
 
 
 def lead_tags_offered(user, lead: Lead) -> tuple[list[Tag], list[str]]:

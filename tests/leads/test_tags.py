@@ -174,6 +174,18 @@ def test_a_broker_is_offered_every_tag(client, broker, alex, sam):
     assert response.context["tag_names"] == ["Alex's", "Sam's"]
 
 
+def test_a_tag_beyond_the_ones_offered_still_filters(client, broker, monkeypatch):
+    """The form offers the first 200 tags by name; a link naming another one still works."""
+    monkeypatch.setattr("leads.selectors.MAX_TAGS_OFFERED", 2)
+    monkeypatch.setattr("leads.filters.MAX_TAGS_OFFERED", 2)
+    leads = [LeadFactory() for _ in range(3)]
+    for lead, name in zip(leads, ["Alpha", "Beta", "Gamma"], strict=True):
+        tag(lead, name)
+    client.force_login(broker)
+    assert listed(client, tag="Gamma") == [leads[2].pk]
+    assert listed(client, tag="Alpha") == [leads[0].pk]
+
+
 def test_a_tag_too_long_for_a_tag_is_explained_not_a_crash(client, agent):
     response = client.get(reverse("leads:lead-list"), {"tag": "x" * 51})
     assert response.status_code == 200
