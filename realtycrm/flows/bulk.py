@@ -19,8 +19,8 @@ Each chunk is one transaction holding the job's row lock: the leads' changes, th
 events (one bulk insert, "Bulk: …", data["bulk"] = the job) and the job's cursor and counts
 commit together. A worker that dies mid-chunk leaves nothing of it, and the next one (a
 redelivered task, or Resume) starts after the cursor, so no lead is changed twice; two workers
-given the same job take turns. Within a chunk each lead has a savepoint: one lead's failure is
-counted and kept with why, and the rest go on.
+given the same job take turns. One lead's failure undoes that lead only (the chunk is worked
+again lead by lead, each in a savepoint), is counted and kept with why, and the rest go on.
 """
 
 import logging
@@ -136,8 +136,12 @@ def _step(job_pk: int) -> bool:
         if cursor == job.cursor:
             _finish(job)
             return False
+
+        def reload() -> list[Lead]:
+            return bulk.job_next_chunk(job, settings.BULK_CHUNK_SIZE)[0]
+
         with lead_events_batched(data={"bulk": job.pk}) as batch:
-            result = ACTIONS[job.action](leads, actor, _target(job), batch)
+            result = ACTIONS[job.action](leads, actor, _target(job), batch, reload)
         _record(job, leads, cursor, passed_over, result)
     return True
 
@@ -198,13 +202,33 @@ def _target(job: BulkJob):
 
 
 def _each_lead(change):
-    """An action applied lead by lead, each in a savepoint: a lead changed when its change put
-    an event on its timeline; a failure undoes that lead's change and events only."""
+    """An action applied lead by lead; a lead changed when its change put an event on its
+    timeline. The whole chunk is tried in one savepoint (the usual case: nothing fails, and a
+    lead costs no savepoint of its own); if a lead fails, that attempt is undone, the chunk's
+    leads are read again and each gets a savepoint, so the failure undoes that lead's change
+    and events only, and is kept with why."""
 
-    def run(leads, actor, target, batch: EventBatch) -> ChunkResult:
-        result = ChunkResult()
-        for lead in leads:
-            mark = batch.mark()
+    def run(leads, actor, target, batch: EventBatch, reload) -> ChunkResult:
+        start = batch.mark()
+        try:
+            with transaction.atomic():
+                return _apply(change, leads, actor, target, batch, isolate=False)
+        except Exception:
+            logger.info("A lead of a bulk chunk failed: working the chunk lead by lead")
+        batch.discard_from(start)
+        # The failed attempt changed these objects in memory (an owner, a stage): read them again.
+        return _apply(change, reload(), actor, target, batch, isolate=True)
+
+    return run
+
+
+def _apply(change, leads, actor, target, batch: EventBatch, *, isolate: bool) -> ChunkResult:
+    result = ChunkResult()
+    for lead in leads:
+        mark = batch.mark()
+        if not isolate:
+            change(lead, actor, target)
+        else:
             try:
                 with transaction.atomic():
                     change(lead, actor, target)
@@ -212,10 +236,8 @@ def _each_lead(change):
                 batch.discard_from(mark)
                 result.failures.append((lead.pk, f"{type(error).__name__}: {error}"[:300]))
                 continue
-            result.changed += batch.mark() > mark
-        return result
-
-    return run
+        result.changed += batch.mark() > mark
+    return result
 
 
 def _reassign(lead: Lead, actor, owner) -> None:
@@ -253,7 +275,7 @@ def _track(lead: Lead, actor, track: Track) -> None:
 def _tags(change):
     """Tags change a chunk at a time: a few queries for the whole chunk."""
 
-    def run(leads, actor, tag: Tag, batch: EventBatch) -> ChunkResult:
+    def run(leads, actor, tag: Tag, batch: EventBatch, reload) -> ChunkResult:
         return ChunkResult(changed=len(change(leads, tag, actor=actor)))
 
     return run

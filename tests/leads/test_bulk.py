@@ -543,6 +543,26 @@ def test_each_chunk_writes_its_events_in_one_insert(world, django_assert_max_num
     assert counts[0] == counts[1]
 
 
+def test_a_reassign_costs_two_queries_a_lead_when_nothing_fails(
+    world, django_assert_max_num_queries, settings
+):
+    """The owner's UPDATE and the previous owner's alerts closed; no savepoint per lead (the
+    chunk has one), and the events in one insert."""
+    settings.BULK_CHUNK_SIZE = 100
+    leads = make_leads(world, 40)
+    job = BulkJobFactory(
+        created_by=AgentFactory(broker=True).user,
+        action=Action.REASSIGN,
+        params={"owner": world["sam"].pk, "label": "Reassign to Sam Chen"},
+        lead_ids=[lead.pk for lead in leads],
+        total=40,
+    )
+    with django_assert_max_num_queries(2 * 40 + 15):
+        bulk_flow.bulk_job_work(job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.changed) == ("done", 40)
+
+
 def test_someone_elses_job_page_is_not_found(client, agent, sam):
     job = BulkJobFactory(created_by=sam, lead_ids=[], total=0)
     for name in ("leads:bulk-job", "leads:bulk-job-progress"):
