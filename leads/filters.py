@@ -17,7 +17,6 @@ from django_filters.widgets import DateRangeWidget
 from .models import Channel, Intent, Lead, Side, Source, Stage, Tag, Timeline
 from .names import person_name
 from .selectors import (
-    MAX_TAGS_OFFERED,
     assignable_users,
     lead_search,
     origins_visible_to,
@@ -167,7 +166,7 @@ class LeadFilter(django_filters.FilterSet):
         self.tags_visible = functools.cache(lambda: tags_visible_to(user) if user else [])
         asked_tags = self.data.getlist("tag") if hasattr(self.data, "getlist") else []
         self.filters["tag"].extra["choices"] = functools.cache(
-            lambda: _tag_choices([tag.name for tag in self.tags_visible()], asked_tags)
+            lambda: _tag_choices([name for _pk, name in self.tags_visible()], asked_tags)
         )
 
     @property
@@ -205,12 +204,12 @@ class LeadFilter(django_filters.FilterSet):
         common one's leads newest first off the created index, probing the through table,
         rather than sorting all its leads."""
         names = list(dict.fromkeys(values))[:MAX_FILTER_TAGS]
-        known = {tag.name: tag.pk for tag in self.tags_visible()}
+        known = {name: pk for pk, name in self.tags_visible()}
         missing = [name for name in names if name not in known]
-        if missing and len(known) >= MAX_TAGS_OFFERED:  # more tags than the form offers
+        if missing:  # more tags than the form offers, or one the cached list does not hold yet
             known.update(Tag.objects.filter(name__in=missing).values_list("name", "pk"))
         if any(name not in known for name in names):
-            return queryset.none()  # none of the user's leads has such a tag
+            return queryset.none()  # no such tag
         tag_ids = [known[name] for name in names]
         through = Lead.tags.through.objects
         for tag_id in tag_ids:

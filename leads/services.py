@@ -17,6 +17,7 @@ from django.utils import dateformat, timezone
 
 from .models import Lead, LeadEvent, SavedFilter, Tag
 from .segmentation import Decision
+from .selectors import tags_changed
 
 
 def lead_event_record(
@@ -439,6 +440,7 @@ def lead_tag(lead: Lead, names) -> list[Tag]:
     Tag.objects.bulk_create([Tag(name=name) for name in wanted], ignore_conflicts=True)
     tags = list(Tag.objects.filter(name__in=wanted))
     lead.tags.add(*tags)
+    tags_changed()
     return tags
 
 
@@ -478,6 +480,8 @@ def leads_tag_add(leads, tag: Tag, *, actor) -> list[int]:
     Through.objects.bulk_create(
         [Through(lead_id=lead.pk, tag_id=tag.pk) for lead in tagged], ignore_conflicts=True
     )
+    if tagged:
+        tags_changed()
     for lead in tagged:
         lead_event_record(
             lead,
@@ -497,6 +501,7 @@ def leads_tag_remove(leads, tag: Tag, *, actor) -> list[int]:
     had = set(Through.objects.filter(tag=tag, lead_id__in=ids).values_list("lead_id", flat=True))
     if had:
         Through.objects.filter(tag=tag, lead_id__in=had).delete()
+        tags_changed()
     untagged = [lead for lead in leads if lead.pk in had]
     for lead in untagged:
         lead_event_record(

@@ -16,10 +16,11 @@ from ..bulk_forms import ACTION_CHOICES, BulkForm
 from ..dashboard_forms import SavedFilterForm
 from ..exports import LEAD_CSV_HEADER, lead_csv_rows
 from ..filters import LeadFilter, normalised_query
-from ..models import BulkJob, SavedFilter
+from ..models import BulkJob, Lead, SavedFilter
 from ..selectors import (
     DEFAULT_SMART_LISTS,
     lead_list_queryset,
+    leads_with_tag_names,
     neighbourhoods_visible_to,
     saved_filters_for,
     user_is_broker,
@@ -58,9 +59,9 @@ def lead_list(request):
 def lead_list_page(request, *, status: int = 200, bulk_form: BulkForm | None = None):
     """The list for `request.GET`; the bulk form's view shows it again with its errors (422)."""
     filterset = _filtered(request)
+    page = CappedPaginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     # Each row shows its tags: one query for the page's leads, never one per row.
-    rows = filterset.qs.prefetch_related("tags")
-    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = leads_with_tag_names(list(page.object_list))
     query = normalised_query(request.GET)
     saved = saved_filters_for(request.user)
     context = {
@@ -95,12 +96,13 @@ def bulk_context(request, filterset, query: str, bulk_form: BulkForm | None) -> 
     form = filterset.form
     tracks = _choices_once(form, "track")
     owners = _choices_once(form, "owner") if "owner" in form.fields else []
-    bulk_form = bulk_form or BulkForm(initial={"query": query})
-    picked = set(bulk_form["lead"].value() or []) if bulk_form.is_bound else set()
+    # The bar is plain HTML; the form is there only to show what a refused POST said (422).
+    picked = set(bulk_form["lead"].value() or []) if bulk_form is not None else set()
     return {
         "bulk_form": bulk_form,
+        "bulk_stages": [("", "Choose…"), *Lead.Stage.choices],
         "bulk_picked": {str(pk) for pk in picked},
-        "bulk_all": bulk_form.is_bound and bulk_form.data.get("all") in ("1", "on", "true"),
+        "bulk_all": bulk_form is not None and bulk_form.data.get("all") in ("1", "on", "true"),
         "bulk_tracks": [(value, label) for value, label in tracks if value != ""],
         "bulk_owners": [(value, label) for value, label in owners if value not in ("", "null")],
         "bulk_actions": [
