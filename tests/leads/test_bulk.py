@@ -221,6 +221,21 @@ def test_the_export_is_exactly_the_ticked_leads_or_every_lead_matching(world):
     assert not BulkJob.objects.exists()  # an export changes nothing and keeps no job
 
 
+@pytest.mark.parametrize("selection", ["ticked", "all"])
+def test_the_selections_export_streams_in_a_few_queries(
+    world, django_assert_max_num_queries, selection
+):
+    leads = make_leads(world, 60, nurture_track=TrackFactory())
+    for lead in leads[::3]:
+        leads_tag_add([lead], TagFactory(name="VIP"), actor=None)
+    picked = {"all_query": ""} if selection == "all" else {"leads": leads}
+    with django_assert_max_num_queries(8):
+        response = post_bulk(world["client"], "export", **picked)
+        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == 60
+    assert {row["tags"] for row in rows} == {"VIP", ""}
+
+
 def test_reassigning_closes_the_previous_owners_alerts_and_texts_nobody(world):
     leads = make_leads(world, 2, hot=True)
     for lead in leads:
