@@ -287,16 +287,18 @@ def alert_became_hot(lead: Lead, *, actor=None) -> Alert | None:
     return alert_raise(lead, lead.owner, Alert.Reason.HOT_LEAD)
 
 
-def alerts_on_reassign(lead: Lead, *, previous, actor=None) -> Alert | None:
+def alerts_on_reassign(lead: Lead, *, previous, actor=None, interrupt: bool = True) -> Alert | None:
     """A broker gave the lead to someone else: the previous owner's alerts about it close, and the
-    new owner is interrupted when the lead is hot and still waits for a first personal contact."""
+    new owner is interrupted when the lead is hot and still waits for a first personal contact.
+    `interrupt=False` for a bulk reassign: fifty leads handed over at once are not fifty texts and
+    emails; the hot ones waiting head the new owner's Today (the hot queue)."""
     now = timezone.now()
     if previous is not None:
         Alert.objects.filter(lead=lead, agent=previous, closed_at__isnull=True).update(
             closed_at=now, detail=f"Reassigned to {_name(lead.owner)}"
         )
     hot_and_waiting = lead.intent == Intent.HOT and lead.first_personal_contact_at is None
-    if not hot_and_waiting or (actor is not None and actor.pk == lead.owner_id):
+    if not interrupt or not hot_and_waiting or (actor is not None and actor.pk == lead.owner_id):
         return None
     by = f" by {_name(actor)}" if actor is not None else ""
     return alert_raise(

@@ -1,4 +1,5 @@
 """Server time of the dashboard's pages with 100,000 leads on PostgreSQL: p50 / p95, printed.
+(A third of the leads carry tags; the list shows them on every row and filters by them.)
 
     make bench                      # or: .venv/bin/python bench/dashboard.py [--leads N] [--runs N]
 
@@ -495,6 +496,53 @@ def fill_appointments() -> None:
     print(f"  {len(rows):,} in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+# Free tags (leads.Tag): a third of the leads carry one to three of these, as imports and the
+# Events API bring them and agents add them; "VIP" is on about 4,000 of 100,000 leads.
+TAG_NAMES = [
+    "VIP",
+    "Pool",
+    "Zillow 2023",
+    "Referral",
+    "Investor",
+    "Downsizer",
+    "First-time buyer",
+    "Spring mailer",
+    "Past client",
+    "Relocation",
+    "Waterfront",
+    "Cash buyer",
+]
+TAGGED_SHARE = 0.33
+
+
+def fill_tags() -> None:
+    from django.db import connection, transaction
+
+    from leads.models import Lead, Tag
+
+    through = Lead.tags.through
+    if through.objects.exists():
+        return
+    print("Tagging a third of the leads (once)...", flush=True)
+    started = time.perf_counter()
+    rng = random.Random(11)
+    with transaction.atomic():
+        Tag.objects.bulk_create([Tag(name=name) for name in TAG_NAMES], ignore_conflicts=True)
+        tag_ids = list(Tag.objects.filter(name__in=TAG_NAMES).values_list("pk", flat=True))
+        links = []
+        for lead_id in Lead.objects.values_list("pk", flat=True).iterator(chunk_size=5000):
+            if rng.random() < TAGGED_SHARE:
+                for tag_id in rng.sample(tag_ids, rng.randint(1, 3)):
+                    links.append(through(lead_id=lead_id, tag_id=tag_id))
+            if len(links) >= 10000:
+                through.objects.bulk_create(links)
+                links = []
+        through.objects.bulk_create(links)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {through._meta.db_table}")
+    print(f"  done in {time.perf_counter() - started:.0f} s", flush=True)
+
+
 def measure(client, urls: list[str], runs: int) -> dict[str, list[float]]:
     """Requests the pages in turn (not one page's runs in a row), so a burst of other work on
     the machine slows every page alike instead of ruining one page's numbers."""
@@ -536,6 +584,7 @@ def main() -> None:
 
     feed_owner = User.objects.get(username="bench-agent-3")
     feed = CalendarFeed.objects.filter(agent=feed_owner).first() or calendar_feed_rotate(feed_owner)
+    fill_tags()
     # A lead of the agent's with open tasks and messages, for the lead page.
     lead_id = (
         Task.objects.filter(lead__owner__username="bench-agent-3", status="open")
@@ -556,6 +605,9 @@ def main() -> None:
         ("list, search a surname", "/leads/?q=smith"),
         ("list, search a street", "/leads/?q=harbor+lane"),
         ("list, search a phone", "/leads/?q=(413)+000-1234"),
+        ("list, one tag", "/leads/?tag=VIP"),
+        ("list, two tags, by name", "/leads/?tag=VIP&tag=Pool&sort=name"),
+        ("list, a tag and a filter", "/leads/?tag=Investor&intent=hot&source=valuation"),
     ]
     total = Lead.objects.count()
     load = os.getloadavg()[0]

@@ -38,6 +38,7 @@ LEAD_CSV_HEADER = (
     "utm campaign",
     "channel",
     "origin",
+    "tags",
 )
 CHUNK = 2000
 
@@ -73,12 +74,14 @@ def lead_csv_row(lead: Lead) -> list[str]:
             lead.utm_campaign,
             lead.get_channel_display(),
             lead.origin,
+            ", ".join(tag.name for tag in lead.tags.all()),
         )
     ]
 
 
 def lead_csv_rows(leads, *, header: Iterable[str]) -> Iterator[list[str]]:
-    """The header, then one row per lead, read from the database in chunks (never all at once)."""
+    """The header, then one row per lead, read from the database in chunks (never all at once),
+    each chunk's tags in one more query."""
     yield list(header)
-    for lead in leads.iterator(chunk_size=CHUNK):
+    for lead in leads.prefetch_related("tags").iterator(chunk_size=CHUNK):
         yield lead_csv_row(lead)

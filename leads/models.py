@@ -5,6 +5,8 @@ claim offers), the routing matrix, and what else a broker edits: which answers c
 Stored values and their meaning are fixed by DESIGN.md (the vocabulary and the data contract).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -384,6 +386,8 @@ class LeadEvent(models.Model):
         AUTOMATION_RESUMED = "automation_resumed", "Automation resumed"
         CONTACT_UPDATED = "contact_updated", "Contact details updated"
         APPOINTMENT = "appointment", "Appointment"
+        TAG_ADDED = "tag_added", "Tag added"
+        TAG_REMOVED = "tag_removed", "Tag removed"
 
     class Channel(models.TextChoices):
         CALL = "call", "Call"
@@ -618,6 +622,84 @@ class SavedFilter(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class BulkJob(models.Model):
+    """One bulk action on the leads list: who asked, what to do (`action`, `params`), to which
+    leads (the list's filter query, or the rows they ticked), and how far it has got.
+
+    The leads are read again when the work is done, through `lead_visible_to` for the person who
+    asked, so a forged selection never reaches another agent's lead. Work goes a chunk at a time
+    in lead id order; each chunk and the `cursor` (the last lead id it finished) commit together,
+    so a worker that dies mid-chunk leaves nothing half done and the next one resumes after the
+    cursor: no lead is changed twice (realtycrm/flows/bulk.py).
+    """
+
+    class Action(models.TextChoices):
+        REASSIGN = "reassign", "Reassign"
+        STAGE = "stage", "Change stage"
+        TAG_ADD = "tag_add", "Add a tag"
+        TAG_REMOVE = "tag_remove", "Remove a tag"
+        PAUSE = "pause", "Pause automation"
+        RESUME = "resume", "Resume automation"
+        TRACK = "track", "Move to a track"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Working"
+        DONE = "done", "Done"
+        FAILED = "failed", "Stopped by an error"
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="bulk_jobs"
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    # What the action needs, by id: {"owner": 7}, {"stage": "lost", "note": ""}, {"tag": 3},
+    # {"track": 2}, {"reason": ""}; and what to call them on the page ("label").
+    params = models.JSONField(default=dict, blank=True)
+    # The selection: every lead matching `query` (the list's normalised filter) up to
+    # `upto_lead_id` (leads that arrive later are not part of it), or exactly `lead_ids`.
+    all_matching = models.BooleanField(default=False)
+    query = models.CharField(max_length=1000, blank=True)
+    upto_lead_id = models.PositiveBigIntegerField(default=0)
+    lead_ids = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0, help_text="Leads worked (changed or not).")
+    changed = models.PositiveIntegerField(default=0, help_text="Of those, the leads it changed.")
+    failed = models.PositiveIntegerField(default=0)
+    cursor = models.PositiveBigIntegerField(default=0, help_text="The last lead id worked.")
+    errors = models.JSONField(default=list, blank=True, help_text="The first failures, why.")
+    error = models.TextField(blank=True, help_text="Why the whole job stopped.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "status"], name="bulkjob_by_status")]
+
+    def __str__(self):
+        return f"Bulk {self.get_action_display().lower()} #{self.pk}"
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100  # some leads may have stopped matching the filter meanwhile
+        if not self.total:
+            return 0
+        return min(100, (self.done + self.failed) * 100 // self.total)
+
+    # A job with no progress for this long has probably lost its worker: the page offers Resume.
+    STALLED_AFTER = timedelta(minutes=2)
+
+    @property
+    def is_stalled(self) -> bool:
+        return self.is_working and timezone.now() - self.updated_at > self.STALLED_AFTER
 
 
 class AssignmentRule(models.Model):

@@ -7,10 +7,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Func, Q, QuerySet, TextField
+from django.db.models import Exists, Func, OuterRef, Q, QuerySet, TextField
 from django.shortcuts import get_object_or_404
 
-from .models import Agent, Channel, ClaimOffer, Lead, LeadEvent, SavedFilter, Submission
+from .models import Agent, Channel, ClaimOffer, Lead, LeadEvent, SavedFilter, Submission, Tag
 from .phones import phone_display, phone_e164
 
 User = get_user_model()
@@ -187,6 +187,71 @@ def origins_visible_to(user) -> list[str]:
             )
         cache.set(key, names, NEIGHBOURHOOD_CACHE_SECONDS)
     return names
+
+
+MAX_TAGS_OFFERED = 200
+
+
+TAGS_VERSION_KEY = "leads:tags:version"
+
+
+def tags_visible_to(user) -> list[tuple[int, str]]:
+    """The tags a user may filter by, (id, name) by name: every tag for a broker, those on an
+    agent's own leads for an agent (another agent's labels are not theirs to see). Cached like
+    the origins; a tag added or removed here (tags_changed) makes every list read them again."""
+    is_broker = user_is_broker(user)
+    key = f"leads:tags:{user.pk}:{int(is_broker)}:{cache.get(TAGS_VERSION_KEY, 0)}"
+    found = cache.get(key)
+    if found is None:
+        tags = Tag.objects.order_by("name")
+        if not is_broker:
+            through = Lead.tags.through.objects.filter(
+                tag_id=OuterRef("pk"), lead__in=lead_visible_to(user)
+            )
+            tags = tags.filter(Exists(through))
+        found = list(tags.values_list("id", "name")[:MAX_TAGS_OFFERED])
+        cache.set(key, found, NEIGHBOURHOOD_CACHE_SECONDS)
+    return found
+
+
+def tags_changed() -> None:
+    """Leads gained or lost a tag: the cached tag lists are stale (a new version key)."""
+    try:
+        cache.incr(TAGS_VERSION_KEY)
+    except ValueError:  # not set yet (or evicted)
+        cache.set(TAGS_VERSION_KEY, 1, None)
+
+
+def leads_with_tag_names(leads: list[Lead]) -> list[Lead]:
+    """Each lead's tag names as `lead.tag_names`, by name, in one query for them all: what a
+    list row shows (lighter than prefetch_related, which builds a Tag and a queryset per row)."""
+    names: dict[int, list[str]] = {lead.pk: [] for lead in leads}
+    if names:
+        links = (
+            Lead.tags.through.objects.filter(lead_id__in=list(names))
+            .order_by("tag__name")
+            .values_list("lead_id", "tag__name")
+        )
+        for lead_id, name in links:
+            names[lead_id].append(name)
+    for lead in leads:
+        lead.tag_names = names[lead.pk]
+    return leads
+
+
+def lead_tags_offered(user, lead: Lead) -> tuple[list[Tag], list[str]]:
+    """The lead's tags, and the names to suggest for another (the tags the user may filter by),
+    in one query: the lead page's tag card."""
+    tags = Tag.objects.order_by("name").annotate(
+        on_lead=Exists(Lead.tags.through.objects.filter(tag_id=OuterRef("pk"), lead_id=lead.pk))
+    )
+    if not user_is_broker(user):
+        visible = Lead.tags.through.objects.filter(
+            tag_id=OuterRef("pk"), lead__in=lead_visible_to(user)
+        )
+        tags = tags.filter(Exists(visible))
+    found = list(tags)
+    return [tag for tag in found if tag.on_lead], [tag.name for tag in found][:MAX_TAGS_OFFERED]
 
 
 # A loose index scan: from each origin to the next one up the lead_origin_created index (MIN

@@ -7,6 +7,10 @@ columns that copy another app's fact (the track, the opt-outs, the first automat
 first alert acknowledgment) are caches, each written by one named function below for one caller.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
 from django.db.models.functions import Lower
@@ -14,6 +18,7 @@ from django.utils import dateformat, timezone
 
 from .models import Lead, LeadEvent, SavedFilter, Tag
 from .segmentation import Decision
+from .selectors import tags_changed
 
 
 def lead_event_record(
@@ -26,7 +31,21 @@ def lead_event_record(
     data: dict | None = None,
     occurred_at=None,
 ) -> LeadEvent:
-    """Put one fact on the lead's timeline; a personal contact also moves the contact dates."""
+    """Put one fact on the lead's timeline; a personal contact also moves the contact dates.
+    Inside `lead_events_batched` (a bulk action) the event waits for the chunk's bulk insert."""
+    batch = _batch.get()
+    if batch is not None and kind != LeadEvent.Kind.PERSONAL_CONTACT:
+        return batch.add(
+            LeadEvent(
+                lead=lead,
+                kind=kind,
+                summary=f"{batch.prefix}{summary}"[:255],
+                channel=channel,
+                actor=actor,
+                data={**(data or {}), **batch.data},
+                occurred_at=occurred_at or timezone.now(),
+            )
+        )
     event = LeadEvent.objects.create(
         lead=lead,
         kind=kind,
@@ -39,6 +58,56 @@ def lead_event_record(
     if kind == LeadEvent.Kind.PERSONAL_CONTACT:
         lead_sync_contact_dates(lead)
     return event
+
+
+class EventBatch:
+    """The timeline events a bulk action's chunk writes, kept in memory and inserted at once.
+
+    The services a bulk action calls (lead_set_owner, lead_change_stage, automation_pause …) are
+    the ones a single lead's page calls, so every event reads the same; the batch only changes
+    how they reach the table (one bulk_create per chunk instead of one INSERT each), says
+    "Bulk: …" in front of each summary and adds the job's id to its data. A lead whose change
+    failed takes its events back out (`discard_from`), so the timeline never shows a change
+    that was rolled back."""
+
+    def __init__(self, *, prefix: str, data: dict):
+        self.prefix, self.data = prefix, data
+        self.events: list[LeadEvent] = []
+
+    def add(self, event: LeadEvent) -> LeadEvent:
+        self.events.append(event)
+        return event
+
+    def mark(self) -> int:
+        return len(self.events)
+
+    def discard_from(self, mark: int) -> None:
+        del self.events[mark:]
+
+    def flush(self) -> int:
+        written = len(self.events)
+        LeadEvent.objects.bulk_create(self.events, batch_size=500)
+        self.events = []
+        return written
+
+
+_batch: ContextVar[EventBatch | None] = ContextVar("lead_events_batch", default=None)
+
+
+@contextmanager
+def lead_events_batched(
+    *, prefix: str = "Bulk: ", data: dict | None = None
+) -> Iterator[EventBatch]:
+    """Collect the timeline events written inside the block and insert them when it ends well
+    (call it inside the chunk's transaction). A personal contact is never held back: the
+    contact dates are read from the table at once."""
+    batch = EventBatch(prefix=prefix, data=data or {})
+    token = _batch.set(batch)
+    try:
+        yield batch
+        batch.flush()
+    finally:
+        _batch.reset(token)
 
 
 def lead_sync_contact_dates(lead: Lead) -> None:
@@ -415,4 +484,75 @@ def lead_tag(lead: Lead, names) -> list[Tag]:
     if missing:
         tags += list(Tag.objects.filter(name__in=[tag.name for tag in missing]))
     lead.tags.add(*tags)
+    tags_changed()
     return tags
+
+
+# --- Tags an agent adds and removes (the lead page, bulk actions) -----------------------------
+
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+
+
+def tag_name_clean(name) -> str:
+    """A tag's name as stored: inner whitespace collapsed, at most 50 characters."""
+    return " ".join(str(name or "").split())[:TAG_MAX_LENGTH]
+
+
+def tag_get_or_create(name: str) -> Tag:
+    """The tag called `name`, whatever its case ("vip" is the "VIP" tag already used), made
+    when new. Two agents making the same new tag at once get the same one."""
+    name = tag_name_clean(name)
+    if not name:
+        raise ValueError("A tag needs a name")
+    existing = Tag.objects.filter(name__iexact=name).order_by("id").first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(name=name)
+    except IntegrityError:
+        return Tag.objects.get(name=name)
+
+
+def leads_tag_add(leads, tag: Tag, *, actor) -> list[int]:
+    """Tag the leads that do not have the tag yet, each with a "Tag added" event; returns their
+    ids. Three queries for any number of leads (a bulk action's chunk, or one lead)."""
+    Through = Lead.tags.through
+    ids = [lead.pk for lead in leads]
+    had = set(Through.objects.filter(tag=tag, lead_id__in=ids).values_list("lead_id", flat=True))
+    tagged = [lead for lead in leads if lead.pk not in had]
+    Through.objects.bulk_create(
+        [Through(lead_id=lead.pk, tag_id=tag.pk) for lead in tagged], ignore_conflicts=True
+    )
+    if tagged:
+        tags_changed()
+    for lead in tagged:
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.TAG_ADDED,
+            actor=actor,
+            summary=f"Tag added: {tag.name}",
+            data={"tag": tag.pk, "name": tag.name},
+        )
+    return [lead.pk for lead in tagged]
+
+
+def leads_tag_remove(leads, tag: Tag, *, actor) -> list[int]:
+    """Take the tag off the leads that have it, each with a "Tag removed" event; returns their
+    ids. The tag itself stays (other leads, saved lists and imports may use it)."""
+    Through = Lead.tags.through
+    ids = [lead.pk for lead in leads]
+    had = set(Through.objects.filter(tag=tag, lead_id__in=ids).values_list("lead_id", flat=True))
+    if had:
+        Through.objects.filter(tag=tag, lead_id__in=had).delete()
+        tags_changed()
+    untagged = [lead for lead in leads if lead.pk in had]
+    for lead in untagged:
+        lead_event_record(
+            lead,
+            LeadEvent.Kind.TAG_REMOVED,
+            actor=actor,
+            summary=f"Tag removed: {tag.name}",
+            data={"tag": tag.pk, "name": tag.name},
+        )
+    return [lead.pk for lead in untagged]

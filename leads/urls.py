@@ -1,6 +1,17 @@
 from django.urls import path
 
-from .views import appointments, calls, followup, imports, lead, lead_list, public, today
+from .views import (
+    appointments,
+    bulk,
+    calls,
+    followup,
+    imports,
+    lead,
+    lead_list,
+    public,
+    tags,
+    today,
+)
 
 app_name = "leads"
 urlpatterns = [
@@ -21,6 +32,11 @@ urlpatterns = [
         lead_list.saved_filter_delete_view,
         name="saved-filter-delete",
     ),
+    # Bulk actions on the list's selection (leads/views/bulk.py); a big one is a background job.
+    path("leads/bulk/", bulk.bulk_action, name="bulk"),
+    path("leads/bulk/<int:pk>/", bulk.bulk_job_detail, name="bulk-job"),
+    path("leads/bulk/<int:pk>/progress/", bulk.bulk_job_progress, name="bulk-job-progress"),
+    path("leads/bulk/<int:pk>/resume/", bulk.bulk_job_resume_view, name="bulk-job-resume"),
     path("leads/<int:pk>/", lead.lead_detail, name="lead-detail"),
     path("leads/<int:pk>/timeline/", lead.lead_timeline, name="lead-timeline"),
     path("leads/<int:pk>/log/", lead.lead_log, name="lead-log"),
@@ -28,6 +44,8 @@ urlpatterns = [
     path("leads/<int:pk>/stage/", lead.lead_stage, name="lead-stage"),
     path("leads/<int:pk>/contact/", lead.lead_contact, name="lead-contact"),
     path("leads/<int:pk>/reassign/", lead.lead_reassign, name="lead-reassign"),
+    path("leads/<int:pk>/tags/", tags.lead_tag_add, name="lead-tag-add"),
+    path("leads/<int:pk>/tags/remove/", tags.lead_tag_remove, name="lead-tag-remove"),
     path(
         "leads/<int:pk>/reinquiries/<int:event_pk>/accept/",
         lead.lead_reinquiry_accept,

@@ -15,6 +15,7 @@ from alerts.models import Alert, Call, PushSubscription
 from leads.models import (
     Agent,
     AssignmentRule,
+    BulkJob,
     ClaimOffer,
     ConsentRecord,
     Integration,
@@ -23,6 +24,7 @@ from leads.models import (
     RoutingRule,
     SavedFilter,
     Submission,
+    Tag,
 )
 from reports.models import Campaign, CampaignSpend
 from sequences.models import (
@@ -518,3 +520,25 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyFunction(lambda: timezone.now() + timezone.timedelta(days=2))
     ends_at = factory.LazyAttribute(lambda a: a.starts_at + timezone.timedelta(hours=1))
     place = factory.SelfAttribute("lead.property_address")
+
+
+# --- Tags and bulk actions (leads.Tag, leads.BulkJob) ---------------------------------------------
+
+
+class TagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tag
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"tag {n}")
+
+
+class BulkJobFactory(factory.django.DjangoModelFactory):
+    """Ticked leads given a stage (pass `lead_ids` and `total`, or `all_matching` and `query`)."""
+
+    class Meta:
+        model = BulkJob
+
+    created_by = factory.SubFactory(UserFactory)
+    action = BulkJob.Action.STAGE
+    params = factory.LazyFunction(lambda: {"stage": "engaged", "label": "Stage: Engaged"})

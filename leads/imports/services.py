@@ -43,6 +43,7 @@ from ..models import (
     Tag,
 )
 from ..names import person_name
+from ..selectors import tags_changed
 from .cleaning import RowCleaner, owner_directory
 from .columns import COLUMNS_BY_KEY, mapping_guess
 from .files import FileProblem, file_type_of, read_table
@@ -577,6 +578,8 @@ def _tags_add(state: WorkState, leads_tags: list[tuple[Lead, list[str]]]) -> dic
                 links.append(Through(lead_id=lead.pk, tag_id=tag_id))
                 gained.setdefault(lead.pk, []).append(name)
     Through.objects.bulk_create(links, ignore_conflicts=True, batch_size=2000)
+    if links:
+        tags_changed()  # the lists' cached tag choices
     return gained
 
 

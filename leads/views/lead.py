@@ -52,6 +52,7 @@ from ..selectors import (
     PROPOSING_KINDS,
     lead_for_dashboard,
     lead_pending_reinquiries,
+    lead_tags_offered,
     user_is_broker,
 )
 from .base import LEAD_CHANGED, PageSlice, dashboard_view, safe_next
@@ -203,6 +204,8 @@ def _lead_context(request, lead, **forms) -> dict:
         **plan_forms(lead),
         "appointment_rows": appointment_rows(request, lead),
     }
+    # The tag card: the lead's tags and the names its form suggests, in one query.
+    context["lead_tags"], context["tag_names"] = lead_tags_offered(request.user, lead)
     context.update(forms)
     return context
 

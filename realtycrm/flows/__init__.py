@@ -13,6 +13,8 @@ and django-q2 tasks call these; the apps below never do.
     inbound.text_receive        every inbound text: STOP, START, HELP, or a reply
     inbound.email_unsubscribe   the unsubscribe link
     messages.on_message_sent    a person's one-off that was sent is a personal contact
+    bulk.bulk_job_work          a bulk action on the list's selection, chunk by chunk, each lead
+                                through the flow above that changes one
 
 docs/architecture.md draws the layers.
 """

@@ -46,16 +46,17 @@ def stage_change(lead: Lead, stage: str, *, actor=None, note: str = "", occurred
 
 
 @transaction.atomic(savepoint=False)
-def lead_reassign(lead: Lead, owner, *, actor) -> bool:
+def lead_reassign(lead: Lead, owner, *, actor, interrupt: bool = True) -> bool:
     """A broker gives the lead to another agent: the previous owner's alerts about it close, and
-    the new owner is interrupted when it is hot and waiting. False when they already own it."""
+    the new owner is interrupted when it is hot and waiting (not by a bulk reassign:
+    `interrupt=False`). False when they already own it."""
     if lead.owner_id == owner.pk:
         return False
     previous = lead.owner
     ownership.lead_set_owner(
         lead, owner, why=f"by {person_name(actor)}", how="reassigned", actor=actor
     )
-    alerts_on_reassign(lead, previous=previous, actor=actor)
+    alerts_on_reassign(lead, previous=previous, actor=actor, interrupt=interrupt)
     return True
 
 

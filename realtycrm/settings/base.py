@@ -314,6 +314,15 @@ IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 200_000)
 # a fresh task: below Q_CLUSTER timeout, so a big file never runs into it.
 IMPORT_TASK_BUDGET_SECONDS = env_int("IMPORT_TASK_BUDGET_SECONDS", 40)
 
+# --- Bulk actions on the leads list (docs/dashboard.md) ----------------------------------------
+# A selection of up to this many leads is changed during the request; a larger one becomes a
+# background job (leads.BulkJob) whose progress the page polls.
+BULK_SYNC_LIMIT = env_int("BULK_SYNC_LIMIT", 200)
+# Leads changed per transaction: the job's cursor moves with each chunk, so a crash redoes none.
+BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
+# How long one bulk task works before handing over to a fresh one (below Q_CLUSTER timeout).
+BULK_TASK_BUDGET_SECONDS = env_int("BULK_TASK_BUDGET_SECONDS", 40)
+
 # --- Background work (django-q2 on the ORM broker: keeps receipts, nothing else to run) ----------
 Q_CLUSTER = {
     "name": "realtycrm",

@@ -540,14 +540,15 @@ def test_the_lead_page_with_messages_and_tasks_runs_a_bounded_number_of_queries(
             done_at=timezone.now() if index % 2 else None,
         )
     client.force_login(broker.user)
-    # 12, the lead's open alerts, its appointments, the call card
-    with django_assert_max_num_queries(15):
+    # 12, the lead's open alerts, its appointments, its tags, the call card
+    with django_assert_max_num_queries(16):
         assert client.get(reverse("leads:lead-detail", args=[lead.pk])).status_code == 200
     for name in ("leads:lead-messages", "leads:lead-tasks"):
         with django_assert_max_num_queries(5):
             assert client.get(reverse(name, args=[lead.pk]), {"page": 2}).status_code == 200
     # 19, the lead's open alerts, and whether its texts may have asked to stop (asked by the
-    # send, and again by the page it answers with), the call card and the lead's appointments
-    with django_assert_max_num_queries(24):
+    # send, and again by the page it answers with), the call card, the lead's appointments and
+    # its tags
+    with django_assert_max_num_queries(25):
         response = send(client, lead, body="Hello")
     assert response.status_code == 200

@@ -285,12 +285,12 @@ def test_the_lead_page_runs_a_bounded_number_of_queries(
         LeadEventFactory(lead=lead, actor=AgentFactory().user)
     client.force_login(broker.user)
     # The lead, its timeline, and its follow-up (messages, tasks, enrolment, suppressions).
-    # And the lead's open alerts, its appointments, and the user's own call-connect card.
-    with django_assert_max_num_queries(15):
+    # And the lead's open alerts, its appointments, its tags, and the user's own call card.
+    with django_assert_max_num_queries(16):
         assert client.get(reverse("leads:lead-detail", args=[lead.pk])).status_code == 200
     # The logged call also acknowledges the agent's open alerts on the lead (one query); the
-    # page it answers with reads the call card and the appointments (one each).
-    with django_assert_max_num_queries(26):
+    # page it answers with reads the call card, the appointments and the tags (one each).
+    with django_assert_max_num_queries(27):
         response = client.post(
             reverse("leads:lead-log", args=[lead.pk]), {"kind": "call"}, headers=HTMX
         )

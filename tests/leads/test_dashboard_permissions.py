@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from alerts.calls import call_link_token
-from leads.models import ImportBatch, Lead, LeadEvent, Submission
+from leads.models import BulkJob, ImportBatch, Lead, LeadEvent, Submission
 from leads.views.today import SECTIONS, SECTIONS_BY_KEY
 from reports.tables import ALL_INTENTS, ALL_SOURCES
 from sequences.models import Appointment, Task
@@ -130,6 +130,8 @@ LEAD_URLS = {
             "token": "cd" * 16,
         },
     ),
+    "leads:lead-tag-add": ("post", {"name": "VIP"}),
+    "leads:lead-tag-remove": ("post", {"tag": "1"}),
 }
 # URL name → (method, data, what it changes). Each takes the lead's pk and one of its tasks' pk.
 TASK_URLS = {
@@ -242,6 +244,15 @@ CALL_URLS = {
 }
 # The signed "connect a call" link in an alert's text: only the alert's recipient, signed in.
 CALL_LINK_URLS = {"alerts:call-link"}
+# Bulk actions on the list's selection: every signed-in user may ask, for the leads they see only
+# (a forged id reaches nothing); reassigning is a broker's, as for one lead.
+BULK_WRITES = {"leads:bulk"}
+# A bulk job's page, progress and resume: the person who asked for it only (404 for anyone else).
+BULK_JOB_URLS = {
+    "leads:bulk-job": "get",
+    "leads:bulk-job-progress": "get",
+    "leads:bulk-job-resume": "post",
+}
 # Aggregates over the leads a user may see: the lead counts for its owner and brokers only.
 REPORT_URLS = {
     "reports:segment-report": {},
@@ -284,6 +295,8 @@ CLASSIFIED = (
     | set(CAMPAIGN_URLS)
     | set(CALL_URLS)
     | CALL_LINK_URLS
+    | BULK_WRITES
+    | set(BULK_JOB_URLS)
 )
 
 
@@ -703,3 +716,48 @@ def test_the_call_link_answers_only_the_alerts_recipient(client, world, role):
         assert response.status_code == 200
     else:
         assert response.status_code == 404  # a broker does not use an agent's link either
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("action", ["stage", "reassign"])
+def test_a_bulk_action_reaches_only_the_leads_the_user_sees(client, world, role, action):
+    """The world's lead ticked (a forged id for the other agent): its owner and a broker change
+    it; the other agent changes nothing and is told so (422); reassigning is a broker's (403)."""
+    lead = world["lead"]
+    data = {"action": action, "lead": [lead.pk], "stage": "engaged"}
+    data["owner"] = world["other_agent"].pk
+    response = _client_as(client, world, role).post(reverse("leads:bulk"), data)
+    lead.refresh_from_db()
+    changed = lead.stage == "engaged" if action == "stage" else lead.owner == world["other_agent"]
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif action == "reassign" and role != "broker":
+        assert response.status_code == 403
+    elif role == "other_agent":
+        assert response.status_code == 422
+    else:
+        assert response.status_code == 302
+    assert changed is (role == "broker" or (role == "owner" and action == "stage"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(BULK_JOB_URLS))
+def test_a_bulk_job_answers_only_the_person_who_asked_for_it(client, world, name, role):
+    job = BulkJob.objects.create(
+        created_by=world["owner"],
+        action=BulkJob.Action.STAGE,
+        params={"stage": "engaged", "label": "Stage: Engaged"},
+        lead_ids=[world["lead"].pk],
+        total=1,
+        status=BulkJob.Status.FAILED,
+    )
+    url = reverse(name, args=[job.pk])
+    response = _call(_client_as(client, world, role), BULK_JOB_URLS[name], url, {})
+    if role == "anonymous":
+        _assert_sent_to_sign_in(response)
+    elif role == "owner":
+        assert response.status_code in (200, 286, 302)
+    else:
+        assert response.status_code == 404
+        job.refresh_from_db()
+        assert job.status == BulkJob.Status.FAILED
