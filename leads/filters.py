@@ -94,7 +94,10 @@ class LeadFilter(django_filters.FilterSet):
         empty_label="Any",
     )
     neighbourhood = django_filters.CharFilter(
-        lookup_expr="iexact", max_length=100, widget=forms.TextInput(attrs={"list": "hoods"})
+        label="Neighborhood",
+        lookup_expr="iexact",
+        max_length=100,
+        widget=forms.TextInput(attrs={"list": "hoods"}),
     )
     no_contact_days = django_filters.NumberFilter(
         method="filter_no_contact_days",
