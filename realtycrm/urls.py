@@ -1,9 +1,15 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from integrations.api import api
 
 from . import views
+
+# The admin is the brokerage's, not "Django administration".
+admin.site.site_header = settings.BROKERAGE_NAME
+admin.site.site_title = f"{settings.BROKERAGE_NAME} admin"
+admin.site.index_title = "Administration"
 
 urlpatterns = [
     # The two sign-in forms and the reset request, throttled (realtycrm/views.py); listed before
