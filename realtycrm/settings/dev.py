@@ -44,6 +44,8 @@ LOGGING = {
     "loggers": {
         **LOGGING["loggers"],  # noqa: F405
         "django.server": {"handlers": ["requests"], "level": "INFO", "propagate": False},
+        # Django's own console handler would print each warning a second time beside ours.
+        "django": {"handlers": [], "level": "INFO"},
         "django-q": {"level": "INFO", "filters": ["quiet_worker"]},
         "axes": {"level": "WARNING"},
         "django.utils.autoreload": {"level": "WARNING"},

@@ -16,6 +16,7 @@ changes nothing. Sends nothing, and prints no secret.
 import random
 import unicodedata
 from datetime import timedelta
+from decimal import Decimal
 from itertools import product
 
 from django.contrib.auth.models import User
@@ -25,7 +26,17 @@ from django.utils import timezone
 
 from alerts.demo import seed_demo_alerts
 from integrations.demo import Arrival, demo_arrival, seed_demo_integrations
-from leads.models import Agent, Integration, Lead, LeadEvent, Side, Source, Stage, Timeline
+from leads.models import (
+    Agent,
+    InquiryType,
+    Integration,
+    Lead,
+    LeadEvent,
+    Side,
+    Source,
+    Stage,
+    Timeline,
+)
 from leads.routing import lead_answers, routing_rules
 from leads.segmentation import segment
 from leads.services import lead_event_record
@@ -122,6 +133,34 @@ STREETS = [
     "Sumner Avenue",
 ]
 NEIGHBOURHOODS = ["Forest Park", "Sixteen Acres", "East Forest Park", "Old Hill", "McKnight"]
+POSTAL_CODES = ("01108", "01118", "01119", "01129", "01109")
+CAMPAIGNS = {
+    Source.VALUATION: "spring-valuation",
+    Source.LISTING_AD: "harbor-view-listing",
+    Source.GIVEAWAY: "summer-giveaway",
+}
+# What website visitors asked about (and the side that implies), and what they wrote.
+INQUIRIES = (
+    (InquiryType.BUYING, Side.BUYER),
+    (InquiryType.SELLING, Side.SELLER),
+    (InquiryType.NEIGHBOURHOOD, Side.UNKNOWN),
+    (InquiryType.MARKET_QUESTION, Side.UNKNOWN),
+)
+MESSAGES = {
+    Source.WEBSITE: (
+        "We're relocating from Hartford in the spring and need three bedrooms near a good "
+        "elementary school.",
+        "What have homes on our street sold for this year?",
+        "Is Forest Park walkable? We have two kids and a dog.",
+        "Looking for a condo under $350k, ideally with parking.",
+        "Thinking of downsizing once our youngest leaves for college. Where do we start?",
+    ),
+    Source.LISTING_AD: (
+        "Is it still available? Could we see it Saturday morning?",
+        "Does the price include the lot next door?",
+        "How old is the roof?",
+    ),
+}
 # Varied enough that no two demo leads share a name (a list of 300 with "Kenji Brown" twice, or
 # one with a dozen Patels, reads as made up).
 FIRST_NAMES = [
@@ -260,11 +299,20 @@ class Command(BaseCommand):
         has_phone = rng.random() < 0.8
         consent = has_phone and rng.random() < 0.7
         utm_source = rng.choice(["facebook", "google", "mailer", ""])
-        utm_campaign = rng.choice(
-            ["spring-valuation", "harbor-view-listing", "summer-giveaway", ""]
-        )
+        # The campaigns each source's ads ran under (reports.demo spends on them).
+        utm_campaign = rng.choice([CAMPAIGNS.get(source, ""), CAMPAIGNS.get(source, ""), ""])
         if not arrival.keeps_utm:
             utm_source = utm_campaign = ""
+        answers = {}  # what the form asked beyond the timeline
+        if source == Source.VALUATION:
+            answers["bedrooms"] = rng.choice((2, 3, 3, 4, 4, 5))
+            answers["bathrooms"] = Decimal(rng.choice(("1", "1.5", "2", "2.5", "3")))
+        if source in (Source.VALUATION, Source.LISTING_AD):
+            answers["postal_code"] = rng.choice(POSTAL_CODES)
+        if source == Source.WEBSITE:
+            answers["inquiry_type"], side = rng.choice(INQUIRIES)
+        if source in MESSAGES and rng.random() < 0.6:
+            answers["message"] = rng.choice(MESSAGES[source])
         return Lead.objects.create(
             first_name=first,
             last_name=last,
@@ -286,6 +334,7 @@ class Command(BaseCommand):
             channel=arrival.channel,
             origin=arrival.origin,
             attribution=arrival.attribution,
+            **answers,
         )
 
     def play_history(self, lead: Lead, now, rng: random.Random, *, waiting=False) -> None:
