@@ -10,9 +10,10 @@ pytestmark = pytest.mark.django_db
 
 def test_the_admin_carries_the_brokerages_name(broker_client, settings):
     page = broker_client.get("/admin/").content.decode()
-    assert f"<title>Administration | {settings.BROKERAGE_NAME} admin</title>".replace(
-        "&", "&amp;"
-    ) in page
+    assert (
+        f"<title>Administration | {settings.BROKERAGE_NAME} admin</title>".replace("&", "&amp;")
+        in page
+    )
     assert settings.BROKERAGE_NAME.replace("&", "&amp;") in page
     assert "Django administration" not in page
 
