@@ -1,8 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from integrations.api import api
 
@@ -20,7 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for it on every page without a <link rel="icon"> (the admin's).
-    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg")), name="favicon"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.login, name="login"),
     path("accounts/password_reset/", views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),

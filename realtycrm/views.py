@@ -13,7 +13,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django_ratelimit.decorators import ratelimit
 
 from .http import rate_limit_key
@@ -24,6 +25,13 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return HttpResponse("ok", content_type="text/plain")
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on a page without a <link rel="icon"> (the admin's): the
+    brokerage's icon, not a 404 in the log. The static URL is read per request (in production
+    it carries the file's hash, known once collectstatic has run)."""
+    return redirect(static("img/favicon.svg"))
 
 
 def _rate(setting_name):

@@ -118,3 +118,10 @@ def test_links_in_messages_use_the_host_make_run_prints():
     assert _dev_setting("SITE_URL", SITE_URL="https://crm.example.com/") == (
         "https://crm.example.com"
     )
+
+
+def test_the_browsers_favicon_request_finds_the_brokerages_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302
+    assert response["Location"] == "/static/img/favicon.svg"
+    assert client.get("/static/img/favicon.svg").status_code == 200
