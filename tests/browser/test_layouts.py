@@ -100,7 +100,9 @@ def test_today_the_leads_list_and_a_lead_fit_a_phone(phone_page, live_server, le
     assert "Meta · Harbor & Main Realty · Home valuation form" in row.inner_text()
     assert page.evaluate(SMALL_TARGETS) == []
 
-    page.get_by_text("Bartholomew Featherstonehaugh-Worthington").click()
+    page.locator("#results").get_by_role(
+        "link", name="Bartholomew Featherstonehaugh-Worthington"
+    ).click()
     page.wait_for_selector("#contact-card")
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     card = page.locator("#contact-card")
