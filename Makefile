@@ -4,6 +4,8 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Every step sees it: the dev settings build SITE_URL (the links in messages) from it.
+export PORT
 
 .PHONY: run test lint pytest bench faults clean
 

@@ -33,7 +33,7 @@ META_MAPPING_HELP = (
 META_HELP = (
     "One row per Facebook page (form id blank: all its forms) or per form (its own source, "
     "owner and mapping). The SMS consent wording above is the text of the form's SMS "
-    "disclaimer checkbox, pasted exactly: a lead who ticked it may be texted."
+    "disclaimer checkbox, pasted exactly: a lead who checked it may be texted."
 )
 
 

@@ -90,7 +90,7 @@ class ContactForm(forms.Form):
     )
     phone = PhoneField(required=False, label="Phone")
     property_address = TextField(max_length=255, required=False, label="Property address")
-    neighbourhood = TextField(max_length=100, required=False, label="Neighbourhood")
+    neighbourhood = TextField(max_length=100, required=False, label="Neighborhood")
     postal_code = TextField(max_length=12, required=False, label="ZIP / postal code")
 
     def __init__(self, *args, lead: Lead, **kwargs):

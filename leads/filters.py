@@ -121,7 +121,10 @@ class LeadFilter(django_filters.FilterSet):
     # Names match exactly, as the choices and the rows' tag links spell them.
     tag = TagFilter(choices=[], method="filter_tags", label="Tags")
     neighbourhood = django_filters.CharFilter(
-        lookup_expr="iexact", max_length=100, widget=forms.TextInput(attrs={"list": "hoods"})
+        label="Neighborhood",
+        lookup_expr="iexact",
+        max_length=100,
+        widget=forms.TextInput(attrs={"list": "hoods"}),
     )
     no_contact_days = django_filters.NumberFilter(
         method="filter_no_contact_days",

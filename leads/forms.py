@@ -299,7 +299,7 @@ class IntakeForm(forms.Form):
             )
         if cleaned.get("sms_consent") and not cleaned.get("phone") and not self.errors.get("phone"):
             self.add_error(
-                "phone", "Add your mobile number to get texts, or untick the box to skip them."
+                "phone", "Add your mobile number to get texts, or uncheck the box to skip them."
             )
         return cleaned
 
@@ -468,7 +468,7 @@ class OpenHouseForm(IntakeForm):
             (Side.BUYER, "Looking to buy"),
             (Side.SELLER, "Thinking of selling"),
             (Side.BOTH, "Both buying and selling"),
-            (Side.UNKNOWN, "A neighbour, just looking"),
+            (Side.UNKNOWN, "A neighbor, just looking"),
         ],
         error_messages={
             "required": "Please tell us whether you are buying, selling or a neighbour."
@@ -495,7 +495,7 @@ class OpenHouseForm(IntakeForm):
 class WebsiteForm(IntakeForm):
     source = Source.WEBSITE
     title = "How can we help?"
-    intro = "Ask us anything about buying, selling or the neighbourhoods we know."
+    intro = "Ask us anything about buying, selling or the neighborhoods we know."
     submit_label = "Send my question"
     thank_you = "Thanks for your question. You will hear back from us shortly."
     lead_questions = ("inquiry_type", "message")
@@ -506,7 +506,7 @@ class WebsiteForm(IntakeForm):
         choices=[
             (InquiryType.BUYING, "Buying a home"),
             (InquiryType.SELLING, "Selling a home"),
-            (InquiryType.NEIGHBOURHOOD, "A neighbourhood"),
+            (InquiryType.NEIGHBOURHOOD, "A neighborhood"),
             (InquiryType.MARKET_QUESTION, "A market question"),
         ],
         error_messages={"required": "Please choose what your question is about."},

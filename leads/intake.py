@@ -31,7 +31,7 @@ from realtycrm.http import pg_safe
 
 from .consent import INTEGRATION_RECORD, ConsentEvidence, form_consent
 from .models import Channel, ConsentRecord, Integration, Lead, LeadEvent, Source, Submission
-from .routing import lead_segment
+from .routing import lead_segment, track_name
 from .segmentation import Decision
 from .services import lead_change_stage, lead_event_record
 
@@ -574,7 +574,7 @@ def consent_event_record(lead: Lead, record: ConsentRecord) -> LeadEvent:
 
 def segmentation_summary(decision) -> str:
     intent = Lead.Intent(decision.intent).label
-    track = decision.track or "no track"
+    track = track_name(decision.track) if decision.track else "no track"
     return f"{intent} ({decision.intent_reason}) → {track}" + (", alert" if decision.alert else "")
 
 

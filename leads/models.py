@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from realtycrm import formats
+
 from .names import person_name
 
 
@@ -80,9 +82,9 @@ class InquiryType(models.TextChoices):
 
     BUYING = "buying", "Buying a home"
     SELLING = "selling", "Selling a home"
-    NEIGHBOURHOOD = "neighbourhood", "A neighbourhood"
+    NEIGHBOURHOOD = "neighbourhood", "A neighborhood"
     MARKET_QUESTION = "market_question", "A market question"
-    NEIGHBOUR = "neighbour", "Just a neighbour"
+    NEIGHBOUR = "neighbour", "Just a neighbor"
 
 
 class FirstContactMode(models.TextChoices):
@@ -169,7 +171,7 @@ class RoutingRule(models.Model):
 
         return (
             f"{part(self.source, Source.choices)} × {part(self.intent, Intent.choices)} × "
-            f"{part(self.side, Side.choices)} → {self.track_id and self.track.key}"
+            f"{part(self.side, Side.choices)} → {self.track.name if self.track_id else 'no track'}"
         )
 
 
@@ -216,7 +218,7 @@ class Lead(models.Model):
     timeline = models.CharField(max_length=20, choices=Timeline.choices, default=Timeline.UNKNOWN)
     side = models.CharField(max_length=10, choices=Side.choices, default=Side.UNKNOWN)
     property_address = models.CharField(max_length=255, blank=True)
-    neighbourhood = models.CharField(max_length=100, blank=True)
+    neighbourhood = models.CharField("neighborhood", max_length=100, blank=True)
     postal_code = models.CharField(max_length=12, blank=True)
     bedrooms = models.PositiveSmallIntegerField(null=True, blank=True)
     bathrooms = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
@@ -596,7 +598,8 @@ class ConsentRecord(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.channel} consent {self.wording_version} at {self.created_at:%Y-%m-%d %H:%M}"
+        channel = "SMS" if self.channel == "sms" else self.channel.capitalize()
+        return f"{channel} consent {self.wording_version}, {formats.when(self.created_at)}"
 
 
 class SavedFilter(models.Model):
@@ -722,7 +725,10 @@ class AssignmentRule(models.Model):
     )
     side = models.CharField(max_length=10, choices=Side.choices, blank=True)
     neighbourhood = models.CharField(
-        max_length=100, blank=True, help_text="Matches the lead's neighbourhood, any case."
+        "neighborhood",
+        max_length=100,
+        blank=True,
+        help_text="Matches the lead's neighborhood, any case.",
     )
     postal_code_prefix = models.CharField(
         max_length=12, blank=True, help_text="Matches postal codes starting with this."

@@ -51,6 +51,13 @@ def intent_map() -> IntentMap:
     )
 
 
+def track_name(key: str) -> str:
+    """A track's name as brokers call it ("Hot seller"), for the sentences on a timeline: its
+    key ("hot_seller") is for the rules, never for the screen."""
+    track_model = RoutingRule._meta.get_field("track").related_model
+    return track_model.objects.filter(key=key).values_list("name", flat=True).first() or key
+
+
 def lead_answers(lead: Lead) -> Answers:
     return Answers(
         source=lead.source,

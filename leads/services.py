@@ -14,7 +14,9 @@ from contextvars import ContextVar
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
 from django.db.models.functions import Lower
-from django.utils import dateformat, timezone
+from django.utils import timezone
+
+from realtycrm import formats
 
 from .models import Lead, LeadEvent, SavedFilter, Tag
 from .segmentation import Decision
@@ -358,7 +360,7 @@ def lead_reinquiry_resolve(event: LeadEvent, *, actor, accepted: bool) -> None:
     }
     event.save(update_fields=["data"])
     if not accepted:
-        when = dateformat.format(timezone.localtime(event.occurred_at), "M j, Y")
+        when = formats.day(event.occurred_at)
         lead_event_record(
             event.lead,
             LeadEvent.Kind.NOTE,

@@ -1,9 +1,15 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from integrations.api import api
 
 from . import views
+
+# The admin is the brokerage's, not "Django administration".
+admin.site.site_header = settings.BROKERAGE_NAME
+admin.site.site_title = f"{settings.BROKERAGE_NAME} admin"
+admin.site.index_title = "Administration"
 
 urlpatterns = [
     # The two sign-in forms and the reset request, throttled (realtycrm/views.py); listed before
@@ -14,6 +20,8 @@ urlpatterns = [
     # The installable app: at the root, so the service worker's scope is the whole site.
     path("manifest.webmanifest", views.webmanifest, name="webmanifest"),
     path("sw.js", views.service_worker, name="service-worker"),
+    # Browsers ask for it on every page without a <link rel="icon"> (the admin's).
+    path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/login/", views.login, name="login"),
     path("accounts/password_reset/", views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),

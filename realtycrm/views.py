@@ -14,7 +14,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 from django_ratelimit.decorators import ratelimit
@@ -80,6 +80,13 @@ def service_worker(request):
     # What the worker itself may load: this origin only (it fetches the claim endpoints).
     response["Content-Security-Policy"] = "default-src 'self'"
     return response
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on a page without a <link rel="icon"> (the admin's): the
+    brokerage's icon, not a 404 in the log. The static URL is read per request (in production
+    it carries the file's hash, known once collectstatic has run)."""
+    return redirect(static("img/favicon.svg"))
 
 
 def _rate(setting_name):

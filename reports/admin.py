@@ -4,6 +4,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 
 from leads.admin_access import BrokersOnlyMixin
+from realtycrm import formats
 
 from .models import Campaign, CampaignSpend, SegmentReport
 from .views import report_context
@@ -34,7 +35,7 @@ class CampaignAdmin(BrokersOnlyMixin, admin.ModelAdmin):
 
     @admin.display(description="Spend entered", ordering="total_spend")
     def total_spend(self, campaign):
-        return "—" if campaign.total_spend is None else f"{campaign.total_spend:,.2f}"
+        return "—" if campaign.total_spend is None else formats.money(campaign.total_spend)
 
 
 @admin.register(SegmentReport)

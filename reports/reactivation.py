@@ -88,6 +88,11 @@ class Cell:
     def percent(self) -> str:
         return "" if self.rate is None else f"{self.rate:.0%}"
 
+    @property
+    def label(self) -> str:
+        """Its column's name (a phone shows it beside the number: templates' data-label)."""
+        return LABELS[self.name]
+
 
 @dataclass(frozen=True)
 class Row:

@@ -9,8 +9,11 @@ import csv
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.utils.formats import date_format
+
 from leads.models import Channel, Intent, Source
 from leads.selectors import user_is_broker
+from realtycrm import formats
 from realtycrm.spreadsheets import csv_safe
 
 from . import selectors
@@ -414,10 +417,10 @@ class ReportTables:
 
     def chart(self) -> dict:
         """Chart.js data for the trend: leads as bars, key rates as lines (in percent)."""
-        fmt = "%d %b" if self.scope.grain == "week" else "%b %Y"
+        fmt = "MONTH_DAY_FORMAT" if self.scope.grain == "week" else "YEAR_MONTH_FORMAT"
         rows = self.trend_rows
         return {
-            "labels": [start.strftime(fmt) for start, _ in rows],
+            "labels": [date_format(start, fmt) for start, _ in rows],
             "leads": [figures.leads for _, figures in rows],
             "rates": {
                 label: [_percent(getattr(figures, attr)) for _, figures in rows]
@@ -450,13 +453,13 @@ def display(value, kind: str) -> str:
     if kind == "seconds":
         return duration_label(value)
     if kind == "money":
-        return f"{value:,.2f}"
+        return formats.money(value, "cents")  # a column of them: the cents line up
     if kind == "count":
         return f"{value:,}"
     if kind == "period-week":
-        return value.strftime("%d %b %Y")
+        return formats.day(value)
     if kind == "period-month":
-        return value.strftime("%b %Y")
+        return date_format(value, "YEAR_MONTH_FORMAT")
     return str(value)
 
 

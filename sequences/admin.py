@@ -104,7 +104,7 @@ class TrackAdmin(BrokersOnlyMixin, admin.ModelAdmin):
     def step_count(self, track):
         return track._steps
 
-    @admin.display(description="Active enrolments", ordering="_active")
+    @admin.display(description="Active enrollments", ordering="_active")
     def active_enrollments(self, track):
         return track._active
 

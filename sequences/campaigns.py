@@ -18,9 +18,10 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core import signing
 from django.db.models import Q, QuerySet
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from leads.models import Channel, ImportBatch, Lead, Tag
+from realtycrm import formats
 
 from .models import ReactivationCampaign
 from .placeholders import fill
@@ -98,7 +99,7 @@ def criteria_summary(criteria: Criteria, *, tags=None, owner=None) -> str:
     if criteria.relationship:
         parts.append(Lead.Relationship(criteria.relationship).label.lower() + "s")
     if criteria.last_contact_before is not None:
-        day = dateformat.format(criteria.last_contact_before, "M j, Y")
+        day = formats.day(criteria.last_contact_before)
         parts.append(f"last contacted before {day} (or never)")
     return ", ".join(parts)
 

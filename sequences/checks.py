@@ -83,6 +83,7 @@ SMS_BACKENDS_THAT_DO_NOT_SEND = (
 )
 EMAIL_BACKENDS_THAT_DO_NOT_SEND = (
     "django.core.mail.backends.console.EmailBackend",
+    "sequences.backends.email.ConsoleEmailBackend",
     "django.core.mail.backends.locmem.EmailBackend",
     "django.core.mail.backends.filebased.EmailBackend",
     "django.core.mail.backends.dummy.EmailBackend",

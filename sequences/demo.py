@@ -33,8 +33,28 @@ from .services.enrollment import STOP_STAGES
 from .unsubscribe import email_footer
 
 # Tasks the agent never got to are closed as tried after this long, so the demo shows a
-# realistic few overdue tasks, not months of them.
-TASKS_KEPT_OPEN = timedelta(days=7)
+# morning's few overdue tasks, not weeks of them.
+TASKS_KEPT_OPEN = timedelta(days=2)
+# The follow-ups an agent sets themselves for the leads they are working (beside the tracks'
+# tasks), by the lead's stage: today's share of a believable task list.
+FOLLOW_UPS = {
+    "engaged": (
+        (Task.Kind.CALL, "Call {first} back about financing"),
+        (Task.Kind.TEXT, "Send {first} three new listings in {area}"),
+        (Task.Kind.CHECK_IN, "Send {first} the comps for {home}"),
+    ),
+    "appointment": (
+        (Task.Kind.CALL, "Confirm the listing presentation with {name}"),
+        (Task.Kind.TEXT, "Confirm Saturday's showing with {name}"),
+        (Task.Kind.REVIEW, "Prepare the market analysis for {home}"),
+    ),
+    "client": (
+        (Task.Kind.CHECK_IN, "Check in with {first} on the inspection"),
+        (Task.Kind.REVIEW, "Book the photographer for {home}"),
+        (Task.Kind.CALL, "Walk {first} through the offer"),
+    ),
+}
+FOLLOW_UPS_PER_AGENT = 4
 
 
 @transaction.atomic
@@ -45,6 +65,7 @@ def seed_demo_data(*, rng: random.Random, now=None, leads=None) -> dict[str, int
     history = _History(now, rng)
     for lead in leads:
         history.replay(lead)
+    history.tasks += _follow_ups(leads, now, rng)
     Message.objects.bulk_create(history.messages, batch_size=500)
     Task.objects.bulk_create(history.tasks, batch_size=500)
     LeadEvent.objects.bulk_create(history.events, batch_size=500)
@@ -231,6 +252,49 @@ class _History:
             task.status, task.done_at, task.done_by = Task.Status.DONE, due_at, lead.owner
             task.outcome = "Tried; no answer"
         self.tasks.append(task)
+
+
+def _follow_ups(leads, now, rng: random.Random) -> list[Task]:
+    """A few follow-ups each agent set for today on the leads they talked to lately: due from a
+    couple of hours ago to this evening, on the quarter hour."""
+    recent = now - timedelta(days=45)
+    working = [
+        lead
+        for lead in leads.filter(stage__in=FOLLOW_UPS, last_personal_contact_at__gte=recent)
+        if lead.owner_id
+    ]
+    rng.shuffle(working)
+    tasks, per_agent = [], {}
+    for lead in working:
+        if per_agent.get(lead.owner_id, 0) >= FOLLOW_UPS_PER_AGENT:
+            continue
+        per_agent[lead.owner_id] = per_agent.get(lead.owner_id, 0) + 1
+        kind, title = rng.choice(
+            [
+                pair
+                for pair in FOLLOW_UPS[lead.stage]
+                if lead.property_address or "{home}" not in pair[1]
+            ]
+        )
+        due = now + timedelta(minutes=rng.uniform(-150, 540))
+        due = due.replace(minute=due.minute - due.minute % 15, second=0, microsecond=0)
+        words = {
+            "first": lead.first_name or "them",
+            "name": lead.full_name or "them",
+            "area": lead.neighbourhood or "their area",
+            "home": lead.property_address or "their home",
+        }
+        tasks.append(
+            Task(
+                lead=lead,
+                agent=lead.owner,
+                kind=kind,
+                title=title.format(**words)[:200],
+                due_at=due,
+                created_at=min(lead.last_personal_contact_at, now),
+            )
+        )
+    return tasks
 
 
 def _contact_after(lead: Lead, at):

@@ -137,7 +137,7 @@ class Step(models.Model):
 
     track = models.ForeignKey(Track, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(help_text="Order among steps at the same time.")
-    delay = models.PositiveIntegerField(default=0, help_text="How long after enrolment.")
+    delay = models.PositiveIntegerField(default=0, help_text="How long after enrollment.")
     delay_unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.DAYS)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     for_intent = models.CharField(
@@ -149,7 +149,7 @@ class Step(models.Model):
     condition = models.CharField(max_length=20, blank=True, choices=Condition.choices)
     is_acknowledgment = models.BooleanField(
         default=False,
-        help_text="The source-matched acknowledgment: sent on first enrolment, never on a move.",
+        help_text="The source-matched acknowledgment: sent on first enrollment, never on a move.",
     )
     template_key = models.SlugField(
         max_length=60, blank=True, help_text="The copy to use (texts, emails and tasks)."
@@ -177,7 +177,7 @@ class Step(models.Model):
 
     def __str__(self):
         return (
-            f"{self.track.key} #{self.position}: {self.get_kind_display()} at {self.offset_label}"
+            f"{self.track.name} #{self.position}: {self.get_kind_display()} at {self.offset_label}"
         )
 
     @property
@@ -444,7 +444,7 @@ class Task(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         DONE = "done", "Done"
-        CANCELLED = "cancelled", "Cancelled"
+        CANCELLED = "cancelled", "Canceled"
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="tasks")
     agent = models.ForeignKey(

@@ -40,6 +40,7 @@ from django_q.tasks import async_task
 
 from leads.models import Lead, LeadEvent
 from leads.services import lead_event_record, lead_mark_first_automated_contact
+from realtycrm import formats
 
 from . import policy
 from .backends import ProviderError
@@ -339,7 +340,7 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
 
 
 def _held(reason: str, until) -> str:
-    return f"{reason}: held until {timezone.localtime(until):%Y-%m-%d %H:%M %Z}"
+    return f"{reason}: held until {formats.when(until)} {timezone.localtime(until):%Z}"
 
 
 def _may_still_go(message: Message) -> str:

@@ -20,7 +20,7 @@ PLACEHOLDERS = {
     "agent_phone": "The agent's phone number",
     "agent_email": "The agent's email address",
     "property_address": "The address they asked about",
-    "neighbourhood": "Their neighbourhood",
+    "neighbourhood": "Their neighborhood",
     "open_house": "The open house they visited",
     "inquiry": "What a website visitor asked about",
     "submission": "What they submitted, in a few words (for agents' task titles)",

@@ -29,9 +29,9 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from django.utils import dateformat
 from django.utils.timezone import localtime
 
+from realtycrm import formats
 from realtycrm.clock import in_daily_window
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -247,8 +247,8 @@ class Gate:
 
 
 def on_date(moment: datetime) -> str:
-    """'3 May', in the brokerage's time zone."""
-    return dateformat.format(localtime(moment), "j F")
+    """'May 3', in the brokerage's time zone and conventions (realtycrm.formats)."""
+    return formats.day(localtime(moment))
 
 
 def lead_blocked_reason(lead: LeadFacts, channel: str) -> str:

@@ -40,9 +40,9 @@ PROPERTY_FALLBACK = {
 INQUIRY_PHRASES = {
     InquiryType.BUYING: "buying a home",
     InquiryType.SELLING: "selling your home",
-    InquiryType.NEIGHBOURHOOD: "the neighbourhood",
+    InquiryType.NEIGHBOURHOOD: "the neighborhood",
     InquiryType.MARKET_QUESTION: "the local market",
-    InquiryType.NEIGHBOUR: "the neighbourhood",
+    InquiryType.NEIGHBOUR: "the neighborhood",
 }
 
 

@@ -19,6 +19,8 @@ PACKAGES = ("leads", "sequences", "alerts", "reports", "realtycrm", "integration
 # Entry points call flows and anything else; they sit on top of every layer.
 ENTRY_POINTS = {"views", "webhooks", "admin", "tasks", "management", "urls", "apps", "wsgi", "asgi"}
 MAY_IMPORT = {
+    # The shared helpers every app uses (clock, formats, http): on nothing of the apps.
+    "realtycrm": {"realtycrm"},
     "leads": {"realtycrm", "leads"},
     "sequences": {"realtycrm", "leads", "sequences"},
     "alerts": {"realtycrm", "leads", "sequences", "alerts"},

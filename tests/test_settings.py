@@ -65,6 +65,7 @@ def test_production_refuses_a_process_local_rate_limit_cache():
         ("SMS_BACKEND", "sequences.backends.sms.ConsoleBackend", "sequences.E007"),
         ("SMS_BACKEND", "sequences.backends.sms.LocmemBackend", "sequences.E007"),
         ("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend", "sequences.E008"),
+        ("EMAIL_BACKEND", "sequences.backends.email.ConsoleEmailBackend", "sequences.E008"),
         ("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend", "sequences.E008"),
     ],
 )

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from realtycrm import formats
 from realtycrm.http import pg_safe
 
 from .. import intake
@@ -539,7 +540,7 @@ def _consents(batch, pairs: list[tuple[ImportRow, Lead]], now: datetime) -> list
             lead=lead,
             kind=LeadEvent.Kind.CONSENT_GIVEN,
             channel=LeadEvent.Channel.SMS,
-            summary=f"Agreed to texts on {evidence.given_at:%m/%d/%Y} (per {batch.file_name})"[
+            summary=f"Agreed to texts on {formats.day(evidence.given_at)} (per {batch.file_name})"[
                 :255
             ],
             data={"import": batch.pk, "wording_version": f"import-{batch.pk}"},

@@ -10,9 +10,9 @@ Each action follows the lead page's pattern (leads/views/lead.py): the lead come
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.views.decorators.http import require_GET, require_POST
 
+from realtycrm import formats
 from realtycrm.flows.inbound import opt_out_confirm
 from sequences.models import Message
 from sequences.selectors import task_list_for
@@ -90,7 +90,7 @@ def _sent_notice(message: Message) -> str:
     if message.status == Message.Status.SENT:
         return f"{what} sent."
     if message.scheduled_for > timezone.now() + HELD:
-        when = date_format(timezone.localtime(message.scheduled_for), "D j M, g:i a")
+        when = formats.when(message.scheduled_for)
         return f"{what} written. It is quiet hours where they are: it goes {when}."
     return f"{what} queued: it goes out in a moment."
 
@@ -154,7 +154,7 @@ def task_snooze_view(request, pk, task_pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            when = date_format(timezone.localtime(task.due_at), "D j M, g:i a")
+            when = formats.when(task.due_at)
             return action_done(request, lead, f"Snoozed until {when}: {task.title}.")
     message = " ".join(" ".join(errors) for errors in form.errors.values())
     return action_invalid(

@@ -6,6 +6,8 @@ sections showing the lead refresh themselves; without JavaScript, with a redirec
 Invalid input answers 422 with the form and its message, never a 500.
 """
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,6 +20,7 @@ from django_htmx.http import trigger_client_event
 
 from alerts.calls import call_for_card, call_play_allowed
 from alerts.selectors import alert_open_for
+from realtycrm import formats
 from realtycrm.flows import contacts, reinquiry
 from realtycrm.flows.contacts import contact_log, stage_change
 from realtycrm.flows.routing import lead_reclassify
@@ -46,6 +49,7 @@ from ..dashboard_forms import (
     ReassignForm,
     StageForm,
 )
+from ..intake import ANSWER_FIELDS
 from ..models import LeadEvent
 from ..names import person_name
 from ..selectors import (
@@ -97,7 +101,7 @@ def attribution_rows(attribution) -> list[tuple[str, str]]:
         elif isinstance(value, list):
             walk(prefix, ", ".join(str(item) for item in value if item not in (None, "")))
         elif value not in (None, "") and not any(word in prefix.lower() for word in SECRET_WORDS):
-            flat.append((prefix, str(value)))
+            flat.append((prefix, _money(value) if prefix.endswith("price") else str(value)))
 
     walk("", attribution if isinstance(attribution, dict) else {})
     order = list(ATTRIBUTION_LABELS)
@@ -109,6 +113,48 @@ def attribution_rows(attribution) -> list[tuple[str, str]]:
         )
         for key, value in flat[:MAX_ATTRIBUTION_ROWS]
     ]
+
+
+# The answers a prospect gave, as the lead page labels them (the rest: the field's own name).
+# Their name, email and phone head the contact card already.
+ANSWER_LABELS = {
+    "timeline": "Moving",
+    "postal_code": "ZIP code",
+    "inquiry_type": "Asked about",
+    "asked_for_showing": "Showing",
+}
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
+
+
+def answer_rows(lead) -> list[tuple[str, str]]:
+    """Every answer the prospect gave that has a value (leads.intake.ANSWER_FIELDS), as
+    (label, value) rows: choices by their label, bathrooms without a trailing ".0", a showing
+    request as a sentence. Nothing a prospect typed is left off the lead page."""
+    rows = []
+    for name in ANSWER_FIELDS:
+        value = getattr(lead, name)
+        if name in CONTACT_FIELDS or value in (None, "", False) or value == "unknown":
+            continue
+        field = lead._meta.get_field(name)
+        if field.choices:
+            value = getattr(lead, f"get_{name}_display")()
+        elif name == "bathrooms":
+            value = f"{Decimal(value).normalize():f}"
+        elif name == "asked_for_showing":
+            value = "Asked to see the home"
+        label = ANSWER_LABELS.get(name) or str(field.verbose_name).capitalize()
+        rows.append((label, str(value)))
+    if lead.neighbourhood:
+        rows.append(("Neighborhood", lead.neighbourhood))
+    return rows
+
+
+def _money(value) -> str:
+    """A listing price as money ("$450,000"), whatever shape the channel sent it in."""
+    try:
+        return formats.money(str(value).replace(",", "").replace("$", "").strip())
+    except ArithmeticError:
+        return str(value)
 
 
 def _timeline_page(lead, number=1):
@@ -171,6 +217,7 @@ def _lead_context(request, lead, **forms) -> dict:
     context = {
         "lead": lead,
         "attribution": attribution_rows(lead.attribution),
+        "answers": answer_rows(lead),
         "is_broker": is_broker,
         "now": timezone.now(),
         "timeline": _timeline_page(lead),
@@ -254,7 +301,9 @@ def action_invalid(request, lead, *, message: str = "", **forms):
         return HttpResponse(" ".join(errors) or "Invalid input.", status=422)
     template = "leads/lead/_lead.html" if request.htmx else "leads/lead.html"
     context = _lead_context(request, lead, **forms)
-    if message:
+    # Said once: a message one of the parts shows where it belongs (a task's snooze error under
+    # that task) is not repeated at the top of the page.
+    if message and message not in forms.values():
         context.setdefault("action_error", message)
     return render(request, template, context, status=422)
 

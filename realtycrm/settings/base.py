@@ -73,6 +73,8 @@ TEMPLATES = [
                 "realtycrm.context_processors.brokerage",
                 "realtycrm.context_processors.alerts",
             ],
+            # |when, |day, |time_of_day, |duration, |money in every template (realtycrm.formats).
+            "builtins": ["realtycrm.template_filters"],
         },
     },
 ]
@@ -149,7 +151,11 @@ PASSWORD_RESET_RATE_PER_EMAIL = env_str("PASSWORD_RESET_RATE_PER_EMAIL", "3/h")
 PASSWORD_RESET_RATE_PER_IP = env_str("PASSWORD_RESET_RATE_PER_IP", "10/h")
 
 # --- Locale -------------------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# The brokerage's conventions: US English by default ("neighborhood", "Dec 1, 8:00 a.m.", $1,234);
+# en-gb reads "1 Dec, 08:00". Dates and times on every page come from realtycrm/formats.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en-us")
+FORMAT_MODULE_PATH = ["realtycrm.formats"]
+CURRENCY_SYMBOL = env_str("CURRENCY_SYMBOL", "$")
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True
@@ -209,7 +215,8 @@ RATELIMIT_IP_META_KEY = "realtycrm.http.client_ip"
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Email --------------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Console: each email printed as a person reads it (sequences.backends.email.ConsoleEmailBackend).
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "sequences.backends.email.ConsoleEmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", f"{BROKERAGE_NAME} <{BROKERAGE_EMAIL}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -1,5 +1,8 @@
 // Live alerts in every open tab: polls the feed, keeps the navbar badge current, shows a toast
 // (and a desktop notification where the agent allowed it) for each alert it has not shown yet.
+// A toast the agent closed stays closed: in this tab, in their other tabs (localStorage, so the
+// tab the alert text's link opens too) and after a reload. A toast whose alert was answered
+// elsewhere (I'm on it on Today, a logged call) goes away on the next poll.
 (function () {
   "use strict";
   const root = document.querySelector("[data-alerts-feed]");
@@ -10,6 +13,34 @@
   const toasts = document.getElementById("alert-toasts");
   const seenKey = "realtycrm.alerts.seen";
   const seen = new Set(JSON.parse(sessionStorage.getItem(seenKey) || "[]"));
+  const dismissedKey = "realtycrm.alerts.dismissed";
+
+  function stored(storage, key) {
+    try {
+      return new Set(JSON.parse(storage.getItem(key) || "[]"));
+    } catch (error) {
+      return new Set();
+    }
+  }
+
+  function dismiss(id) {
+    const dismissed = stored(localStorage, dismissedKey);
+    dismissed.add(id);
+    localStorage.setItem(dismissedKey, JSON.stringify([...dismissed].slice(-200)));
+  }
+
+  function removeToasts(keep) {
+    for (const box of toasts.querySelectorAll("[data-alert-id]")) {
+      if (!keep(Number(box.dataset.alertId))) box.remove();
+    }
+  }
+
+  // Closed in another tab: close it here too.
+  window.addEventListener("storage", (event) => {
+    if (event.key !== dismissedKey) return;
+    const dismissed = stored(localStorage, dismissedKey);
+    removeToasts((id) => !dismissed.has(id));
+  });
   const csrf = document.querySelector("[name=csrfmiddlewaretoken]")?.value ||
     (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
 
@@ -44,7 +75,10 @@
     const close = text("button", "", "btn-close");
     close.type = "button";
     close.setAttribute("aria-label", "Close");
-    close.addEventListener("click", () => box.remove());
+    close.addEventListener("click", () => {
+      dismiss(alert.id);
+      box.remove();
+    });
     head.append(close);
     const body = document.createElement("div");
     body.className = "toast-body";
@@ -87,8 +121,13 @@
         badge.textContent = data.count;
         badge.classList.toggle("d-none", data.count === 0);
       }
+      const dismissed = stored(localStorage, dismissedKey);
+      if (data.alerts.length >= data.count) {
+        const open = new Set(data.alerts.map((alert) => alert.id));
+        removeToasts((id) => open.has(id) && !dismissed.has(id));
+      }
       for (const alert of data.alerts.slice().reverse()) {
-        if (seen.has(alert.id)) continue;
+        if (seen.has(alert.id) || dismissed.has(alert.id)) continue;
         seen.add(alert.id);
         toast(alert);
         if (alert.urgent) notify(alert);

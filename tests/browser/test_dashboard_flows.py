@@ -1,6 +1,7 @@
 """The flows an agent clicks through, in a real browser. Kept few: each one is a whole journey.
 
-UPDATE_SCREENSHOTS=1 also saves the screenshots docs/ and README.md show (from the demo data).
+UPDATE_SCREENSHOTS=1 also saves the screenshots docs/ and README.md show (from the demo data), at
+1280 px and at a phone's 390 px (the *-phone.png ones).
 """
 
 import io
@@ -12,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from alerts.models import Alert
 from leads.management.commands.seed_demo import DEMO_PASSWORD
 from leads.models import Lead
 from leads.routing import lead_segment
@@ -193,7 +195,9 @@ def test_the_demo_data_shows_tasks_replies_and_messages(browser, live_server):
     page.wait_for_selector("[data-testid=result-count]")
     shoot(page, "screenshot-leads.png")
 
-    open_task = Task.objects.filter(lead__in=alex, status=Task.Status.OPEN).order_by("due_at")[0]
+    # A lead with a task to do and the answers a valuation form asks (bedrooms, bathrooms).
+    open_tasks = Task.objects.filter(lead__in=alex, status=Task.Status.OPEN).order_by("due_at")
+    open_task = open_tasks.filter(lead__bedrooms__isnull=False).first() or open_tasks[0]
     page.goto(f"{live_server.url}/leads/{open_task.lead_id}/")
     assert open_task.title in page.inner_text("#tasks")
     assert page.locator("#messages .message-row").count() > 0
@@ -201,7 +205,41 @@ def test_the_demo_data_shows_tasks_replies_and_messages(browser, live_server):
     automation = page.inner_text("#automation-card")
     assert str(enrollment.track) in automation and enrollment.get_status_display() in automation
     shoot(page, "screenshot-lead.png")
+
+    page.goto(f"{live_server.url}/reports/")
+    page.wait_for_selector("table.report")
+    shoot(page, "reports-screenshot.png")
     context.close()
+
+    # A phone: the same screens at 390 px, and the hot lead that arrived minutes ago interrupting
+    # its owner (Today's alerts and the toast).
+    alert = Alert.objects.filter(closed_at=None, reason=Alert.Reason.HOT_LEAD)
+    alert = alert.select_related("agent", "lead").get()
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="en-US", is_mobile=True, has_touch=True
+    )
+    page = phone.new_page()
+    sign_in(page, live_server.url, password=DEMO_PASSWORD)
+    shoot(page, "screenshot-today-phone.png")
+    page.goto(f"{live_server.url}/leads/")
+    page.wait_for_selector("[data-testid=result-count]")
+    assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth")
+    shoot(page, "screenshot-leads-phone.png")
+    page.goto(f"{live_server.url}/leads/{open_task.lead_id}/")
+    page.locator("#contact-card").scroll_into_view_if_needed()
+    shoot(page, "screenshot-lead-phone.png")
+    phone.close()
+    for size, name in (
+        ({"width": 1280, "height": 900}, "screenshot-alert.png"),
+        ({"width": 390, "height": 844}, "screenshot-alert-phone.png"),
+    ):
+        context = browser.new_context(viewport=size, locale="en-US", is_mobile=size["width"] < 500)
+        page = context.new_page()
+        sign_in(page, live_server.url, username=alert.agent.username, password=DEMO_PASSWORD)
+        page.locator("#alert-toasts .toast", has_text=str(alert.lead)).wait_for(timeout=8_000)
+        assert str(alert.lead) in page.inner_text("#alerts")
+        shoot(page, name)
+        context.close()
 
 
 def test_every_dashboard_page_runs_under_its_csp_without_a_console_error(page, live_server, leads):

@@ -42,6 +42,7 @@ ROLES = ("owner", "other_agent", "broker", "anonymous")
 # Pages anyone may open, signed in or not.
 PUBLIC = {
     "healthz",
+    "favicon",
     "login",
     "logout",
     "password_reset",

@@ -99,7 +99,7 @@ def test_an_edited_timeline_changes_the_next_leads_intent(broker_client, client)
     # The reason names what they said, which stays true whatever the mapping counts it as.
     assert lead.intent_reason == "Said they are moving: 6 to 18 months"
     created = lead.events.get(kind=LeadEvent.Kind.CREATED)
-    assert "Hot (Said they are moving: 6 to 18 months) → hot_seller, alert" in created.summary
+    assert "Hot (Said they are moving: 6 to 18 months) → Hot seller, alert" in created.summary
     # New decisions only: the lead classified before the change keeps its intent.
     earlier.refresh_from_db()
     assert earlier.intent == "warm"

@@ -84,7 +84,7 @@ def test_values_display_for_people_and_export_for_spreadsheets():
     assert display(0.2567, "rate") == "25.7%"
     assert display(None, "rate") == "—"
     assert display(1234, "count") == "1,234"
-    assert display(Decimal("1234.5"), "money") == "1,234.50"
+    assert display(Decimal("1234.5"), "money") == "$1,234.50"
     assert csv_value(0.2567, "rate") == 25.7
     assert csv_value(90, "seconds") == 1.5  # minutes
     assert csv_value(None, "seconds") == ""

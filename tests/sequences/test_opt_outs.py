@@ -68,7 +68,7 @@ def test_a_revocation_opts_out_at_once_and_a_one_off_text_is_blocked(lead, alex,
     with pytest.raises(MessageBlocked) as blocked:
         one_off(lead, alex)
     assert not blocked.value.needs_confirmation
-    assert blocked.value.reason == "Dana opted out of texts on 4 May"
+    assert blocked.value.reason == "Dana opted out of texts on May 4"
     # Even the agent's "they did not ask to stop" cannot send past an opt-out.
     with pytest.raises(MessageBlocked):
         one_off(lead, alex, confirmed_not_stop=True)
@@ -153,7 +153,7 @@ def test_they_asked_to_stop_opts_the_number_out(lead, alex):
     assert lead.events.filter(kind=LeadEvent.Kind.OPTED_OUT).count() == 1
     with pytest.raises(MessageBlocked) as blocked:
         one_off(lead, alex, confirmed_not_stop=True)
-    assert blocked.value.reason == "Dana opted out of texts on 4 May"
+    assert blocked.value.reason == "Dana opted out of texts on May 4"
 
 
 def test_they_did_not_clears_the_question_and_keeps_automation_paused(lead, alex):

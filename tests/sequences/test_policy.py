@@ -198,17 +198,18 @@ NOW = at(NY, 2026, 5, 4, 12, 0)
     [
         (lead(phone=""), "sms", "No mobile number on record"),
         (lead(sms_consent=False), "sms", "No SMS consent on record"),
-        (lead(sms_opted_out_at=at(NY, 2026, 5, 3, 9)), "sms", "Sam opted out of texts on 3 May"),
+        (lead(sms_opted_out_at=at(NY, 2026, 5, 3, 9)), "sms", "Sam opted out of texts on May 3"),
         (lead(email=""), "email", "No email address"),
         (
             lead(email_opted_out_at=at(NY, 2026, 4, 1, 9)),
             "email",
-            "Sam unsubscribed from email on 1 April",
+            "Sam unsubscribed from email on Apr 1",
         ),
         (lead(), "sms", ""),
         (lead(), "email", ""),
     ],
 )
+@pytest.mark.usefixtures("clock")  # "May 3": the year is said only when it is not this one
 def test_why_a_lead_cannot_be_messaged_is_a_sentence_an_agent_understands(facts, channel, reason):
     assert policy.lead_blocked_reason(facts, channel) == reason
 

@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
         (
             {"first_name": "Sam", "sms_opted_out_at": datetime(2026, 5, 3, 9, tzinfo=NEW_YORK)},
             "sms",
-            "Sam opted out of texts on 3 May",
+            "Sam opted out of texts on May 3",
         ),
         ({"sms_consent_at": None}, "sms", "No SMS consent on record"),
         ({"phone": ""}, "sms", "No mobile number on record"),
@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
         (
             {"first_name": "Sam", "email_opted_out_at": datetime(2026, 4, 2, 9, tzinfo=NEW_YORK)},
             "email",
-            "Sam unsubscribed from email on 2 April",
+            "Sam unsubscribed from email on Apr 2",
         ),
     ],
 )
@@ -49,7 +49,7 @@ def test_a_bounced_address_blocks_a_one_off_email(agent):
     Suppression.objects.create(channel="email", address="ada@example.com", reason="bounce")
     with pytest.raises(MessageBlocked) as blocked:
         message_send_one_off(lead, channel="email", body="Hi", actor=agent)
-    assert blocked.value.reason == "Email to ada@example.com bounced on 4 May"
+    assert blocked.value.reason == "Email to ada@example.com bounced on May 4"
 
 
 def test_an_empty_one_off_is_refused(agent):
