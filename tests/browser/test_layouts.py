@@ -86,6 +86,7 @@ def test_today_the_leads_list_and_a_lead_fit_a_phone(phone_page, live_server, le
         for index in range(cells.count())
     ]
     assert labels == [
+        "none",  # the selection's checkbox, beside the name (bulk actions)
         "none",  # the name leads the card
         '"Intent"',
         '"Source"',
@@ -123,6 +124,7 @@ def test_the_lead_table_and_the_report_fit_1280_pixels(page, live_server, leads,
     headers = page.locator("#results thead th")
     names = [headers.nth(index).inner_text().strip(" ▲▼") for index in range(headers.count())]
     assert names == [
+        "",  # the selection's checkbox (bulk actions)
         "Name",
         "Intent",
         "Source",
