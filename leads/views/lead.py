@@ -133,14 +133,16 @@ APPOINTMENTS_SHOWN = 10
 FOLLOW_UP, APPOINTMENT = "follow_up", "appointment"  # the Plan card's tabs
 
 
-def plan_forms(lead) -> dict:
-    """The Plan card's two forms, blank: a follow-up and an appointment (a day and a time on the
-    user's own wall clock: dashboard_view set it)."""
+def plan_forms(lead, tab: str = FOLLOW_UP) -> dict:
+    """The Plan card's two forms, open, blank: a follow-up and an appointment (a day and a time
+    on the user's own wall clock: dashboard_view set it), `tab` the one shown first. The lead
+    page loads them only when asked (a card of forms is a few ms and a phone's screen)."""
     now, zone = timezone.now(), timezone.get_current_timezone()
     return {
         "follow_up_form": FollowUpForm(now=now, zone=zone),
         "appointment_form": AppointmentForm(lead=lead, now=now, zone=zone),
-        "plan_tab": FOLLOW_UP,
+        "plan_tab": tab if tab in (FOLLOW_UP, APPOINTMENT) else FOLLOW_UP,
+        "plan_open": True,
     }
 
 
@@ -195,8 +197,9 @@ def _lead_context(request, lead, **forms) -> dict:
         "automation_stopped_by_stage": lead.stage in STOP_STAGES,
         "pause_form": PauseForm(),
         "lead_alerts": list(alert_open_for(request.user).filter(lead=lead)),
-        # Appointments and follow-ups: the Plan card, and the lead's appointments.
-        **plan_forms(lead),
+        # Appointments and follow-ups: the Plan card (its forms load when asked), the lead's
+        # appointments.
+        "plan_open": False,
         "appointment_rows": appointment_rows(request, lead),
     }
     context.update(forms)
@@ -207,7 +210,9 @@ def _lead_context(request, lead, **forms) -> dict:
 @dashboard_view
 def lead_detail(request, pk):
     lead = lead_for_dashboard(request.user, pk)
-    return render(request, "leads/lead.html", _lead_context(request, lead))
+    plan = request.GET.get("plan")  # the Plan card's forms open, without JavaScript
+    forms = plan_forms(lead, plan) if plan else {}
+    return render(request, "leads/lead.html", _lead_context(request, lead, **forms))
 
 
 @require_GET
