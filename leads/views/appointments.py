@@ -73,18 +73,24 @@ def _done(request, lead, notice: str):
 
 def _invalid(request, lead, **forms):
     """The Plan forms again with their errors: in Today's box, or on the lead page."""
+    context = {**plan_forms(lead), **forms}
     if _from_today(request):
-        context = {"lead": lead, **plan_forms(lead), **forms}
+        context["lead"] = lead
         return render(request, "leads/today/_quick_plan.html", context, status=422)
-    return action_invalid(request, lead, **forms)
+    return action_invalid(request, lead, **context)
 
 
 @require_GET
 @dashboard_view
 def lead_plan(request, pk):
-    """The Plan forms for one lead, for Today's quick-plan box."""
+    """The Plan forms for one lead: for Today's quick-plan box, or (?on=lead) for the lead
+    page's Plan card, `?tab=appointment` to show that one first."""
     lead = lead_for_dashboard(request.user, pk)
-    return render(request, "leads/today/_quick_plan.html", {"lead": lead, **plan_forms(lead)})
+    context = {"lead": lead, **plan_forms(lead, request.GET.get("tab", FOLLOW_UP))}
+    if request.GET.get("on") == "lead":
+        context |= {"target": "#lead", "swap": "outerHTML"}
+        return render(request, "leads/plan/_forms.html", context)
+    return render(request, "leads/today/_quick_plan.html", context)
 
 
 @require_POST

@@ -181,14 +181,16 @@ APPOINTMENTS_SHOWN = 10
 FOLLOW_UP, APPOINTMENT = "follow_up", "appointment"  # the Plan card's tabs
 
 
-def plan_forms(lead) -> dict:
-    """The Plan card's two forms, blank: a follow-up and an appointment (a day and a time on the
-    user's own wall clock: dashboard_view set it)."""
+def plan_forms(lead, tab: str = FOLLOW_UP) -> dict:
+    """The Plan card's two forms, open, blank: a follow-up and an appointment (a day and a time
+    on the user's own wall clock: dashboard_view set it), `tab` the one shown first. The lead
+    page loads them only when asked (a card of forms is a few ms and a phone's screen)."""
     now, zone = timezone.now(), timezone.get_current_timezone()
     return {
         "follow_up_form": FollowUpForm(now=now, zone=zone),
         "appointment_form": AppointmentForm(lead=lead, now=now, zone=zone),
-        "plan_tab": FOLLOW_UP,
+        "plan_tab": tab if tab in (FOLLOW_UP, APPOINTMENT) else FOLLOW_UP,
+        "plan_open": True,
     }
 
 
@@ -247,8 +249,9 @@ def _lead_context(request, lead, **forms) -> dict:
         # Call-connect: the agent's own call to this lead, under way or asking how it went.
         "lead_call": call_for_card(request.user, lead),
         "call_playable": call_play_allowed(),
-        # Appointments and follow-ups: the Plan card, and the lead's appointments.
-        **plan_forms(lead),
+        # Appointments and follow-ups: the Plan card (its forms load when asked), the lead's
+        # appointments.
+        "plan_open": False,
         "appointment_rows": appointment_rows(request, lead),
     }
     # The tag card: the lead's tags and the names its form suggests, in one query.
@@ -261,7 +264,9 @@ def _lead_context(request, lead, **forms) -> dict:
 @dashboard_view
 def lead_detail(request, pk):
     lead = lead_for_dashboard(request.user, pk)
-    return render(request, "leads/lead.html", _lead_context(request, lead))
+    plan = request.GET.get("plan")  # the Plan card's forms open, without JavaScript
+    forms = plan_forms(lead, plan) if plan else {}
+    return render(request, "leads/lead.html", _lead_context(request, lead, **forms))
 
 
 @require_GET

@@ -37,7 +37,8 @@ def test_an_agent_books_an_appointment_and_it_is_in_their_calendar(page, live_se
     sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/leads/{lead.pk}/")
 
-    page.click("#lead-appointment-tab")
+    page.click("#plan-appointment")  # the Plan card's forms load, the appointment's first
+    page.locator("#appointment-form").wait_for()
     page.select_option("#id_appointment_kind", "listing_presentation")
     assert page.input_value("#id_appointment_place") == "48 Harbor View Drive"
     page.fill("#id_appointment_date", day.isoformat())

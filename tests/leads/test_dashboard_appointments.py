@@ -66,10 +66,19 @@ def errors_of(response) -> str:
 
 def test_the_lead_page_offers_both_plans_and_lists_appointments(client, lead):
     booked = AppointmentFactory(lead=lead, starts_at=NOON + timedelta(days=1), place="Our office")
-    page = client.get(reverse("leads:lead-detail", args=[lead.pk])).content.decode()
-    assert 'id="plan-card"' in page and 'id="appointment-form"' in page
-    assert 'id="follow-up-form"' in page
-    assert 'value="48 Harbor View Drive"' in page  # the place starts as the lead's address
+    url = reverse("leads:lead-detail", args=[lead.pk])
+    page = client.get(url).content.decode()
+    # The Plan card's forms load when asked: a tap (htmx), or ?plan= without JavaScript.
+    assert 'id="plan-card"' in page and 'id="appointment-form"' not in page
+    assert "Book an appointment" in page and "Add a follow-up" in page
+    plan = reverse("leads:lead-plan", args=[lead.pk])
+    forms = client.get(plan, {"on": "lead", "tab": "appointment"}, headers={"HX-Request": "true"})
+    html = forms.content.decode()
+    assert 'id="appointment-form"' in html and 'id="follow-up-form"' in html
+    assert 'hx-target="#lead"' in html
+    assert 'aria-selected="true">Appointment' in html
+    assert 'value="48 Harbor View Drive"' in html  # the place starts as the lead's address
+    assert 'id="appointment-form"' in client.get(url, {"plan": "appointment"}).content.decode()
     assert 'id="appointments-card"' in page and "Our office" in page
     assert "Tue, May 5, 12:00 p.m. to 1:00 p.m." in page
     # Its reschedule form starts at its own day and time, as date and time inputs read them.
