@@ -33,7 +33,7 @@ from .consent import INTEGRATION_RECORD, ConsentEvidence, form_consent
 from .models import Channel, ConsentRecord, Integration, Lead, LeadEvent, Source, Submission
 from .routing import lead_segment, track_name
 from .segmentation import Decision
-from .services import lead_change_stage, lead_event_record
+from .services import json_value, lead_change_stage, lead_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def channel_mapping(
     Lead fields, the SMS consent evidence, an owner the payload names (a plus-addressed inbox),
     the tags it gives the person.
     A rejected payload keeps what was `found` in it, to prefill a broker's "make a lead" form."""
-    mapped = {"fields": {name: _json_value(value) for name, value in fields.items()}}
+    mapped = {"fields": {name: json_value(value) for name, value in fields.items()}}
     if sms_consent is not None:
         mapped["sms_consent"] = sms_consent.as_data()
     if owner is not None:
@@ -148,7 +148,7 @@ def channel_mapping(
     if tags:
         mapped["tags"] = [str(tag) for tag in tags]
     if found:
-        mapped["found"] = {name: _json_value(value) for name, value in found.items()}
+        mapped["found"] = {name: json_value(value) for name, value in found.items()}
     return mapped
 
 
@@ -324,10 +324,6 @@ def _taken(name: str, value, lead: Lead) -> bool:
     return Lead.objects.filter(**{name: value}).exclude(pk=lead.pk).exists()
 
 
-def _json_value(value):
-    return value if value is None or isinstance(value, bool | int | str) else str(value)
-
-
 def reinquiry_answers(lead: Lead, fields: dict) -> tuple[dict, dict]:
     """What a re-inquiry may write at once and what it may only propose: `(changed, proposed)`.
 
@@ -344,7 +340,7 @@ def reinquiry_answers(lead: Lead, fields: dict) -> tuple[dict, dict]:
         if _blank(name, recorded):
             changed[name] = asked
         else:
-            proposed[name] = [_json_value(recorded), _json_value(asked)]
+            proposed[name] = [json_value(recorded), json_value(asked)]
     side = sides_combined(lead.side, fields.get("side", ""))
     if side != lead.side:
         changed["side"] = side
@@ -442,7 +438,7 @@ def _link_answers(lead: Lead, fields: dict, changed: dict, proposed: dict) -> tu
     changed, proposed = dict(changed), dict(proposed)
     for name in IDENTITY_FIELDS:
         if name in changed:
-            proposed[name] = [_json_value(getattr(lead, name)), _json_value(changed.pop(name))]
+            proposed[name] = [json_value(getattr(lead, name)), json_value(changed.pop(name))]
     return changed, proposed
 
 

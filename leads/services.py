@@ -335,14 +335,15 @@ def lead_update_contact(lead: Lead, *, actor, **values) -> list[str]:
         + ("; SMS consent withdrawn with the old number" if consent_withdrawn else ""),
         data={
             "changed": {
-                field: [_json_value(before[field]), _json_value(values[field])] for field in changed
+                field: [json_value(before[field]), json_value(values[field])] for field in changed
             }
         },
     )
     return changed
 
 
-def _json_value(value):
+def json_value(value):
+    """A value as JSON keeps it: text for a date, a decimal or anything else not plain."""
     return value if value is None or isinstance(value, bool | int | str) else str(value)
 
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from realtycrm import formats
 from realtycrm.http import pg_safe
+from realtycrm.spreadsheets import csv_safe
 
 from .. import intake
 from ..consent import ConsentEvidence
@@ -805,11 +806,9 @@ def failed_rows_csv(batch: ImportBatch, out) -> None:
 
 
 def _csv_safe(cell) -> str:
-    """A cell that a spreadsheet would run as a formula is quoted with a leading apostrophe."""
+    """realtycrm.spreadsheets.csv_safe, but a number ("-12.5") stays a number: the file's own."""
     text = "" if cell is None else str(cell)
-    return (
-        f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") and not _number(text) else text
-    )
+    return text if _number(text) else csv_safe(text)
 
 
 def _number(text: str) -> bool:
