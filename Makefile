@@ -7,7 +7,7 @@ PORT ?= 8000
 # Every step sees it: the dev settings build SITE_URL (the links in messages) from it.
 export PORT
 
-.PHONY: run test lint pytest bench faults clean
+.PHONY: run test lint pytest bench faults cluster clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,12 @@ bench: $(VENV)/.installed
 FAULTS_ARGS ?=
 faults: $(VENV)/.installed
 	$(PY) bench/faults.py $(FAULTS_ARGS)
+
+# The several-machines topology on this one (bin/cluster.py; docs/deployment.md): nginx on
+# PROXY_PORT in front of two gunicorns, two qclusters (one scheduler), production settings on
+# DATABASE_URL (PostgreSQL) and REDIS_URL. Ctrl-C stops everything, once.
+cluster: $(VENV)/.installed
+	$(PY) bin/cluster.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache

@@ -343,6 +343,10 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "poll": 1,
     "label": "Background tasks",
+    # django-q2 1.11 runs the scheduler (Schedule rows → tasks, about every 30 s) in every
+    # qcluster's guard loop. Its select_for_update keeps two from running one schedule twice,
+    # but run exactly one: Q_SCHEDULER=false on every qcluster but one (docs/deployment.md).
+    "scheduler": env_bool("Q_SCHEDULER", True),
 }
 
 LOGGING = {
