@@ -44,6 +44,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/dashboard.py
 	$(PY) bench/reports_matrix.py --postgres $(BENCH_PG)/realtycrm_reports_bench
 	$(PY) bench/reports_matrix.py --sqlite /tmp/realtycrm_reports_bench.sqlite3
+	$(PY) bench/burst.py --postgres --sqlite
 
 # The fault harness (bench/faults.py; docs/reliability.md): gunicorn, two qclusters, the real
 # SDKs against a local fake provider, SIGKILLs, a provider outage and one PostgreSQL restart, on

@@ -113,6 +113,28 @@ def sendgrid_public_key() -> str:
     return base64.b64encode(der).decode()
 
 
+def provider_env(provider_url: str) -> dict:
+    """The real Twilio and SendGrid backends and SDKs, pointed at the fake provider, and a load
+    the forms let through (no minimum fill time, no per-IP cap, texts at any hour). Shared
+    with bench/burst.py."""
+    return {
+        "SMS_BACKEND": "sequences.backends.twilio.TwilioBackend",
+        "EMAIL_BACKEND": "sequences.backends.sendgrid.EmailBackend",
+        "TWILIO_ACCOUNT_SID": "AC" + uuid.uuid4().hex,
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+        "TWILIO_MESSAGING_SERVICE_SID": "MG" + uuid.uuid4().hex,
+        "TWILIO_API_URL": provider_url,
+        "SENDGRID_API_KEY": "SG.faults-" + secrets.token_hex(8),
+        "SENDGRID_API_URL": provider_url,
+        "SENDGRID_WEBHOOK_PUBLIC_KEY": sendgrid_public_key(),
+        "INTAKE_MIN_FILL_SECONDS": "0",
+        "INTAKE_RATE_LIMIT": "100000/m",
+        "SMS_SENDING_HOURS": "00:00-24:00",
+        "SMS_SENDING_HOURS_BY_STATE": "",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def env_for(provider_url: str) -> dict:
     return {
         **os.environ,
@@ -126,24 +148,11 @@ def env_for(provider_url: str) -> dict:
         # (production's default); the harness sends the CSRF cookie back itself.
         "SECURE_SSL_REDIRECT": "false",
         "SECURE_HSTS_SECONDS": "0",
-        "SMS_BACKEND": "sequences.backends.twilio.TwilioBackend",
-        "EMAIL_BACKEND": "sequences.backends.sendgrid.EmailBackend",
-        "TWILIO_ACCOUNT_SID": "AC" + uuid.uuid4().hex,
-        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
-        "TWILIO_MESSAGING_SERVICE_SID": "MG" + uuid.uuid4().hex,
-        "TWILIO_API_URL": provider_url,
-        "SENDGRID_API_KEY": "SG.faults-" + secrets.token_hex(8),
-        "SENDGRID_API_URL": provider_url,
-        "SENDGRID_WEBHOOK_PUBLIC_KEY": sendgrid_public_key(),
+        **provider_env(provider_url),
         "PROVIDER_TIMEOUT_SECONDS": "2",
         "MESSAGE_LEASE_SECONDS": "15",
         "MESSAGE_RETRY_BASE_SECONDS": "1",
-        "INTAKE_MIN_FILL_SECONDS": "0",
-        "INTAKE_RATE_LIMIT": "100000/m",
-        "SMS_SENDING_HOURS": "00:00-24:00",
-        "SMS_SENDING_HOURS_BY_STATE": "",
         "Q_WORKERS": "2",
-        "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
 
