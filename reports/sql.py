@@ -12,8 +12,10 @@ which is percentile_cont's definition, term for term. Either way the leads stay 
 
 from contextlib import contextmanager
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Aggregate, F, FloatField, Func, QuerySet
+
+from realtycrm.routers import reports_reads
 
 
 class Seconds(Func):
@@ -81,9 +83,10 @@ def cube_rows(queryset: QuerySet, fields: list[str]) -> dict[tuple, dict] | None
     sql, params = queryset.query.sql_with_params()
     positions = ", ".join(str(n) for n in range(1, len(fields) + 1))
     plain = f" GROUP BY {positions}"
-    if connection.vendor != "postgresql" or not sql.endswith(plain):
+    database = connections[queryset.db]  # the replica inside reporting_transaction, if any
+    if database.vendor != "postgresql" or not sql.endswith(plain):
         return None
-    with connection.cursor() as cursor:
+    with database.cursor() as cursor:
         cursor.execute(f"{sql[: -len(plain)]} GROUP BY CUBE ({positions})", params)
         names = [column[0] for column in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -166,7 +169,7 @@ def window_percentiles(
         f"{' UNION ALL '.join(ranked_parts)}"
         f") AS r GROUP BY {', '.join(group_columns)}) AS picked"
     )
-    with connection.cursor() as cursor:
+    with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, [*inner_params, *params])
         rows = cursor.fetchall()
     found = {level: {} for level in levels}
@@ -192,18 +195,24 @@ def _expression(field):
 
 @contextmanager
 def reporting_transaction(work_mem_mb: int = 64):
-    """Run a report's queries in one PostgreSQL transaction tuned for them.
+    """Run a report's queries on the reports' database, in one PostgreSQL transaction tuned
+    for them.
+
+    The database: the read replica when REPORTS_DATABASE_URL is set (realtycrm/routers.py:
+    every ORM read inside the block goes there, every write still to default), else default.
 
     Percentiles sort every contact time of a group: the default work_mem (4 MB) spills a
     quarter's leads to disk. And JIT compilation costs more than it saves on these short
     queries. SET LOCAL ends with the transaction, so nothing else on the connection is
     affected. On SQLite nothing: a transaction there starts IMMEDIATE (see settings) and would
     hold the write lock, and so stall the worker, for as long as the report takes."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = %s", [f"{int(work_mem_mb)}MB"])
-            cursor.execute("SET LOCAL jit = off")
-        yield
+    with reports_reads() as alias:
+        database = connections[alias]
+        if database.vendor != "postgresql":
+            yield
+            return
+        with transaction.atomic(using=alias):
+            with database.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = %s", [f"{int(work_mem_mb)}MB"])
+                cursor.execute("SET LOCAL jit = off")
+            yield

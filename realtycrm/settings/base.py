@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -80,15 +81,42 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------------
-# SQLite by default; PostgreSQL (psycopg 3) when DATABASE_URL says so.
-DATABASES = {
-    "default": dj_database_url.config(
-        env="DATABASE_URL",
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+# SQLite by default; PostgreSQL (psycopg 3) when DATABASE_URL says so. On several hosts
+# (docs/deployment.md) every process points at the same PostgreSQL, directly or through
+# pgbouncer.
+#
+# DATABASE_CONN_MAX_AGE: seconds a process keeps its connection between requests (0: one per
+# request). DATABASE_CONN_HEALTH_CHECKS: check a kept connection before reusing it, so a
+# restarted server or pgbouncer costs one failed ping, not one failed request.
+#
+# DATABASE_POOLING=transaction: DATABASE_URL is a pgbouncer in transaction pooling mode, where
+# consecutive transactions of one Django connection may run on different server connections.
+# A server-side cursor (what .iterator() uses on PostgreSQL: the imports, the exports, the
+# campaigns) lives across transactions and would break, so they are disabled. (Prepared
+# statements, the other thing transaction pooling breaks, Django's psycopg 3 backend never
+# makes: client-side binding and prepare_threshold=None are its defaults.) Leave it unset when
+# connecting to PostgreSQL directly, or through pgbouncer in session mode.
+DATABASE_POOLING = env_str("DATABASE_POOLING", "")
+if DATABASE_POOLING not in ("", "session", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOLING must be empty, session or transaction.")
+
+
+def _database(url_env: str, default: str | None = None) -> dict:
+    config = dj_database_url.config(
+        env=url_env,
+        default=default,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", True),
     )
-}
+    if (
+        config.get("ENGINE") == "django.db.backends.postgresql"
+        and DATABASE_POOLING == "transaction"
+    ):
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+    return config
+
+
+DATABASES = {"default": _database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the django-q2 worker write side by side. WAL lets readers run during a
     # write; IMMEDIATE takes the write lock when a transaction starts (no upgrade deadlocks), and
@@ -100,9 +128,24 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 
+# REPORTS_DATABASE_URL: an optional read replica (a PostgreSQL hot standby of DATABASE_URL) for
+# the report pages' reads (/reports/, its CSVs, the admin's report). realtycrm/routers.py sends
+# only those there; every write and every other read stays on default. A replica lags its
+# primary by a moment, which a report over weeks does not notice. In tests it mirrors default.
+if env_str("REPORTS_DATABASE_URL", ""):
+    DATABASES["replica"] = _database("REPORTS_DATABASE_URL")
+    REPORTS_DATABASE = "replica"
+else:
+    REPORTS_DATABASE = "default"
+DATABASE_ROUTERS = ["realtycrm.routers.ReportsReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (rate limits) --------------------------------------------------------------------------
+# REDIS_URL: the cache every process shares. It holds the per-IP rate limits (django-ratelimit:
+# intake forms, sign-in, password resets), so a limit counts a client's requests to every web
+# process on every host, and the dashboard's small read caches (leads.selectors). Production
+# requires it; without it (development, one process) a process-local cache does.
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {

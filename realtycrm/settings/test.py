@@ -1,7 +1,7 @@
 """Tests: in-memory providers, synchronous tasks, fast hashing. Never touches the network."""
 
 from .base import *  # noqa: F403
-from .base import LOGGING, Q_CLUSTER
+from .base import DATABASES, LOGGING, Q_CLUSTER
 
 DEBUG = False
 SECRET_KEY = "test-only-secret-key-not-for-anything-else-0123456789"  # noqa: S105
@@ -23,6 +23,10 @@ META_VERIFY_TOKEN = "test-meta-verify-token"  # noqa: S105
 META_APP_SECRET = "test-meta-app-secret"  # noqa: S105 - signs test webhooks only
 META_GRAPH_URL = "http://127.0.0.1:9"  # a test that forgets its fake Graph API fails
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# A second alias for the reports' read replica (realtycrm/routers.py): in tests a mirror of
+# default (its own connection to the same test database). The reports read from it only when
+# a test sets REPORTS_DATABASE="replica" (tests/reports/test_replica.py).
+DATABASES = {**DATABASES, "replica": {**DATABASES["default"], "TEST": {"MIRROR": "default"}}}
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
