@@ -357,6 +357,8 @@ def run(database: str, args) -> list[str]:
             f"{args.seconds:.0f}; run {stamp} (nginx → 2 gunicorn × 3 sync workers, 2 qclusters "
             f"× 2 workers, production settings, Redis cache; machine shared with other work)",
             *analyse(burst, seconds, db, texts, emails),
+            "  load average at the end (1, 5, 15 min): "
+            + ", ".join(f"{x:.1f}" for x in os.getloadavg()),
         ]
         if left:
             lines.append(f"  {left} acknowledgments/alerts still due {args.drain:.0f} s after")

@@ -70,6 +70,7 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_read_timeout 60s;
+            add_header X-Upstream $upstream_addr always;  # which web process answered
         }}
     }}
 }}

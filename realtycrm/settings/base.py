@@ -152,7 +152,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "realtycrm",
+            # Several deployments (or test runs) may share one Redis: each its own prefix.
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "realtycrm"),
         }
     }
 else:

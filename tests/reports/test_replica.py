@@ -33,7 +33,7 @@ def tables_read(captured) -> set[str]:
 
 @replica
 @override_settings(REPORTS_DATABASE="replica")
-def test_the_report_reads_its_leads_from_the_replica_and_signs_in_on_default(
+def test_the_report_reads_leads_from_the_replica_and_the_session_from_default(
     client, month, people
 ):
     client.force_login(people["broker"])
