@@ -102,3 +102,29 @@ def test_check_deploy_passes_with_every_channel_configured():
     }
     result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION_ENV, **channels)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+PRINT_DATABASES = (
+    "from django.conf import settings as s; d = s.DATABASES; "
+    "print(d['default']['DISABLE_SERVER_SIDE_CURSORS'], d['default']['CONN_HEALTH_CHECKS'], "
+    "sorted(d), s.REPORTS_DATABASE)"
+)
+
+
+def test_several_hosts_settings_pgbouncer_in_transaction_mode_and_a_reports_replica():
+    result = manage(
+        "shell",
+        "-c",
+        PRINT_DATABASES,
+        **PRODUCTION_ENV,
+        DATABASE_POOLING="transaction",
+        DATABASE_CONN_HEALTH_CHECKS="false",
+        REPORTS_DATABASE_URL="postgres://crm@replica.internal:5432/realtycrm",
+    )
+    assert result.stdout.strip().splitlines()[-1] == "True False ['default', 'replica'] replica", (
+        result.stderr
+    )
+    plain = manage("shell", "-c", PRINT_DATABASES, **PRODUCTION_ENV)
+    assert plain.stdout.strip().splitlines()[-1] == "False True ['default'] default", plain.stderr
+    wrong = manage("check", **PRODUCTION_ENV, DATABASE_POOLING="statement")
+    assert wrong.returncode != 0 and "DATABASE_POOLING" in wrong.stderr
