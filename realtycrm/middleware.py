@@ -1,4 +1,5 @@
-"""Response headers every page of the app gets, unless its view says it is public.
+"""Response headers every page of the app gets, unless its view says it is public; and the
+answers counted for /metrics (MetricsMiddleware, at the end).
 
 - `Cache-Control: private, no-store` on every response whose view is not marked public
   (realtycrm.http.public_page): dashboard pages, their htmx fragments, JSON feeds, the admin,

@@ -4,7 +4,11 @@ import io
 import json
 import logging
 import logging.config
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -13,6 +17,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from prometheus_client.parser import text_string_to_metric_families
 
+from realtycrm import metrics
 from realtycrm.monitoring import views as monitoring
 from sequences.messaging import Sender
 from sequences.models import Message
@@ -23,6 +28,7 @@ from tests.helpers import post_intake
 pytestmark = pytest.mark.django_db
 
 TOKEN = "scrape-token-for-tests"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -294,3 +300,30 @@ def test_an_intake_failure_logs_a_json_line_naming_the_submission(json_log, clie
     assert len(failed) == 1
     assert failed[0]["submission_id"] > 0
     assert failed[0]["level"] == "ERROR"
+
+
+def test_counts_from_several_processes_add_up_in_multiprocess_mode(tmp_path, monkeypatch):
+    """gunicorn's and qcluster's worker processes each write their own files; /metrics adds
+    them up (PROMETHEUS_MULTIPROC_DIR)."""
+    write = (
+        "from realtycrm import metrics; "
+        "metrics.intake_count(channel='api', source='website', outcome='new_lead'); "
+        "metrics.message_latency_observe(alert=True, channel='sms', seconds=0.4, deferred=False)"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", write], env=env, check=True, cwd=ROOT)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    text = metrics.exposition().decode()
+
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    labels = {"channel": "api", "source": "website", "outcome": "new_lead"}
+    assert value(samples, "realtycrm_intake_total", **labels) == 2
+    assert (
+        value(samples, "realtycrm_alert_latency_seconds_count", channel="sms", deferred="no") == 2
+    )
