@@ -5,6 +5,7 @@ from django.urls import include, path
 from integrations.api import api
 
 from . import views
+from .monitoring import views as monitoring
 
 # The admin is the brokerage's, not "Django administration".
 admin.site.site_header = settings.BROKERAGE_NAME
@@ -16,7 +17,9 @@ urlpatterns = [
     # the admin's and django.contrib.auth's own patterns for the same paths, so these answer.
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
-    path("healthz", views.healthz, name="healthz"),
+    # Load balancers and Prometheus (realtycrm/monitoring/views.py; docs/deployment.md).
+    path("healthz", monitoring.healthz, name="healthz"),
+    path("metrics", monitoring.metrics_view, name="metrics"),
     # The installable app: at the root, so the service worker's scope is the whole site.
     path("manifest.webmanifest", views.webmanifest, name="webmanifest"),
     path("sw.js", views.service_worker, name="service-worker"),

@@ -1,4 +1,4 @@
-"""Site-wide pages: the health check, the installable app's manifest and service worker, and the
+"""Site-wide pages: the installable app's manifest and service worker, and the
 sign-in and password-reset forms with their throttles.
 
 django-axes locks a username + client address after LOGIN_FAILURE_LIMIT wrong passwords, on both
@@ -12,8 +12,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.db import connection
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
@@ -23,13 +22,6 @@ from .http import public_page, rate_limit_key
 
 # The brand blue of static/css/site.css (--brand): the installed app's title bar.
 THEME_COLOR = "#1f4e79"
-
-
-def healthz(request):
-    """For load balancers: the process is up and the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
 
 
 @public_page

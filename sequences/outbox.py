@@ -41,6 +41,7 @@ from django_q.tasks import async_task
 from leads.models import Lead, LeadEvent
 from leads.services import lead_event_record, lead_mark_first_automated_contact
 from realtycrm import formats
+from realtycrm.logs import about_message
 
 from . import policy
 from .backends import ProviderError
@@ -386,6 +387,7 @@ def _may_still_go(message: Message) -> str:
     return ""
 
 
+@about_message  # every log line of one message's dispatch names it and its lead (realtycrm.logs)
 def _deliver(message: Message, sender: Sender) -> str:
     stopped = _may_still_go(message)
     if stopped == "lease lost":

@@ -272,3 +272,36 @@ def calendar_feed_items(owner, *, since: datetime, until: datetime):
         due_at__lt=until,
     ).order_by("due_at", "id")[:CALENDAR_FEED_LIMIT]
     return list(appointments), list(tasks)
+
+
+def outbox_backlog(*, now=None) -> list[dict]:
+    """The outbox as monitoring sees it, by kind (channel × audience × purpose): how many
+    messages are due and not sent yet (`due`, queued with their time come) with the time the
+    oldest of them became due (`oldest_due`), and how many are being sent (`sending`, claimed by
+    a worker). Two grouped queries over the partial indexes message_due and message_leased:
+    the rows read are the backlog itself, however many messages were ever sent."""
+    now = now or timezone.now()
+    kinds: dict[tuple, dict] = {}
+    due = (
+        Message.objects.filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
+        .order_by()
+        .values_list("channel", "audience", "purpose")
+        .annotate(count=Count("pk"), oldest=Min("scheduled_for"))
+    )
+    for channel, audience, purpose, count, oldest in due:
+        kinds[channel, audience, purpose] = {"due": count, "oldest_due": oldest, "sending": 0}
+    sending = (
+        Message.objects.filter(status=Message.Status.SENDING)
+        .order_by()
+        .values_list("channel", "audience", "purpose")
+        .annotate(count=Count("pk"))
+    )
+    for channel, audience, purpose, count in sending:
+        kind = kinds.setdefault(
+            (channel, audience, purpose), {"due": 0, "oldest_due": None, "sending": 0}
+        )
+        kind["sending"] = count
+    return [
+        {"channel": c, "audience": a, "purpose": p, **figures}
+        for (c, a, p), figures in sorted(kinds.items())
+    ]

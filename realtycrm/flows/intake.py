@@ -42,12 +42,14 @@ from sequences.services.campaigns import recipient_for_reengagement, recipient_r
 from sequences.services.steps import acknowledgment_for_reinquiry
 from sequences.services.suppressions import address_unsuppress
 
+from .observability import intake_observed
 from .routing import lead_route
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
 
 
+@intake_observed  # the metrics' intake counts; its log lines name the submission
 def submission_process(
     submission: Submission,
     fields: dict,

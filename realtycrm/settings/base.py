@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Webhook failures and invalid form POSTs, counted for /metrics (every answer, 429s too).
+    "realtycrm.middleware.MetricsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -393,11 +395,37 @@ Q_CLUSTER = {
     "scheduler": env_bool("Q_SCHEDULER", True),
 }
 
+# --- Logs and monitoring (docs/deployment.md, "Monitoring") ---------------------------------------
+# LOG_FORMAT=json: one JSON object a line (timestamp, level, logger, message and the lead_id,
+# message_id or submission_id the line is about: realtycrm.logs), for a log collector; plain
+# lines for a person otherwise.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+# /metrics (Prometheus): off (404) unless METRICS_TOKEN is set; then only a request with
+# `Authorization: Bearer <token>`, and, if set, from one of METRICS_ALLOWED_NETWORKS (CIDRs, e.g.
+# 10.0.0.0/8). Events counted by several processes on one host add up through the files in
+# PROMETHEUS_MULTIPROC_DIR (read from the environment by prometheus_client itself).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS")
+# /healthz fails its scheduler check when a django-q2 schedule is this many minutes past its next
+# run (the scheduler runs every-minute schedules; a few minutes late means it stopped).
+HEALTHZ_SCHEDULER_STALE_MINUTES = env_int("HEALTHZ_SCHEDULER_STALE_MINUTES", 5)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"log_context": {"()": "realtycrm.logs.LogContext"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "realtycrm.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["log_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -30,6 +30,7 @@ LOGGING = {
         "request": {"format": "[%(server_time)s] %(message)s"},
     },
     "filters": {
+        **LOGGING["filters"],  # noqa: F405
         "quiet_requests": {"()": "realtycrm.logs.QuietRequests"},
         "quiet_worker": {"()": "realtycrm.logs.QuietWorker"},
     },

@@ -77,6 +77,8 @@ SIGNED = {
     "alerts:call-lead-status",
     # SendGrid Inbound Parse: a secret token in the URL (tests/integrations/)
     "integrations:inbound-email",
+    # A bearer token (METRICS_TOKEN) instead of a session: tests/test_monitoring.py
+    "metrics",
     # An Events API key (HTTP Basic) authenticates each request instead; tests/integrations/
     # checks that a missing, unknown or revoked key is refused, with nothing stored.
     "api:events",

@@ -1,0 +1,1 @@
+"""/metrics and /healthz (docs/deployment.md, "Monitoring")."""
