@@ -186,7 +186,10 @@ class Cluster:
     def wait_ready(self, seconds: float = 60) -> None:
         """Until every web process answers /healthz through the proxy (and directly)."""
         deadline = time.monotonic() + seconds
-        urls = [f"http://127.0.0.1:{port}/healthz" for port in (*self.web_ports, self.proxy_port)]
+        urls = [
+            f"http://127.0.0.1:{port}/healthz?skip=scheduler"
+            for port in (*self.web_ports, self.proxy_port)
+        ]
         for url in urls:
             while True:
                 if self.dead():
