@@ -153,6 +153,27 @@ def test_a_booking_mistake_is_said_on_its_field(client, lead, changes, field, me
     assert lead.stage == Lead.Stage.CONTACTED
 
 
+def test_an_hour_booked_across_the_fall_back_change_lasts_an_hour(client, lead):
+    # Nov 1, 2026: New York's clocks go back at 2:00 a.m. (1:30 a.m. is EDT, the first time).
+    response = client.post(book_url(lead), booking(date="2026-11-01", time="01:30"), headers=HTMX)
+    assert response.status_code == 200
+    appointment = Appointment.objects.get()
+    assert appointment.ends_at - appointment.starts_at == timedelta(hours=1)
+    assert appointment.starts_at == datetime(2026, 11, 1, 5, 30, tzinfo=ZoneInfo("UTC"))
+
+
+def test_a_time_the_clocks_skip_is_said_on_the_time_field(client, lead):
+    # Mar 14, 2027: New York's clocks jump from 2:00 to 3:00 a.m.; 2:30 a.m. never happens.
+    response = client.post(book_url(lead), booking(date="2027-03-14", time="02:30"), headers=HTMX)
+    assert response.status_code == 422
+    assert "2:30 a.m. does not exist on Mar 14" in errors_of(response)
+    assert not Appointment.objects.exists()
+    follow_up_url = reverse("leads:lead-follow-up", args=[lead.pk])
+    response = client.post(follow_up_url, follow_up(date="2027-03-14", time="02:30"), headers=HTMX)
+    assert response.status_code == 422
+    assert not Task.objects.exists()
+
+
 @pytest.mark.parametrize(
     "data",
     [
