@@ -50,7 +50,8 @@ class LeadIdsField(forms.Field):
         ids = []
         for item in values:
             text = str(item).strip()
-            if not text.isdigit() or len(text) > 18:
+            # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+            if not (text.isascii() and text.isdigit()) or len(text) > 18:
                 raise ValidationError("The selection is not a list of leads; reload the page.")
             ids.append(int(text))
         return sorted(set(ids))

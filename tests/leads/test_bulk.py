@@ -335,6 +335,7 @@ def test_a_job_checks_again_when_it_runs_who_asked_and_what_they_may_see(agent, 
         ({"action": "tag_remove", "all": "1", "tag": "Nope"}, "No lead has a tag called “Nope”."),
         ({"action": "track", "all": "1", "track": "abc"}, "Choose one of the tracks."),
         ({"action": "stage", "stage": "lost", "lead": ["1", "x"]}, "not a list of leads"),
+        ({"action": "stage", "stage": "lost", "lead": ["1", "²"]}, "not a list of leads"),
         ({"action": "stage", "stage": "lost", "lead": ["1"] * 501}, "Tick at most 500 leads"),
     ],
 )
