@@ -364,6 +364,23 @@ def test_todays_appointments_are_only_the_agents_own_and_a_broker_sees_everyones
     assert "Sam Chen" in html  # with whose it is
 
 
+def test_a_busy_days_appointments_are_all_reachable_a_page_at_a_time(client, agent, lead):
+    # A broker's day, or a busy agent's: more than one page of appointments.
+    booked = [
+        AppointmentFactory(lead=lead, starts_at=NOON + timedelta(minutes=20 * n)) for n in range(12)
+    ]
+    url = reverse("leads:today-section", args=["appointments"])
+    first = client.get(url).content.decode()
+    assert 'data-testid="appointment-count">12<' in first
+    assert all(f'data-appointment="{a.pk}"' in first for a in booked[:10])
+    assert f'data-appointment="{booked[10].pk}"' not in first
+    assert "Page 1 of 2" in first and f"{url}?page=2" in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert [f'data-appointment="{a.pk}"' in second for a in booked] == [False] * 10 + [True] * 2
+    assert 'data-testid="appointment-count">12<' in second
+    assert client.get(url, {"page": 9}).content.decode().count("data-appointment=") == 2
+
+
 def test_plan_is_offered_on_todays_rows(client, agent, lead):
     LeadFactory(owner=agent, hot=True)
     html = client.get(reverse("leads:today")).content.decode()
