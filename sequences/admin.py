@@ -361,6 +361,11 @@ class AppointmentAdmin(VisibleLeadsMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        # A deleted row would leave its queued confirmation and reminders going out for an
+        # appointment nobody has; cancelling it on the lead page withdraws them and tells the lead.
+        return False
+
 
 @admin.register(Enrollment)
 class EnrollmentAdmin(VisibleLeadsMixin, admin.ModelAdmin):
