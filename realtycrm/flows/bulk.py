@@ -9,7 +9,8 @@
                  previous owner's alerts close; the new owner is not texted once per lead), then
                  the chunk's future appointments go to the new owner at once
                  (sequences.services.appointments.appointments_follow_owner)
-    stage        realtycrm.flows.contacts.stage_change (a person's stage stops automation)
+    stage        realtycrm.flows.contacts.stage_change (a person's stage stops automation); lost:
+                 the chunk's future appointments are cancelled at once, the leads not told
     tag_add,     leads.services.leads_tag_add / leads_tag_remove, a chunk at a time
     tag_remove
     pause,       sequences.services.automation.automation_pause / automation_resume (a lead at a
@@ -45,7 +46,10 @@ from leads.services import (
     leads_tag_remove,
 )
 from sequences.models import Track
-from sequences.services.appointments import appointments_follow_owner
+from sequences.services.appointments import (
+    appointments_cancel_for_lost,
+    appointments_follow_owner,
+)
 from sequences.services.automation import automation_pause, automation_resume
 from sequences.services.enrollment import STOP_STAGES, enrollment_route
 
@@ -261,7 +265,14 @@ def _reassign_appointments(leads: list[Lead], actor, owner) -> None:
 
 
 def _stage(lead: Lead, actor, params: dict) -> None:
-    stage_change(lead, params["stage"], actor=actor, note=params.get("note", ""))
+    stage_change(
+        lead, params["stage"], actor=actor, note=params.get("note", ""), appointments=False
+    )
+
+
+def _stage_appointments(leads: list[Lead], actor, params: dict) -> None:
+    if params["stage"] == Stage.LOST:
+        appointments_cancel_for_lost(leads, actor=actor)
 
 
 def _pause(lead: Lead, actor, params: dict) -> None:
@@ -299,7 +310,7 @@ def _tags(change):
 
 ACTIONS = {
     Action.REASSIGN: _each_lead(_reassign, then=_reassign_appointments),
-    Action.STAGE: _each_lead(_stage),
+    Action.STAGE: _each_lead(_stage, then=_stage_appointments),
     Action.TAG_ADD: _tags(leads_tag_add),
     Action.TAG_REMOVE: _tags(leads_tag_remove),
     Action.PAUSE: _each_lead(_pause),

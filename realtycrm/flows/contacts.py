@@ -8,7 +8,10 @@ from leads.models import Lead, LeadEvent
 from leads.names import person_name
 from leads.services import lead_change_stage, lead_record_contact, lead_wake
 from sequences.services.agent_tasks import no_consent_call_task_open, tasks_complete_for_contact
-from sequences.services.appointments import appointments_follow_owner
+from sequences.services.appointments import (
+    appointments_cancel_for_lost,
+    appointments_follow_owner,
+)
 from sequences.services.automation import automation_on_stage_change
 
 
@@ -34,15 +37,28 @@ def contact_log(
 
 
 @transaction.atomic(savepoint=False)
-def stage_change(lead: Lead, stage: str, *, actor=None, note: str = "", occurred_at=None) -> bool:
+def stage_change(
+    lead: Lead,
+    stage: str,
+    *,
+    actor=None,
+    note: str = "",
+    occurred_at=None,
+    appointments: bool = True,
+) -> bool:
     """Move the lead along the funnel; an appointment, a client, a closed or a lost lead is in a
-    person's hands, so its automation stops; a dormant contact moved is dormant no more.
-    Returns False when it was already there."""
+    person's hands, so its automation stops; a dormant contact moved is dormant no more. A lost
+    lead's future appointments are cancelled, without telling the lead (a closed one's stay: a
+    closing is a normal appointment); a bulk chunk does that for all its leads at once:
+    `appointments=False`, then appointments_cancel_for_lost. Returns False when it was already
+    there."""
     moved = lead_change_stage(lead, stage, actor=actor, note=note, occurred_at=occurred_at)
     if moved:
         by = f" by {person_name(actor)}" if actor is not None else ""
         lead_wake(lead, why=f"moved to {Lead.Stage(stage).label}{by}", actor=actor)
         automation_on_stage_change(lead, stage, actor=actor)
+        if appointments and stage == Lead.Stage.LOST:
+            appointments_cancel_for_lost([lead], actor=actor)
     return moved
 
 

@@ -252,6 +252,21 @@ def appointments_follow_owner(leads, owner, *, actor=None) -> int:
     return len(moving)
 
 
+@transaction.atomic
+def appointments_cancel_for_lost(leads, *, actor=None) -> int:
+    """`leads` were marked lost: their future booked appointments are cancelled (their queued
+    reminders withdrawn, the calendar shows them cancelled), each with a timeline entry saying
+    why. The lead is not told: a lost lead is not sent "your showing is cancelled" out of the
+    blue (the agent who lost them says what needs saying). Past ones are left for the agent to
+    close. One query for all the leads when none has an appointment ahead. Returns how many."""
+    future = list(_future_booked(leads, timezone.now()))
+    for appointment in future:
+        appointment_cancel(
+            appointment, actor=actor, notify_lead=False, reason="the lead was marked lost"
+        )
+    return len(future)
+
+
 def _withdraw_queued(appointments: list[Appointment], reason: str) -> dict[int, list[Message]]:
     """Withdraw the queued messages of these appointments (locked first, so a worker cannot
     claim one between reading and withdrawing: what is read is what is withdrawn) and return

@@ -11,8 +11,8 @@ from alerts.services import alerts_escalate
 from leads.models import BulkJob, Lead, LeadEvent
 from realtycrm.flows import bulk as bulk_flow
 from realtycrm.flows.appointments import appointment_book
-from realtycrm.flows.contacts import lead_claim, lead_reassign
-from sequences.models import Message
+from realtycrm.flows.contacts import lead_claim, lead_reassign, stage_change
+from sequences.models import Appointment, Message
 from sequences.selectors import calendar_feed_items
 from sequences.services.appointments import appointment_messages
 from tests.factories import (
@@ -184,3 +184,56 @@ def test_an_unclaimed_leads_appointment_goes_to_the_fallback(alex, sam, broker):
     appointment.refresh_from_db()
     assert appointment.agent == sam
     assert queued(appointment)["reminder:agent:sms"].to == SAM_PHONE
+
+
+# --- Lost, closed --------------------------------------------------------------------------------
+
+
+def test_a_lead_marked_lost_has_its_future_appointments_cancelled_silently(lead, alex):
+    appointment = book(lead, alex)
+    told_the_confirmation(appointment)
+    past = AppointmentFactory(lead=lead, agent=alex, starts_at=NOON - timedelta(hours=3))
+
+    assert stage_change(lead, Lead.Stage.LOST, actor=alex)
+
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.CANCELLED
+    assert queued(appointment) == {}  # no reminder, to the lead or to Alex
+    # The lead is not told: nothing about a cancellation was written for them.
+    assert not appointment_messages(appointment).filter(idempotency_key__contains="cancelled")
+    event = lead.events.filter(kind=LeadEvent.Kind.APPOINTMENT).latest("id")
+    assert event.summary == (
+        "Showing cancelled (was Wed, May 6, 10:00 a.m. to 11:00 a.m.): the lead was marked lost"
+    )
+    past.refresh_from_db()
+    assert past.status == Appointment.Status.BOOKED  # history: its agent closes it
+
+
+def test_a_bulk_move_to_lost_cancels_the_appointments(alex, settings):
+    settings.BULK_CHUNK_SIZE = 100
+    leads = [LeadFactory(owner=alex, phone="", email=f"p{n}@example.com") for n in range(3)]
+    appointments = [book(lead, alex) for lead in leads]
+    job = BulkJobFactory(
+        created_by=alex,
+        action=BulkJob.Action.STAGE,
+        params={"stage": "lost", "label": "Move to Lost"},
+        lead_ids=[lead.pk for lead in leads],
+        total=3,
+    )
+
+    bulk_flow.bulk_job_work(job.pk)
+
+    for appointment in appointments:
+        appointment.refresh_from_db()
+        assert appointment.status == Appointment.Status.CANCELLED
+        assert queued(appointment) == {}
+
+
+@pytest.mark.parametrize("stage", [Lead.Stage.CLOSED, Lead.Stage.CLIENT, Lead.Stage.CONTACTED])
+def test_a_closed_deal_keeps_its_appointments(lead, alex, stage):
+    """A won deal's closing, a client's next showing: they stay booked, with their reminders."""
+    appointment = book(lead, alex)
+    stage_change(lead, stage, actor=alex)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED
+    assert "reminder:lead:sms" in queued(appointment)
