@@ -182,3 +182,16 @@ def test_an_appointment_cannot_be_deleted_in_the_admin_so_its_reminders_never_go
     )
     assert Appointment.objects.filter(pk=appointment.pk).exists()
     assert Message.objects.filter(lead=lead, status=Message.Status.QUEUED).exists()
+
+
+@pytest.mark.parametrize("typed", ["²", "١٢", "12"])
+def test_a_lead_id_in_unicode_digits_shows_the_plain_preview(broker_client, typed):
+    """str.isdigit() accepts "²" and Arabic-Indic digits, which int() refuses: not a 500."""
+    template = Template.objects.get(key="ack_sms", variant="valuation")
+    url = reverse("admin:sequences_template_preview", args=[template.pk])
+    assert broker_client.get(url, {"lead": typed}).status_code == 200
+
+
+def test_deleting_a_track_by_a_unicode_digit_id_is_not_a_500(broker_client):
+    response = broker_client.get("/admin/sequences/track/%C2%B2/delete/")
+    assert response.status_code == 302  # the admin's "does not exist" redirect
