@@ -114,9 +114,12 @@ def appointment_create(
                 booking_key=booking_key or None,
             )
     except IntegrityError:
-        if not booking_key:
+        # A racing double submit made the row with this key first; any other refusal (a check
+        # constraint, a lead deleted meanwhile) is raised as it is.
+        first = Appointment.objects.filter(booking_key=booking_key).first() if booking_key else None
+        if first is None:
             raise
-        return Appointment.objects.get(booking_key=booking_key), False  # a racing double submit
+        return first, False
     _timeline(appointment, "booked", actor=actor, summary=_booked_summary(appointment))
     _messages_queue(appointment, at_once=CONFIRMATION, now=now)
     return appointment, True
