@@ -37,6 +37,7 @@ from django_q.tasks import async_task
 from leads.models import Intent, Lead, LeadEvent, Source
 from leads.names import person_name
 from leads.services import lead_event_record
+from realtycrm.http import ascii_digits
 from sequences.backends import OutcomeUnknownError, ProviderError
 from sequences.backends.voice import CallLeg, LegStatus, OutgoingCall, caller_id
 
@@ -431,7 +432,7 @@ def call_link_alert(token: str, user) -> Alert | None:
     except signing.BadSignature:
         return None
     alert_pk, _, agent_pk = value.partition("-")
-    if not (alert_pk.isdigit() and agent_pk.isdigit()) or int(agent_pk) != user.pk:
+    if not (ascii_digits(alert_pk) and ascii_digits(agent_pk)) or int(agent_pk) != user.pk:
         return None
     return (
         Alert.objects.select_related("lead", "lead__owner")

@@ -207,6 +207,28 @@ def push_subscription_delete(user, *, endpoint: str = "", pk: int | None = None)
     return 0
 
 
+# The endpoints this sign-in enabled, kept in the session so that signing out forgets them.
+SESSION_ENDPOINTS = "push_endpoints"
+
+
+def push_session_remember(session, endpoint: str) -> None:
+    """This session enabled notifications on `endpoint` (the browser it runs in)."""
+    endpoints = [e for e in session.get(SESSION_ENDPOINTS, []) if e != endpoint]
+    session[SESSION_ENDPOINTS] = [*endpoints, endpoint][-settings.PUSH_DEVICES_PER_USER :]
+
+
+def push_forget_on_sign_out(sender, request, user, **kwargs) -> None:
+    """django's user_logged_out (connected in AlertsConfig.ready): the browsers this session
+    enabled get no more of the user's alerts. A shared computer is otherwise still notified of
+    the previous agent's hot leads, names and all, after they signed out. The page unsubscribes
+    the browser as well, when it can (static/js/push.js); the user's other devices stay."""
+    if user is None or request is None or not hasattr(request, "session"):
+        return
+    endpoints = request.session.get(SESSION_ENDPOINTS) or []
+    if endpoints:
+        PushSubscription.objects.filter(user=user, endpoint__in=endpoints).delete()
+
+
 def _checked(data) -> tuple[str, str, str]:
     if not isinstance(data, dict):
         raise InvalidSubscription({"subscription": "Send the browser's subscription as JSON."})

@@ -40,6 +40,7 @@ from realtycrm.clock import duration_text, in_daily_window
 from sequences.models import Message
 from sequences.outbox import message_queue
 from sequences.services.agent_tasks import no_consent_call_task_open
+from sequences.services.appointments import appointments_follow_owner
 
 from . import messages, push
 from .models import Alert
@@ -447,6 +448,8 @@ def _escalation_step(alert: Alert, level: int, step: str, now: datetime) -> bool
 def _reassign(lead: Lead, *, previous, now: datetime) -> None:
     """Thirty minutes without contact: the next available agent gets the lead; both are told."""
     assignment = lead_assign(lead, now=now, exclude=[previous])
+    if assignment.owner is not None:
+        appointments_follow_owner([lead], assignment.owner)
     Alert.objects.filter(lead=lead, agent=previous, closed_at__isnull=True).update(
         closed_at=now, detail="Reassigned to another agent"
     )
@@ -479,6 +482,7 @@ def _claim_fallback(lead: Lead, rule: AssignmentRule | None, now: datetime) -> i
         owner = lead_offer_fallback(lead, rule, now)
         if owner is None:
             return 0
+        appointments_follow_owner([lead], owner)  # one booked while nobody owned it
         Alert.objects.filter(lead=lead, reason=Alert.Reason.CLAIM, closed_at__isnull=True).update(
             closed_at=now, detail=f"Nobody claimed it: given to {_name(owner)}"
         )

@@ -23,6 +23,7 @@ from .models import Alert
 from .push import (
     InvalidSubscription,
     push_enabled,
+    push_session_remember,
     push_subscription_delete,
     push_subscription_save,
 )
@@ -174,6 +175,7 @@ def push_subscribe(request):
         )
     except InvalidSubscription as error:
         return JsonResponse({"errors": error.errors}, status=400)
+    push_session_remember(request.session, subscription.endpoint)  # signing out forgets it
     return JsonResponse({"id": subscription.pk, "device": subscription.device}, status=201)
 
 

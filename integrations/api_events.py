@@ -39,7 +39,7 @@ from leads.consent import ConsentEvidence
 from leads.models import InquiryType, Integration, Lead, Source, Submission
 from leads.phones import phone_e164, phone_example
 from leads.timelines import timeline_from_text
-from realtycrm.http import pg_safe
+from realtycrm.http import ascii_digits, pg_safe
 
 from .api_schemas import EventIn
 
@@ -216,7 +216,7 @@ def _at_path(data, path: str):
     for part in path.split("."):
         if isinstance(data, dict):
             data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+        elif isinstance(data, list) and ascii_digits(part) and int(part) < len(data):
             data = data[int(part)]
         else:
             return None

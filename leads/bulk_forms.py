@@ -9,6 +9,8 @@ by leads.bulk, never by what the form says.
 from django import forms
 from django.core.exceptions import ValidationError
 
+from realtycrm.http import ascii_digits
+
 from .bulk import MAX_PICKED
 from .forms import TextField
 from .models import BulkJob, Lead, Stage, Tag
@@ -50,7 +52,7 @@ class LeadIdsField(forms.Field):
         ids = []
         for item in values:
             text = str(item).strip()
-            if not text.isdigit() or len(text) > 18:
+            if not ascii_digits(text) or len(text) > 18:
                 raise ValidationError("The selection is not a list of leads; reload the page.")
             ids.append(int(text))
         return sorted(set(ids))

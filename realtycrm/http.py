@@ -130,3 +130,10 @@ def json_depth(data) -> int:
         )
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
+
+
+def ascii_digits(text) -> bool:
+    """Whether `text` is a non-empty run of the digits 0-9, which int() always reads. Check a
+    number typed in a URL or sent by a provider with this, not str.isdigit(): "²" is a digit to
+    isdigit() but int() refuses it (a 500)."""
+    return isinstance(text, str) and text.isascii() and text.isdigit()

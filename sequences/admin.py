@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from leads.admin_access import BrokersOnlyMixin, VisibleLeadsMixin
 from leads.models import RoutingRule
 from leads.selectors import lead_visible_to
+from realtycrm.http import ascii_digits
 
 from .models import (
     Appointment,
@@ -125,7 +126,7 @@ class TrackAdmin(BrokersOnlyMixin, admin.ModelAdmin):
         return format_html("{}: {}", _used_by(len(rules)), links)
 
     def delete_view(self, request, object_id, extra_context=None):
-        rules = list(_rules_using(object_id)) if str(object_id).isdigit() else []
+        rules = list(_rules_using(object_id)) if ascii_digits(str(object_id)) else []
         if rules:
             track = rules[0].track
             self.message_user(
@@ -202,7 +203,7 @@ class TemplateAdmin(BrokersOnlyMixin, admin.ModelAdmin):
                 | Q(phone__icontains=query)
             )
         lead = None
-        if request.GET.get("lead", "").isdigit():
+        if ascii_digits(request.GET.get("lead", "")):
             lead = visible.filter(pk=int(request.GET["lead"])).first()
         rendered = segments = None
         if lead is not None:
@@ -359,6 +360,11 @@ class AppointmentAdmin(VisibleLeadsMixin, admin.ModelAdmin):
     )
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # A deleted row would leave its queued confirmation and reminders going out for an
+        # appointment nobody has; cancelling it on the lead page withdraws them and tells the lead.
         return False
 
 

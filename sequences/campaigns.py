@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from leads.models import Channel, ImportBatch, Lead, Tag
 from realtycrm import formats
+from realtycrm.http import ascii_digits
 
 from .models import ReactivationCampaign
 from .placeholders import fill
@@ -143,7 +144,7 @@ def reactivation_link_read(token: str | None) -> LinkClaim | None:
     except signing.BadSignature:  # SignatureExpired is one too
         return None
     lead_id, _, campaign_id = value.partition(".")
-    if not (lead_id.isdigit() and campaign_id.isdigit()):
+    if not (ascii_digits(lead_id) and ascii_digits(campaign_id)):
         return None
     return LinkClaim(int(lead_id), int(campaign_id))
 

@@ -3,11 +3,12 @@ person typed, nothing more (the views call sequences.services.campaigns, the fol
 appointment services, or realtycrm.flows.appointments with the cleaned data)."""
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import dateformat
 
 from leads.dashboard_forms import one_off_token
 from leads.forms import TextField
@@ -204,9 +205,20 @@ class _WhenForm(forms.Form):
         day, at_time = cleaned.get("date"), cleaned.get("time")
         if day is None or at_time is None:
             return cleaned
-        at = datetime.combine(day, at_time.replace(second=0, microsecond=0), tzinfo=self.zone)
+        wall = datetime.combine(day, at_time.replace(second=0, microsecond=0))
+        # One moment, in UTC: arithmetic on a zone's datetime is on its wall clock, so an hour
+        # after 1:30 a.m. on the night clocks go back would end at 2:30, two hours later.
+        at = wall.replace(tzinfo=self.zone).astimezone(UTC)
         today = self.now.astimezone(self.zone).date()
-        if day < today:
+        if at.astimezone(self.zone).replace(tzinfo=None) != wall:
+            # The hour the clocks skip in spring: 2:30 a.m. would silently become 3:30.
+            time_text, day_text = dateformat.format(wall, "g:i a"), dateformat.format(wall, "M j")
+            self.add_error(
+                "time",
+                f"{time_text} does not exist on {day_text}: the clocks go forward that night. "
+                "Choose another time.",
+            )
+        elif day < today:
             self.add_error("date", "That day has passed: choose today or a later day.")
         elif at < self.now - GRACE:
             self.add_error("time", "That time has passed: choose a later one.")

@@ -108,15 +108,25 @@ def start_of_today(now: datetime, zone) -> datetime:
 
 def appointments_context(request) -> dict:
     """The appointments of the user's day (midnight to midnight where they are), in order,
-    the ones already over included; cancelled ones left out."""
+    the ones already over included; cancelled ones left out; a page at a time (a broker's day
+    can hold dozens)."""
     now, zone = timezone.now(), timezone.get_current_timezone()
     appointments = appointments_between(
         request.user, start=start_of_today(now, zone), end=end_of_today(now, zone)
     )
-    shown = list(appointments[:APPOINTMENT_ROWS])
+    page, total = _page_number(request, "page"), None
+    if page > 1:
+        total = appointments.count()
+        page = min(page, max((total + APPOINTMENT_ROWS - 1) // APPOINTMENT_ROWS, 1))
+    start = (page - 1) * APPOINTMENT_ROWS
+    shown = list(appointments[start : start + APPOINTMENT_ROWS])
+    if total is None:  # the first page: a short one is all of them, with no count to ask
+        total = len(shown) if len(shown) < APPOINTMENT_ROWS else appointments.count()
     return {
         "appointments": shown,
-        "total": len(shown) if len(shown) < APPOINTMENT_ROWS else appointments.count(),
+        "total": total,
+        "page": page,
+        "pages": max((total + APPOINTMENT_ROWS - 1) // APPOINTMENT_ROWS, 1),
         "now": now,
         "is_broker": user_is_broker(request.user),
     }

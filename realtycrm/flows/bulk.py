@@ -6,8 +6,11 @@
     bulk_job_resume    a job that stopped (an error, a lost worker) goes on from its cursor
 
     reassign     realtycrm.flows.contacts.lead_reassign → leads.ownership.lead_set_owner (the
-                 previous owner's alerts close; the new owner is not texted once per lead)
-    stage        realtycrm.flows.contacts.stage_change (a person's stage stops automation)
+                 previous owner's alerts close; the new owner is not texted once per lead), then
+                 the chunk's future appointments go to the new owner at once
+                 (sequences.services.appointments.appointments_follow_owner)
+    stage        realtycrm.flows.contacts.stage_change (a person's stage stops automation); lost:
+                 the chunk's future appointments are cancelled at once, the leads not told
     tag_add,     leads.services.leads_tag_add / leads_tag_remove, a chunk at a time
     tag_remove
     pause,       sequences.services.automation.automation_pause / automation_resume (a lead at a
@@ -43,6 +46,10 @@ from leads.services import (
     leads_tag_remove,
 )
 from sequences.models import Track
+from sequences.services.appointments import (
+    appointments_cancel_for_lost,
+    appointments_follow_owner,
+)
 from sequences.services.automation import automation_pause, automation_resume
 from sequences.services.enrollment import STOP_STAGES, enrollment_route
 
@@ -201,29 +208,32 @@ def _target(job: BulkJob):
     return params
 
 
-def _each_lead(change):
+def _each_lead(change, then=None):
     """An action applied lead by lead; a lead changed when its change put an event on its
-    timeline. The whole chunk is tried in one savepoint (the usual case: nothing fails, and a
-    lead costs no savepoint of its own); if a lead fails, that attempt is undone, the chunk's
-    leads are read again and each gets a savepoint, so the failure undoes that lead's change
-    and events only, and is kept with why."""
+    timeline. `then(changed_leads, actor, target)`: what is done for the chunk's changed leads
+    together (their appointments: one query for the chunk, not one per lead). The whole chunk
+    is tried in one savepoint (the usual case: nothing fails, and a lead costs no savepoint of
+    its own); if a lead fails, that attempt is undone, the chunk's leads are read again and
+    each gets a savepoint, so the failure undoes that lead's change and events only, and is
+    kept with why."""
 
     def run(leads, actor, target, batch: EventBatch, reload) -> ChunkResult:
         start = batch.mark()
         try:
             with transaction.atomic():
-                return _apply(change, leads, actor, target, batch, isolate=False)
+                return _apply(change, then, leads, actor, target, batch, isolate=False)
         except Exception:
             logger.info("A lead of a bulk chunk failed: working the chunk lead by lead")
         batch.discard_from(start)
         # The failed attempt changed these objects in memory (an owner, a stage): read them again.
-        return _apply(change, reload(), actor, target, batch, isolate=True)
+        return _apply(change, then, reload(), actor, target, batch, isolate=True)
 
     return run
 
 
-def _apply(change, leads, actor, target, batch: EventBatch, *, isolate: bool) -> ChunkResult:
+def _apply(change, then, leads, actor, target, batch: EventBatch, *, isolate: bool) -> ChunkResult:
     result = ChunkResult()
+    changed = []
     for lead in leads:
         mark = batch.mark()
         if not isolate:
@@ -232,20 +242,37 @@ def _apply(change, leads, actor, target, batch: EventBatch, *, isolate: bool) ->
             try:
                 with transaction.atomic():
                     change(lead, actor, target)
+                    if then is not None and batch.mark() > mark:
+                        then([lead], actor, target)
             except Exception as error:  # one lead's problem must not stop the other thousands
                 batch.discard_from(mark)
                 result.failures.append((lead.pk, f"{type(error).__name__}: {error}"[:300]))
                 continue
-        result.changed += batch.mark() > mark
+        if batch.mark() > mark:
+            result.changed += 1
+            changed.append(lead)
+    if then is not None and not isolate and changed:
+        then(changed, actor, target)
     return result
 
 
 def _reassign(lead: Lead, actor, owner) -> None:
-    lead_reassign(lead, owner, actor=actor, interrupt=False)
+    lead_reassign(lead, owner, actor=actor, interrupt=False, appointments=False)
+
+
+def _reassign_appointments(leads: list[Lead], actor, owner) -> None:
+    appointments_follow_owner(leads, owner, actor=actor)
 
 
 def _stage(lead: Lead, actor, params: dict) -> None:
-    stage_change(lead, params["stage"], actor=actor, note=params.get("note", ""))
+    stage_change(
+        lead, params["stage"], actor=actor, note=params.get("note", ""), appointments=False
+    )
+
+
+def _stage_appointments(leads: list[Lead], actor, params: dict) -> None:
+    if params["stage"] == Stage.LOST:
+        appointments_cancel_for_lost(leads, actor=actor)
 
 
 def _pause(lead: Lead, actor, params: dict) -> None:
@@ -282,8 +309,8 @@ def _tags(change):
 
 
 ACTIONS = {
-    Action.REASSIGN: _each_lead(_reassign),
-    Action.STAGE: _each_lead(_stage),
+    Action.REASSIGN: _each_lead(_reassign, then=_reassign_appointments),
+    Action.STAGE: _each_lead(_stage, then=_stage_appointments),
     Action.TAG_ADD: _tags(leads_tag_add),
     Action.TAG_REMOVE: _tags(leads_tag_remove),
     Action.PAUSE: _each_lead(_pause),

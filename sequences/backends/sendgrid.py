@@ -35,6 +35,8 @@ from sendgrid.helpers.mail import (
     TrackingSettings,
 )
 
+from realtycrm.http import ascii_digits
+
 from . import OutcomeUnknownError, PermanentError, TransientError
 from .email import REFERENCE_HEADER
 from .events import DeliveryEvent, DeliveryKind
@@ -151,7 +153,7 @@ def events_from_payload(payload: dict) -> list[DeliveryEvent]:
     return [
         DeliveryEvent(
             kind=kind,
-            message_id=int(reference) if reference.isdigit() else None,
+            message_id=int(reference) if ascii_digits(reference) else None,
             # "<X-Message-Id>.<filter and recipient>"
             provider_id=str(payload.get("sg_message_id", "")).split(".")[0],
             address=str(payload.get("email", "")).lower(),

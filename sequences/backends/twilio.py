@@ -15,6 +15,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from realtycrm.http import ascii_digits
+
 from . import OutcomeUnknownError, PermanentError, RecipientOptedOutError, TransientError
 from .events import DeliveryEvent, DeliveryKind, InboundText
 from .sms import BaseSmsBackend, OutgoingSms
@@ -172,7 +174,7 @@ def status_events(payload: dict) -> list[DeliveryEvent]:
     status = str(payload.get("MessageStatus", "")).lower()
     code = str(payload.get("ErrorCode", "") or "")
     rank = STATUS_RANK.get(status, -1)
-    if code.isdigit() and int(code) in OPTED_OUT_CODES:
+    if ascii_digits(code) and int(code) in OPTED_OUT_CODES:
         kind = DeliveryKind.OPTED_OUT
     else:
         kind = STATUS_KIND.get(status, DeliveryKind.OTHER)

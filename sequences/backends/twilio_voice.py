@@ -19,6 +19,8 @@ from django.core.exceptions import ImproperlyConfigured
 from twilio.base.exceptions import TwilioRestException
 from twilio.twiml.voice_response import VoiceResponse
 
+from realtycrm.http import ascii_digits
+
 from . import OutcomeUnknownError, TransientError
 from .twilio import error_from, twilio_client
 from .voice import BaseVoiceBackend, CallLeg, LegStatus, OutgoingCall
@@ -156,7 +158,7 @@ def goodbye_twiml(text: str = "") -> str:
 
 def _seconds(value) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() else None
+    return int(text) if ascii_digits(text) else None
 
 
 def call_sid(payload) -> str:

@@ -7,6 +7,10 @@
     appointment_cancel      cancelled: its queued messages withdrawn; the lead is told on the
                             channels it was told on before
     appointment_close       done or a no-show: anything still queued is withdrawn
+    appointments_follow_owner  the leads have a new owner: their future booked appointments
+                            go to them (reminders and calendar event), a query for them all
+    appointments_cancel_for_lost  the leads are lost: their future appointments are cancelled,
+                            the lead not told
     calendar_feed_rotate    a new secret for an agent's calendar URL (the old one stops at once)
 
 Moving the lead to the appointment stage, and a done appointment counting as a personal
@@ -25,7 +29,7 @@ import secrets
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,9 +114,12 @@ def appointment_create(
                 booking_key=booking_key or None,
             )
     except IntegrityError:
-        if not booking_key:
+        # A racing double submit made the row with this key first; any other refusal (a check
+        # constraint, a lead deleted meanwhile) is raised as it is.
+        first = Appointment.objects.filter(booking_key=booking_key).first() if booking_key else None
+        if first is None:
             raise
-        return Appointment.objects.get(booking_key=booking_key), False  # a racing double submit
+        return first, False
     _timeline(appointment, "booked", actor=actor, summary=_booked_summary(appointment))
     _messages_queue(appointment, at_once=CONFIRMATION, now=now)
     return appointment, True
@@ -184,6 +191,116 @@ def appointment_cancel(
             if told[channel]:
                 _to_lead(appointment, CANCELLED, channel, at=now, values=values)
     return appointment
+
+
+def _future_booked(leads, now) -> QuerySet[Appointment]:
+    """The leads' appointments still ahead (past ones are history and keep their agent), one
+    query for all of them, locked for the change."""
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .filter(lead__in=[lead.pk for lead in leads], status=Appointment.Status.BOOKED)
+        .filter(starts_at__gt=now)
+        .order_by("id")
+    )
+
+
+@transaction.atomic
+def appointments_follow_owner(leads, owner, *, actor=None) -> int:
+    """`leads` have a new owner (a reassign, a claim, a fallback, one lead or a bulk chunk):
+    their future booked appointments go to `owner`. The previous agent's reminder (with the
+    lead's phone) is withdrawn and their calendar feed loses the event; the row's `sequence`
+    goes up as for a move; the new agent's reminder is queued. The lead is sent nothing more:
+    what was still queued for them (a reminder, a confirmation held for quiet hours) is
+    written again, naming the new agent, for the same moment. A few queries for all the leads
+    (one when none has an appointment ahead). Returns how many moved."""
+    by_pk = {lead.pk: lead for lead in leads}
+    now = timezone.now()
+    moving = list(_future_booked(leads, now).exclude(agent=owner))
+    if not moving:
+        return 0
+    waiting = _withdraw_queued(moving, f"Appointment now with {person_name(owner)}")
+    Appointment.objects.filter(pk__in=[a.pk for a in moving]).update(
+        agent=owner, sequence=F("sequence") + 1, updated_at=now
+    )
+    for appointment in moving:
+        appointment.lead = by_pk[appointment.lead_id]
+        appointment.agent, appointment.updated_at = owner, now
+        appointment.sequence += 1
+        values = _values(appointment)
+        lead_reminders = []
+        for message in waiting.get(appointment.pk, []):
+            what = message.idempotency_key.split(":")[3]
+            again = _to_lead(
+                appointment, what, message.channel, at=message.scheduled_for, values=values
+            )
+            if again is not None and what == REMINDER:
+                lead_reminders.append(again.scheduled_for)
+        reminders = reminder_times(
+            appointment.starts_at,
+            now=now,
+            agent_minutes=settings.APPOINTMENT_AGENT_REMINDER_MINUTES,
+            lead_hours=settings.APPOINTMENT_LEAD_REMINDER_HOURS,
+        )
+        agent_message = (
+            _to_agent(appointment, at=reminders.agent_at) if reminders.agent_at else None
+        )
+        Appointment.objects.filter(pk=appointment.pk).update(
+            agent_reminder_at=agent_message.scheduled_for if agent_message else None,
+            lead_reminder_at=min(lead_reminders, default=None),
+        )
+        summary = f"{appointment.get_kind_display()} on {_span(appointment)} is now with " + (
+            person_name(owner)
+        )
+        _timeline(appointment, "agent_changed", actor=actor, summary=summary)
+    return len(moving)
+
+
+@transaction.atomic
+def appointments_cancel_for_lost(leads, *, actor=None) -> int:
+    """`leads` were marked lost: their future booked appointments are cancelled (their queued
+    reminders withdrawn, the calendar shows them cancelled), each with a timeline entry saying
+    why. The lead is not told: a lost lead is not sent "your showing is cancelled" out of the
+    blue (the agent who lost them says what needs saying). Past ones are left for the agent to
+    close. One query for all the leads when none has an appointment ahead. Returns how many."""
+    future = list(_future_booked(leads, timezone.now()))
+    for appointment in future:
+        appointment_cancel(
+            appointment, actor=actor, notify_lead=False, reason="the lead was marked lost"
+        )
+    return len(future)
+
+
+def _withdraw_queued(appointments: list[Appointment], reason: str) -> dict[int, list[Message]]:
+    """Withdraw the queued messages of these appointments (locked first, so a worker cannot
+    claim one between reading and withdrawing: what is read is what is withdrawn) and return
+    the lead's among them, by appointment."""
+    prefixes = {key_prefix(a.pk): a.pk for a in appointments}
+    rows = list(
+        Message.objects.select_for_update(of=("self",))
+        .filter(
+            lead_id__in={a.lead_id for a in appointments},
+            status=Message.Status.QUEUED,
+            idempotency_key__startswith="appointment:",
+        )
+        .only("pk", "idempotency_key", "channel", "audience", "scheduled_for")
+    )
+    mine = [
+        (prefixes[prefix], row)
+        for row in rows
+        if (prefix := ":".join(row.idempotency_key.split(":", 2)[:2]) + ":") in prefixes
+    ]
+    outbox.messages_withdraw(
+        Message.objects.filter(pk__in=[row.pk for _, row in mine]), reason=reason
+    )
+    waiting: dict[int, list[Message]] = {}
+    for pk, row in mine:
+        if row.audience == LEAD:
+            waiting.setdefault(pk, []).append(row)
+    return waiting
+
+
+def _span(appointment: Appointment) -> str:
+    return appointment_span(appointment.starts_at, appointment.ends_at, appointment.time_zone)
 
 
 CLOSING = (Appointment.Status.DONE, Appointment.Status.NO_SHOW)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leads.selectors import user_is_broker
 from leads.views.base import dashboard_view
+from realtycrm.http import ascii_digits
 from reports.reactivation import COLUMNS, campaign_owner_rows, campaign_rows, campaign_total
 
 from ..campaigns import Criteria, audience, campaign_render, criteria_summary
@@ -151,7 +152,7 @@ def _preview(request, campaign: ReactivationCampaign, criteria: Criteria) -> dic
     contacts = audience(criteria).select_related("owner__agent")
     choices = list(contacts[:PREVIEW_CHOICES])
     chosen = next((c for c in choices if str(c.pk) == request.GET.get("contact")), None)
-    if chosen is None and request.GET.get("contact", "").isdigit():
+    if chosen is None and ascii_digits(request.GET.get("contact", "")):
         chosen = contacts.filter(pk=request.GET["contact"]).first()
     chosen = chosen or (choices[0] if choices else None)
     preview = {"count": contacts.count(), "contacts": choices, "contact": chosen}

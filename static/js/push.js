@@ -13,6 +13,25 @@
   if (!("serviceWorker" in navigator) || !workerUrl) return;
   const registered = navigator.serviceWorker.register(workerUrl, { scope: "/" });
   registered.catch(() => {}); // no worker (a private window, say): the pages work as before
+
+  // Signing out turns this browser's notifications off (a shared computer must not go on
+  // showing this agent's hot leads to whoever comes next). The server forgets the subscriptions
+  // this session saved whatever happens (alerts.push.push_forget_on_sign_out); here the browser
+  // drops it too, when it can do so within a moment, and the form is sent either way.
+  const signOut = document.querySelector("form[data-sign-out]");
+  if (signOut && "PushManager" in window) {
+    signOut.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const unsubscribed = registered
+        .then((registration) => registration.pushManager.getSubscription())
+        .then((subscription) => subscription && subscription.unsubscribe());
+      const aMoment = new Promise((resolve) => setTimeout(resolve, 1500));
+      Promise.race([unsubscribed, aMoment]).catch(() => {}).finally(() => {
+        sessionStorage.removeItem(syncedKey);
+        signOut.submit(); // submit() sends the form without firing this handler again
+      });
+    });
+  }
   if (!card) return;
 
   const status = card.querySelector("[data-push-status]");

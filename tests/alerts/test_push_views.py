@@ -338,3 +338,23 @@ def test_no_vapid_settings_is_fine_and_half_or_wrong_ones_are_errors(settings):
         settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = public_key, private_key
         settings.VAPID_SUBJECT = subject
         assert [error.id for error in vapid_settings()] == [expected]
+
+
+def test_signing_out_forgets_the_browsers_this_session_enabled(client, alex, vapid, new_browser):
+    """A shared computer: after Alex signs out, the next person at it does not see Alex's hot
+    alerts. His phone (enabled in another session) keeps getting them."""
+    shared, phone = new_browser(), new_browser()
+    on_phone = Client()
+    on_phone.force_login(alex)
+    assert post_json(on_phone, SUBSCRIBE, phone.subscription_json()).status_code == 201
+    client.force_login(alex)
+    assert post_json(client, SUBSCRIBE, shared.subscription_json()).status_code == 201
+
+    assert client.post(reverse("logout")).status_code == 302
+
+    assert list(PushSubscription.objects.values_list("endpoint", flat=True)) == [phone.endpoint]
+
+
+def test_the_sign_out_button_lets_the_page_turn_this_browsers_notifications_off(client, agent):
+    page = client.get(reverse("leads:today")).content.decode()
+    assert "data-sign-out" in page  # static/js/push.js unsubscribes the browser on submit

@@ -243,3 +243,26 @@ def test_an_iphone_in_the_browser_is_told_to_add_the_app_to_its_home_screen(
     assert "tap Share, then Add to Home Screen" in offer.inner_text()
     assert offer.get_by_role("button", name="Enable notifications on this device").is_hidden()
     context.close()
+
+
+def test_signing_out_turns_this_browsers_notifications_off(
+    page, live_server, settings, alex, push_service
+):
+    """A shared computer: after the agent signs out, neither the server nor the browser keeps
+    the subscription, so the next person at it is not shown the agent's hot leads."""
+    push_on(settings)
+    shared = new_browser(push_service.url)
+    page.context.grant_permissions(["notifications"], origin=live_server.url)
+    page.add_init_script(FAKE_PUSH_MANAGER % json.dumps(shared.subscription_json()))
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/alerts/availability/")
+    card = page.locator("[data-push-device]")
+    card.get_by_role("button", name="Enable notifications on this device").click()
+    card.get_by_text("Notifications are on for this device.").wait_for()
+    assert PushSubscription.objects.filter(user=alex).count() == 1
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/login/**")
+
+    assert page.evaluate("localStorage.getItem('test.push.subscribed')") is None
+    assert not PushSubscription.objects.exists()

@@ -153,6 +153,27 @@ def test_a_booking_mistake_is_said_on_its_field(client, lead, changes, field, me
     assert lead.stage == Lead.Stage.CONTACTED
 
 
+def test_an_hour_booked_across_the_fall_back_change_lasts_an_hour(client, lead):
+    # Nov 1, 2026: New York's clocks go back at 2:00 a.m. (1:30 a.m. is EDT, the first time).
+    response = client.post(book_url(lead), booking(date="2026-11-01", time="01:30"), headers=HTMX)
+    assert response.status_code == 200
+    appointment = Appointment.objects.get()
+    assert appointment.ends_at - appointment.starts_at == timedelta(hours=1)
+    assert appointment.starts_at == datetime(2026, 11, 1, 5, 30, tzinfo=ZoneInfo("UTC"))
+
+
+def test_a_time_the_clocks_skip_is_said_on_the_time_field(client, lead):
+    # Mar 14, 2027: New York's clocks jump from 2:00 to 3:00 a.m.; 2:30 a.m. never happens.
+    response = client.post(book_url(lead), booking(date="2027-03-14", time="02:30"), headers=HTMX)
+    assert response.status_code == 422
+    assert "2:30 a.m. does not exist on Mar 14" in errors_of(response)
+    assert not Appointment.objects.exists()
+    follow_up_url = reverse("leads:lead-follow-up", args=[lead.pk])
+    response = client.post(follow_up_url, follow_up(date="2027-03-14", time="02:30"), headers=HTMX)
+    assert response.status_code == 422
+    assert not Task.objects.exists()
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -341,6 +362,23 @@ def test_todays_appointments_are_only_the_agents_own_and_a_broker_sees_everyones
     html = client.get(url).content.decode()
     assert f'data-appointment="{mine.pk}"' in html and f'data-appointment="{theirs.pk}"' in html
     assert "Sam Chen" in html  # with whose it is
+
+
+def test_a_busy_days_appointments_are_all_reachable_a_page_at_a_time(client, agent, lead):
+    # A broker's day, or a busy agent's: more than one page of appointments.
+    booked = [
+        AppointmentFactory(lead=lead, starts_at=NOON + timedelta(minutes=20 * n)) for n in range(12)
+    ]
+    url = reverse("leads:today-section", args=["appointments"])
+    first = client.get(url).content.decode()
+    assert 'data-testid="appointment-count">12<' in first
+    assert all(f'data-appointment="{a.pk}"' in first for a in booked[:10])
+    assert f'data-appointment="{booked[10].pk}"' not in first
+    assert "Page 1 of 2" in first and f"{url}?page=2" in first
+    second = client.get(url, {"page": 2}).content.decode()
+    assert [f'data-appointment="{a.pk}"' in second for a in booked] == [False] * 10 + [True] * 2
+    assert 'data-testid="appointment-count">12<' in second
+    assert client.get(url, {"page": 9}).content.decode().count("data-appointment=") == 2
 
 
 def test_plan_is_offered_on_todays_rows(client, agent, lead):

@@ -1,10 +1,14 @@
 """Brokers edit copy, preview it for a real lead, and see every message with its status."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 
-from sequences.models import Template, Track
+from realtycrm.flows.appointments import appointment_book
+from sequences.models import Appointment, Message, Template, Track
 from tests.factories import LeadFactory, MessageFactory
 from tests.moments import NOON
 
@@ -151,3 +155,43 @@ def test_a_track_no_rule_uses_can_still_be_deleted(broker_client):
     track = Track.objects.create(key="spare", name="Spare")
     broker_client.post(reverse("admin:sequences_track_delete", args=[track.pk]), {"post": "yes"})
     assert not Track.objects.filter(pk=track.pk).exists()
+
+
+def test_an_appointment_cannot_be_deleted_in_the_admin_so_its_reminders_never_go_orphaned(
+    broker_client, broker
+):
+    """Deleting the row would leave its queued confirmation and reminders going out for an
+    appointment nobody has: it is cancelled on the lead page instead, which withdraws them."""
+    lead = LeadFactory(owner=broker, email="dana@example.com")
+    starts = timezone.now() + timedelta(days=3)
+    appointment = appointment_book(
+        lead,
+        kind="showing",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        time_zone="America/New_York",
+        actor=broker,
+    )
+    delete_url = reverse("admin:sequences_appointment_delete", args=[appointment.pk])
+    assert broker_client.get(delete_url).status_code == 403
+    assert broker_client.post(delete_url, {"post": "yes"}).status_code == 403
+    changelist = reverse("admin:sequences_appointment_changelist")
+    broker_client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [appointment.pk], "post": "yes"},
+    )
+    assert Appointment.objects.filter(pk=appointment.pk).exists()
+    assert Message.objects.filter(lead=lead, status=Message.Status.QUEUED).exists()
+
+
+@pytest.mark.parametrize("typed", ["²", "١٢", "12"])
+def test_a_lead_id_in_unicode_digits_shows_the_plain_preview(broker_client, typed):
+    """str.isdigit() accepts "²" and Arabic-Indic digits, which int() refuses: not a 500."""
+    template = Template.objects.get(key="ack_sms", variant="valuation")
+    url = reverse("admin:sequences_template_preview", args=[template.pk])
+    assert broker_client.get(url, {"lead": typed}).status_code == 200
+
+
+def test_deleting_a_track_by_a_unicode_digit_id_is_not_a_500(broker_client):
+    response = broker_client.get("/admin/sequences/track/%C2%B2/delete/")
+    assert response.status_code == 302  # the admin's "does not exist" redirect

@@ -5,6 +5,7 @@ queued, and nothing is sent twice. And an agent's own follow-up tasks."""
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from leads.models import Lead, LeadEvent
 from realtycrm.flows.appointments import appointment_book, appointment_done
@@ -16,6 +17,7 @@ from sequences.services.appointments import (
     AppointmentClosed,
     appointment_cancel,
     appointment_close,
+    appointment_create,
     appointment_messages,
     appointment_reschedule,
 )
@@ -462,3 +464,19 @@ def test_a_contact_before_a_follow_up_is_due_leaves_it_open(lead, alex, clock):
     contact_log(lead, channel="call", actor=alex)
     follow_up.refresh_from_db()
     assert follow_up.status == "done"
+
+
+def test_a_booking_the_database_refuses_is_that_error_not_a_double_submit(lead, alex):
+    """Only the booking key's own collision is a double submit; any other refusal (here the
+    end-after-start check) is raised as it is, not as a missing appointment."""
+    with pytest.raises(IntegrityError), transaction.atomic():
+        appointment_create(
+            lead,
+            agent=alex,
+            kind="showing",
+            starts_at=WEDNESDAY_10,
+            ends_at=WEDNESDAY_10,
+            time_zone="America/New_York",
+            booking_key="book:1:zero-length",
+        )
+    assert not Appointment.objects.exists()

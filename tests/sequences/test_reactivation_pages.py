@@ -223,3 +223,11 @@ def test_every_campaign_can_be_reached_page_by_page(broker_client):
         name for name in named if name in second
     } == named
     assert broker_client.get(url + "?page=x").status_code == 200
+
+
+def test_a_contact_id_in_unicode_digits_previews_the_first_contact(broker_client, alex):
+    """?contact=² (a digit to str.isdigit(), not to int()) is the plain preview, not a 500."""
+    dormant_contact(owner=alex, first_name="Dana")
+    campaign = ReactivationCampaignFactory()
+    response = broker_client.get(url("sequences:campaign-detail", campaign), {"contact": "²"})
+    assert response.status_code == 200
