@@ -15,9 +15,10 @@ What it measures:
     and cookie), then POST it. Accepted leads/s, POST p50/p95, errors; the leads are counted in
     each database afterwards (ours: leads_lead, theirs: crm_request), not just the answers.
 (b) A list: ours, the leads list signed in as the broker (25 a page); theirs, the Requests list
-    and the Leads list signed in as the superuser (30 and 100 a page), over the first 20 pages,
-    one request at a time: p50/p95. SQL queries per page are counted in a separate process with
-    the same settings (Django's CaptureQueriesContext through the test client).
+    and the Leads list signed in as the superuser (30 and 100 a page), over the first 20 pages
+    (fewer when --leads fills fewer), one request at a time: p50/p95. SQL queries per page, and
+    per form POST, are counted in a separate process with the same settings (Django's
+    CaptureQueriesContext through the test client).
 (c) Memory after the list benchmark: VmRSS, PSS and private memory (/proc/PID/status and
     smaps_rollup) of each gunicorn worker, and of our django-q2 cluster's processes after they
     have sent the intake's acknowledgments. Each worker is asked what it has imported (the
@@ -175,6 +176,26 @@ print(json.dumps({"session": client.cookies[settings.SESSION_COOKIE_NAME].value,
 """
 
 
+# SQL queries of one public-form POST (the page GET for its token not counted), in-process.
+INTAKE_QUERIES = """
+import json, re
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+counts = []
+for number in range(900000, 900005):
+    client = Client(HTTP_HOST="127.0.0.1")
+    page = client.get(__FORM__).content.decode()
+    token = re.search(__TOKEN_RE__, page).group(1)
+    data = {key: value.replace("NUMBER", str(number)).replace("TOKEN", token)
+            for key, value in __DATA__.items()}
+    with CaptureQueriesContext(connection) as queries:
+        status = client.post(__FORM__, data).status_code
+    counts.append([status, len(queries.captured_queries)])
+print(json.dumps(counts))
+"""
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     if not ordered:
@@ -208,6 +229,7 @@ class App:
         self.server: subprocess.Popen | None = None
         self.session = ""
         self.queries: dict[str, list[int]] = {}
+        self.post_queries: list[list[int]] = []
 
     @property
     def base(self) -> str:
@@ -229,11 +251,12 @@ class App:
     def shell(self, code: str, capture=False) -> str:
         return self.run("shell", "-c", code, capture=capture)
 
-    def start(self):
+    def start(self, preload: bool = False):
         log = (self.logs / f"{self.name}-gunicorn.log").open("a")
         self.server = subprocess.Popen(
             [
                 self.gunicorn,
+                *(["--preload"] if preload else []),
                 self.wsgi,
                 "--config",
                 PROBE,
@@ -273,6 +296,28 @@ class App:
         with psycopg.connect(f"{PG}/{self.database}") as conn:
             return conn.execute(query).fetchone()[0]
 
+    def intake_queries(self) -> list[list[int]]:
+        """[status, queries] of five form POSTs (new prospects), counted in-process."""
+        code = (
+            INTAKE_QUERIES.replace("__FORM__", repr(self.form_path))
+            .replace("__TOKEN_RE__", repr(self.hidden_field_re))
+            .replace("__DATA__", repr(self.form_data("NUMBER", "TOKEN")))
+        )
+        return json.loads(self.shell(code, capture=True).strip().splitlines()[-1])
+
+    def submit(self, http: requests.Session, number: int) -> tuple[bool, float]:
+        page = http.get(self.form_url, timeout=30)  # their CSRF cookie too, like a browser
+        token = re.search(self.hidden_field_re, page.text).group(1)
+        started = time.perf_counter()
+        answer = http.post(
+            self.form_url,
+            data=self.form_data(str(number), token),
+            headers={"Referer": self.form_url},
+            allow_redirects=False,
+            timeout=60,
+        )
+        return self.accepted(answer), time.perf_counter() - started
+
     def sign_in(self, username: str, urls: list[str]):
         code = SESSION_AND_QUERIES.replace("USERNAME", username).replace("URLS", repr(urls))
         found = json.loads(self.shell(code, capture=True).strip().splitlines()[-1])
@@ -284,7 +329,7 @@ class Ours(App):
     python, gunicorn, cwd, wsgi = sys.executable, str(BIN / "gunicorn"), ROOT, "realtycrm.wsgi"
     count_table = "leads_lead"
     form_path = "/intake/valuation/"
-    lists = {"leads list (25 a page)": "/leads/?page={page}"}
+    lists = {"leads list (25 a page)": ("/leads/?page={page}", 25)}
 
     def __init__(self, logs: Path):
         super().__init__(logs)
@@ -325,28 +370,24 @@ class Ours(App):
         self.shell(FILL_OURS.replace("COUNT", str(leads)))
         self.sign_in("broker", ["/leads/?page=1", "/leads/?page=5"])
 
-    def submit(self, http: requests.Session, number: int) -> tuple[bool, float]:
-        page = http.get(self.form_url, timeout=30)
-        token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
-        data = {
+    hidden_field_re = r'name="form_token" value="([^"]+)"'
+
+    @staticmethod
+    def form_data(number: str, token: str) -> dict:
+        return {
             "form_token": token,
             "first_name": f"Bench{number}",
             "last_name": "Prospect",
             "email": f"bench{number}@example.com",
-            "phone": f"+14136{number:06d}",
+            "phone": f"+14136{number:0>6}",
             "property_address": f"{number} Elm Street, Springfield",
             "timeline": "within_3_months",
             "sms_consent": "on",
         }
-        started = time.perf_counter()
-        answer = http.post(
-            self.form_url,
-            data=data,
-            headers={"Referer": self.form_url},
-            allow_redirects=False,
-            timeout=60,
-        )
-        return answer.status_code == 302, time.perf_counter() - started
+
+    @staticmethod
+    def accepted(answer) -> bool:
+        return answer.status_code == 302  # to the thank-you page
 
     def start_cluster(self):
         log = (self.logs / "qcluster.log").open("a")
@@ -384,8 +425,8 @@ class Theirs(App):
     count_table = "crm_request"
     form_path = f"/en/contact-form/{PEER_FORM_UUID}/"
     lists = {
-        "Requests list (30 a page)": "/en/123/crm/request/?p={page}",
-        "Leads list (100 a page)": "/en/123/crm/lead/?p={page}",
+        "Requests list (30 a page)": ("/en/123/crm/request/?p={page}", 30),
+        "Leads list (100 a page)": ("/en/123/crm/lead/?p={page}", 100),
     }
 
     def __init__(self, logs: Path, peer: Path):
@@ -412,29 +453,25 @@ class Theirs(App):
             ["/en/123/crm/request/?p=1", "/en/123/crm/request/?p=5", "/en/123/crm/lead/?p=1"],
         )
 
-    def submit(self, http: requests.Session, number: int) -> tuple[bool, float]:
-        page = http.get(self.form_url, timeout=30)  # sets their CSRF cookie, like a browser
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        data = {
+    hidden_field_re = r'name="csrfmiddlewaretoken" value="([^"]+)"'
+
+    @staticmethod
+    def form_data(number: str, token: str) -> dict:
+        return {
             "csrfmiddlewaretoken": token,
             "name": f"Bench{number} Prospect",
             "email": f"bench{number}@example.com",
             "subject": "Home valuation",
-            "phone": f"+14136{number:06d}",
+            "phone": f"+14136{number:0>6}",
             "company": "-",
             "message": f"{number} Elm Street, Springfield; moving within 3 months",
             "leadsource_token": PEER_FORM_UUID,
         }
-        started = time.perf_counter()
-        answer = http.post(
-            self.form_url,
-            data=data,
-            headers={"Referer": self.form_url},
-            allow_redirects=False,
-            timeout=60,
-        )
-        ok = answer.status_code == 200 and "thanks for your request" in answer.text
-        return ok, time.perf_counter() - started
+
+    @staticmethod
+    def accepted(answer) -> bool:
+        # Their form answers 200 with a thank-you page, and 200 with the form again when invalid.
+        return answer.status_code == 200 and "thanks for your request" in answer.text
 
 
 # --- Processes -------------------------------------------------------------------------------------
@@ -526,12 +563,12 @@ def intake_round(app: App, clients: int, seconds: float, numbers: Counter) -> di
     }
 
 
-def list_round(app: App, url: str, requests_: int) -> list[float]:
+def list_round(app: App, url: str, pages: int, requests_: int) -> list[float]:
     http = requests.Session()
     cookie = {"Cookie": f"sessionid={app.session}"}
     timings = []
     for index in range(requests_):
-        target = app.base + url.format(page=index % 20 + 1)
+        target = app.base + url.format(page=index % pages + 1)
         started = time.perf_counter()
         answer = http.get(target, headers=cookie, allow_redirects=False, timeout=60)
         timings.append((time.perf_counter() - started) * 1000)
@@ -574,6 +611,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--list-requests", type=int, default=150, help="per list per round")
     parser.add_argument("--ours-only", action="store_true", help="when the peer cannot run")
+    parser.add_argument(
+        "--preload",
+        action="store_true",
+        help="start our gunicorn with --preload (workers share the imported app with the "
+        "master); never the peer's, whose apps start threads in ready() that a fork would lose",
+    )
     args = parser.parse_args()
 
     logs = Path(tempfile.mkdtemp(prefix="rc-peer-compare-"))
@@ -588,9 +631,10 @@ def main():
         print(f"setting up {app.name} ({app.database}, {args.leads:,} list rows)...", flush=True)
         recreate(app.database)
         app.set_up(args.leads)
+        app.post_queries = app.intake_queries()
     try:
         for app in apps:
-            app.start()
+            app.start(preload=args.preload and app is ours)
         load_before = os.getloadavg()[0]
         intake: dict[str, list[dict]] = {app.name: [] for app in apps}
         lists: dict[tuple[str, str], list[list[float]]] = {}
@@ -607,8 +651,10 @@ def main():
                     flush=True,
                 )
             for app in apps:
-                for label, url in app.lists.items():
-                    timings = list_round(app, url, args.list_requests)
+                for label, (url, per_page) in app.lists.items():
+                    # Pages 1-20, or as many as the rows fill (a page past the end redirects).
+                    pages = max(1, min(20, args.leads // per_page))
+                    timings = list_round(app, url, pages, args.list_requests)
                     lists.setdefault((app.name, label), []).append(timings)
                     print(
                         f"  round {round_ + 1} list {app.name:<10} {label:<26}"
@@ -616,9 +662,13 @@ def main():
                         f" p95 {percentile(timings, 0.95):.0f} ms",
                         flush=True,
                     )
+        app_masters = {app.name: app.server.pid for app in apps}
         for app in apps:
             probe(app)
-        web_memory = {app.name: {pid: memory(pid) for pid in app.workers()} for app in apps}
+        # The master too: with --preload it holds the imported app the workers share.
+        web_memory = {
+            app.name: {pid: memory(pid) for pid in [app.server.pid, *app.workers()]} for app in apps
+        }
         load_after = os.getloadavg()[0]
 
         # Our worker cluster, after it has sent the intake's acknowledgments and alerts.
@@ -647,7 +697,8 @@ def main():
     print()
     print(
         f"RealtyCRM against DjangoCRM, {args.rounds} rounds (median, range across rounds in"
-        f" brackets); gunicorn 2 sync workers each, DEBUG off, PostgreSQL; load average"
+        f" brackets); gunicorn 2 sync workers each{' (ours --preload)' if args.preload else ''},"
+        f" DEBUG off, PostgreSQL; load average"
         f" {load_before:.1f} before, {load_after:.1f} after, on {os.cpu_count()} shared cores"
     )
     print(
@@ -664,6 +715,8 @@ def main():
             f" {spread([r['p50'] for r in rounds], digits=0):>18}"
             f" {spread([r['p95'] for r in rounds], digits=0):>18}"
             f" {sum(r['refused'] for r in rounds):>8} {sum(r['errors'] for r in rounds):>7}"
+            f"  {', '.join(str(q) for _, q in app.post_queries)}"
+            f" (answers {sorted({status for status, _ in app.post_queries})})"
         )
     if len(apps) == 2:
         ratio = statistics.median(r["per_second"] for r in intake[ours.name]) / max(
@@ -676,7 +729,7 @@ def main():
     )
     print(f"  {'app':<10} {'list':<26} {'p50 ms':>16} {'p95 ms':>16}  queries (page: count)")
     for app in apps:
-        for label, url in app.lists.items():
+        for label, (url, _) in app.lists.items():
             rounds = lists[(app.name, label)]
             path = url.split("?")[0]
             counts = ", ".join(
@@ -701,8 +754,10 @@ def main():
         )
 
     for app in apps:
+        master = app_masters[app.name]
         for pid, numbers in web_memory[app.name].items():
-            row(f"{app.name} gunicorn worker {pid}", pid, numbers)
+            kind = "master" if pid == master else "worker"
+            row(f"{app.name} gunicorn {kind} {pid}", pid, numbers)
     for pid, numbers in cluster_memory.items():
         row(f"RealtyCRM {roles.get(pid, '?')} {pid}", pid, numbers)
     geocoder = [p for p in probes.values() if "phonenumbers.geocoder" in p["watched"]]

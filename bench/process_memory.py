@@ -149,7 +149,12 @@ def prepare():
 def run(imports: bool) -> dict:
     code = CHILD.replace("IMPORTS", str(imports)).replace("ROOT", repr(str(ROOT)))
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env(), check=True, capture_output=True, text=True
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env(),
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -176,7 +181,9 @@ def main():
         print(f"  {stage:<36} {' '.join(cells)}")
     last = results[-1]
     print(f"  modules loaded: {last['modules']}; heavy ones: {', '.join(last['watched'])}")
-    geocoder = "phonenumbers.geocoder" in last["watched"] or "phonenumbers.geodata" in last["watched"]
+    geocoder = (
+        "phonenumbers.geocoder" in last["watched"] or "phonenumbers.geodata" in last["watched"]
+    )
     print(f"  phone geocoder loaded: {'YES' if geocoder else 'no'}")
     if args.imports:
         traced = run(True)

@@ -32,7 +32,7 @@ WATCHED = (
     "icalendar",
     "ninja",
     "pydantic",
-    "cryptography",
+    "cryptography.hazmat.bindings._rust",  # the library itself (redis imports only its name)
     "pywebpush",
     "py_vapid",
     "redis",
