@@ -20,25 +20,29 @@ Nothing here runs inside the intake transaction: the task is queued with on_comm
 that fails never touches the alert, its text or its email.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 import json
 import logging
 import time
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
-from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
-from py_vapid import Vapid
 
 from . import messages
 from .models import Alert, PushSubscription
+
+if TYPE_CHECKING:
+    from py_vapid import Vapid
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +110,8 @@ def _pywebpush():
 
 @lru_cache(maxsize=4)
 def _vapid(private_key: str) -> Vapid:
+    from py_vapid import Vapid  # with cryptography: only a process that sends pushes loads it
+
     return Vapid.from_string(private_key=private_key)
 
 
@@ -281,6 +287,8 @@ def _is_p256_point(value: str) -> bool:
     raw = _b64url(value)
     if raw is None or len(raw) != 65:
         return False
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     try:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
     except ValueError:

@@ -11,14 +11,23 @@ Each event's UID is stable per appointment (appointment-<id>@<host>) and its SEQ
 appointment's, bumped by every change (time, place, cancelled), so a calendar updates the event
 it has instead of adding another. Times are in UTC. A cancelled appointment stays in the feed as
 STATUS:CANCELLED (and says so in its title, for calendars that show cancelled events).
+
+`icalendar` is imported by the functions that build a feed, not with this module: the URLconf
+imports the feed's view, and every web and worker process would otherwise carry the library
+(about 3 MB; docs/performance.md, "Memory") for the one view that uses it.
 """
+
+from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from icalendar import Calendar, Event, vDuration
+
+if TYPE_CHECKING:
+    from icalendar import Event
 
 PRODID = "-//RealtyCRM//Appointments//EN"
 REFRESH = timedelta(minutes=15)  # how often we ask calendars to read the feed again
@@ -54,6 +63,8 @@ def appointment_event(appointment, *, lead_url: str, stamp: datetime, domain: st
     elif appointment.status == appointment.Status.NO_SHOW:
         summary = f"No-show: {summary}"
     description = "\n\n".join(filter(None, [appointment.notes.strip(), f"The lead: {lead_url}"]))
+    from icalendar import Event
+
     return Event.new(
         uid=f"appointment-{appointment.pk}@{domain}",
         start=_utc(appointment.starts_at),
@@ -75,6 +86,8 @@ def appointment_event(appointment, *, lead_url: str, stamp: datetime, domain: st
 def task_event(task, *, lead_url: str, stamp: datetime, domain: str) -> Event:
     """An open follow-up at its due time. A snooze moves it, so its SEQUENCE is the snoozes."""
     description = "\n\n".join(filter(None, [task.notes.strip(), f"The lead: {lead_url}"]))
+    from icalendar import Event
+
     return Event.new(
         uid=f"task-{task.pk}@{domain}",
         start=_utc(task.due_at),
@@ -102,6 +115,8 @@ def calendar_ical(
 ) -> bytes:
     """The feed: `appointments` and `tasks` (already chosen: the owner's, in the window) as
     events, `lead_url(lead_id)` the link to each lead's page."""
+    from icalendar import Calendar, vDuration
+
     domain, stamp = uid_domain(), _utc(now)
     calendar = Calendar.new(
         prodid=PRODID,

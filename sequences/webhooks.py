@@ -31,8 +31,6 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
-from sendgrid.helpers.eventwebhook import EventWebhook
-from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 from twilio.request_validator import RequestValidator
 
 from realtycrm.flows.inbound import text_receive
@@ -130,6 +128,10 @@ def sendgrid_refusal(request) -> str:
         if settings.SENDGRID_WEBHOOK_ALLOW_UNSIGNED:
             return ""
         return "Unsigned events are not accepted"
+    # The SDK (all of it: its package imports every helper) only where an event is checked.
+    from sendgrid.helpers.eventwebhook import EventWebhook
+    from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
+
     signature = request.headers.get(EventWebhookHeader.SIGNATURE, "")
     timestamp = request.headers.get(EventWebhookHeader.TIMESTAMP, "")
     if not signature or not timestamp:

@@ -7,39 +7,35 @@ custom arg, so event webhooks name the message they are about.
 Also reads SendGrid's event webhook, so that nothing outside this module knows SendGrid's event
 names: event_key says what to deduplicate an event on, events_from_payload turns it into
 sequences.backends.events.DeliveryEvent.
+
+The SDK is imported when a backend is built, not with this module: the outbox imports the
+event-reading half for lease recovery, and a process that never sends through SendGrid (a web
+worker, or any process with another EMAIL_BACKEND) need not carry the SDK (docs/performance.md,
+"Memory").
 """
+
+from __future__ import annotations
 
 import hashlib
 import json
 import socket
 from email.utils import parseaddr
+from typing import TYPE_CHECKING
 from urllib.error import URLError
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.mail.backends.base import BaseEmailBackend
 from python_http_client.exceptions import HTTPError
-from sendgrid import SendGridAPIClient
-from sendgrid.helpers.mail import (
-    ClickTracking,
-    CustomArg,
-    Email,
-    Header,
-    HtmlContent,
-    Mail,
-    OpenTracking,
-    PlainTextContent,
-    ReplyTo,
-    SubscriptionTracking,
-    To,
-    TrackingSettings,
-)
 
 from realtycrm.http import ascii_digits
 
 from . import OutcomeUnknownError, PermanentError, TransientError
 from .email import REFERENCE_HEADER
 from .events import DeliveryEvent, DeliveryKind
+
+if TYPE_CHECKING:
+    from sendgrid.helpers.mail import Mail
 
 CUSTOM_ARG = "realtycrm_message"
 
@@ -66,6 +62,8 @@ class EmailBackend(BaseEmailBackend):
         api_key = settings.SENDGRID_API_KEY if api_key is None else api_key
         if not api_key:
             raise ImproperlyConfigured("Set SENDGRID_API_KEY to send email through SendGrid.")
+        from sendgrid import SendGridAPIClient
+
         self.client = SendGridAPIClient(api_key, host=(api_url or settings.SENDGRID_API_URL))
         self.client.client.timeout = timeout or settings.PROVIDER_TIMEOUT_SECONDS
 
@@ -100,6 +98,21 @@ class EmailBackend(BaseEmailBackend):
     @staticmethod
     def mail_for(message) -> Mail:
         """The v3 mail/send request for one django EmailMessage."""
+        from sendgrid.helpers.mail import (
+            ClickTracking,
+            CustomArg,
+            Email,
+            Header,
+            HtmlContent,
+            Mail,
+            OpenTracking,
+            PlainTextContent,
+            ReplyTo,
+            SubscriptionTracking,
+            To,
+            TrackingSettings,
+        )
+
         from_name, from_address = parseaddr(message.from_email)
         mail = Mail(
             from_email=Email(from_address, from_name or None),
