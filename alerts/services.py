@@ -64,7 +64,9 @@ def alert_raise(
     see the lead, or when the same alert is already open (never a second, never a storm)."""
     now = now or timezone.now()
     claimable = reason == Alert.Reason.CLAIM and lead.owner_id is None
-    if not claimable and not lead_visible_to(agent).filter(pk=lead.pk).exists():
+    # Its owner sees a lead (lead_visible_to): asking the database is for everyone else.
+    owns = agent.is_authenticated and lead.owner_id is not None and lead.owner_id == agent.pk
+    if not (claimable or owns) and not lead_visible_to(agent).filter(pk=lead.pk).exists():
         logger.warning("Not alerting %s about lead %s they cannot see", agent, lead.pk)
         return None
     try:
@@ -153,7 +155,7 @@ def _text_capped(alert: Alert, step: str, to: str, due: datetime) -> Message | N
         return None  # this step's text was queued earlier: message_queue returns it again
     start = due.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     end = start + timedelta(hours=1)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
         # One agent's alerts take their turn here, so two at once cannot both see room left.
         list(
             Agent.objects.select_for_update(of=("self",))
@@ -254,7 +256,7 @@ def after_quiet_hours(agent, now: datetime) -> datetime | None:
     return wake
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def alerts_for_new_lead(lead: Lead, assignment: Assignment, *, alert: bool) -> list[Alert]:
     """What a new lead's arrival interrupts: its owner when the routing rule says so (hot), every
     member of a claim group, or its owner's day (warm leads that need personal outreach)."""

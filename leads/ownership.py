@@ -172,7 +172,7 @@ def owner_kept(lead: Lead) -> Assignment | None:
     return Assignment(owner=owner, rule=None, why="kept: their contact")
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def lead_assign(
     lead: Lead,
     *,
