@@ -35,7 +35,7 @@ from leads.forms import FORM_FOR_SOURCE
 from leads.models import Channel, Lead, Submission
 from leads.ownership import agent_available
 from leads.routing import lead_segment
-from leads.services import lead_tag
+from leads.services import lead_events_batched, lead_tag
 from sequences.models import Message
 from sequences.services.agent_tasks import no_consent_call_task_open
 from sequences.services.campaigns import recipient_for_reengagement, recipient_reengaged
@@ -64,9 +64,11 @@ def submission_process(
         sms_consent = form_consent()
     try:
         with transaction.atomic():
-            lead, created = _lead_from_submission(submission, fields, sms_consent=sms_consent)
-            if submission.spam_reason:
-                intake.review_record(lead, submission, released_by=released_by)
+            # The timeline events of the whole intake go in one insert, before the commit.
+            with lead_events_batched(prefix=""):
+                lead, created = _lead_from_submission(submission, fields, sms_consent=sms_consent)
+                if submission.spam_reason:
+                    intake.review_record(lead, submission, released_by=released_by)
             intake.submission_accept(submission, lead, created=created)
         return lead
     except Exception:
@@ -121,7 +123,7 @@ def _lead_from_submission(
     # Consent is for the number typed on this form: a re-inquiry with another number (only
     # proposed to the agent) neither consents for the lead's number nor lifts its STOP.
     if sms_consent and lead.phone and fields.get("phone") == lead.phone:
-        _sms_consent(lead, submission, sms_consent)
+        _sms_consent(lead, submission, sms_consent, created=decision is not None)
     if decision is not None:
         lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission))
         # No evidence of consent from a channel: email only, and the owner calls instead.
@@ -213,7 +215,9 @@ def lead_reengage_route(
     return lead
 
 
-def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) -> None:
+def _sms_consent(
+    lead: Lead, submission: Submission, evidence: ConsentEvidence, *, created: bool = False
+) -> None:
     """Fresh consent is recorded with its evidence, and lifts an earlier STOP or carrier opt-out
     of this number (the timeline says "Opted back in"); otherwise it is a first consent. An
     integration's standing consent record lifts nothing: a number that said STOP stays
@@ -227,6 +231,9 @@ def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) 
         lead.phone,
         summary=intake.consent_summary(submission),
         data={"wording_version": record.wording_version, "submission": submission.pk},
+        # A lead created just now is the only one with this number (phones are unique), and
+        # is not opted out: there is no lead to mark opted back in.
+        no_lead_opted_out=created and not was_opted_out,
     )
     if was_opted_out:
         lead.sms_opted_out_at = None  # cleared, with its "Opted back in" event, by the line above
