@@ -89,9 +89,6 @@ def message_queue(
     the first text to a number says how to opt out. Messages to agents (audience agent) are
     internal: no lead consent, quiet hours or cap apply.
     """
-    existing = Message.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
     now = timezone.now()
     first_text = (
         audience == Message.Audience.LEAD
@@ -102,6 +99,8 @@ def message_queue(
     body = _body_as_sent(
         body, channel=channel, to=to, purpose=purpose, audience=audience, first_text=first_text
     )
+    # The unique key decides, in one statement: a key queued before (or by a racing caller a
+    # moment ago) fails the insert, and that row is the message.
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -121,7 +120,6 @@ def message_queue(
                 scheduled_for=scheduled_for or now,
             )
     except IntegrityError:
-        # The same key was queued by a racing caller a moment ago: that row is the message.
         return Message.objects.get(idempotency_key=idempotency_key)
     if message.scheduled_for <= now:
         transaction.on_commit(lambda: message_dispatch_later(message.pk), robust=True)

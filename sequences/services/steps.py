@@ -14,6 +14,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leads.models import Lead, Stage
@@ -86,21 +87,25 @@ def step_task(enrollment: Enrollment, step: Step, now) -> Task | None:
         return None
     # Due relative to the enrolment's clock, not to when the scheduler got here.
     due_at = enrollment.clock_start + step.offset + timedelta(minutes=step.task_due_minutes)
-    task, _ = Task.objects.get_or_create(
-        idempotency_key=f"enrollment:{enrollment.pk}:step:{step.pk}",
-        defaults={
-            "lead": lead,
-            "agent": lead.owner,
-            "kind": step.task_kind,
-            "title": rendered.subject[:200],
-            "notes": rendered.body,
-            "due_at": max(due_at, now),
-            "created_at": now,
-            "enrollment": enrollment,
-            "step": step,
-        },
-    )
-    return task
+    key = f"enrollment:{enrollment.pk}:step:{step.pk}"
+    # Insert first (the key is unique): a step materialised before fails the insert, and the
+    # task it made is the one. One statement for the usual case, a new step.
+    try:
+        with transaction.atomic():
+            return Task.objects.create(
+                idempotency_key=key,
+                lead=lead,
+                agent=lead.owner,
+                kind=step.task_kind,
+                title=rendered.subject[:200],
+                notes=rendered.body,
+                due_at=max(due_at, now),
+                created_at=now,
+                enrollment=enrollment,
+                step=step,
+            )
+    except IntegrityError:
+        return Task.objects.get(idempotency_key=key)
 
 
 # Every default track starts with these; a lead whose track has none still gets them, matched
