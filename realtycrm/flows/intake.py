@@ -35,6 +35,7 @@ from leads.forms import FORM_FOR_SOURCE
 from leads.models import Channel, Lead, Submission
 from leads.ownership import agent_available
 from leads.routing import lead_segment
+from leads.rulebook import rules_read_once
 from leads.services import lead_events_batched, lead_tag
 from sequences.models import Message
 from sequences.services.agent_tasks import no_consent_call_task_open
@@ -63,8 +64,8 @@ def submission_process(
     if sms_consent is True:
         sms_consent = form_consent()
     try:
-        with transaction.atomic():
-            # The timeline events of the whole intake go in one insert, before the commit.
+        with transaction.atomic(), rules_read_once():
+            # The rules are read at most once (leads.rulebook); the timeline events of the whole intake go in one insert, before the commit.
             with lead_events_batched(prefix=""):
                 lead, created = _lead_from_submission(submission, fields, sms_consent=sms_consent)
                 if submission.spam_reason:

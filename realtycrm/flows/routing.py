@@ -18,7 +18,7 @@ from leads.ownership import lead_assign, owner_kept
 from leads.routing import decision_for_intent, lead_segment
 from leads.segmentation import Decision
 from leads.services import lead_apply_decision, lead_correct_answers, lead_event_record
-from sequences.models import Track
+from sequences.selectors import tracks_by_key
 from sequences.services.enrollment import enrollment_route
 
 
@@ -37,7 +37,7 @@ def lead_route(
     `source`: the form a new arrival used, when not its own source (its acknowledgment's)."""
     previous_intent = lead.intent
     previous_track = lead.nurture_track
-    track = Track.objects.filter(key=decision.track).first() if decision.track else None
+    track = tracks_by_key().get(decision.track) if decision.track else None
     lead_apply_decision(lead, decision)
     # The owner after the intent: an assignment rule may name the intent (a hot-lead team). A
     # new lead that arrives owned (a re-engaging contact) keeps an owner who can take it.
