@@ -33,7 +33,7 @@ from .consent import INTEGRATION_RECORD, ConsentEvidence, form_consent
 from .models import Channel, ConsentRecord, Integration, Lead, LeadEvent, Source, Submission
 from .routing import lead_segment, track_name
 from .segmentation import Decision
-from .services import json_value, lead_change_stage, lead_event_record
+from .services import decision_values, json_value, lead_change_stage, lead_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -278,7 +278,7 @@ def _existing_lead(fields: dict) -> Lead | None:
 
 def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
     now = timezone.now()
-    lead = Lead.objects.create(
+    lead = Lead(
         **fields,
         source=submission.source,
         channel=submission.channel,
@@ -288,7 +288,12 @@ def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
         last_inquiry_at=now,
         **{name: submission.query.get(name, "")[:200] for name in UTM_FIELDS},
     )
+    # Segmented from its answers before the insert, so the row is written with its decision
+    # (routing then finds nothing to update: leads.services.lead_apply_decision).
     decision = lead_segment(lead)
+    for name, value in decision_values(decision).items():
+        setattr(lead, name, value)
+    lead.save(force_insert=True)
     lead_event_record(
         lead,
         LeadEvent.Kind.CREATED,
