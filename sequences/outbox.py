@@ -126,6 +126,75 @@ def message_queue(
     return message
 
 
+def messages_queue(items: list[dict], *, keys_are_new: bool = False) -> list[Message]:
+    """message_queue for several messages written together (an enrolment's due steps, an
+    alert's text and email), in one insert: the same rows, footers and opt-out line (two texts
+    to one number: the first says how to opt out), each dispatched after commit like
+    message_queue's when due now. Returns the messages in the order asked.
+
+    Idempotent on each key like message_queue: the insert runs in a savepoint, and when any key
+    was queued before, the batch is written one by one through message_queue instead.
+    `keys_are_new`: every key names a row created in this transaction (an enrolment, a lead, an
+    alert: ids are never reused), so none can exist and no savepoint is needed."""
+    if not items:
+        return []
+    if len(items) == 1 and not keys_are_new:
+        return [message_queue(**items[0])]
+    now = timezone.now()
+    numbers = {
+        item["to"]
+        for item in items
+        if item["audience"] == Message.Audience.LEAD
+        and item["channel"] == Message.Channel.SMS
+        and item["purpose"] != Message.Purpose.SERVICE
+    }
+    texted = set(_texted(numbers)) if numbers else set()
+    rows = []
+    for item in items:
+        first_text = item["to"] in numbers and item["to"] not in texted
+        if first_text:
+            texted.add(item["to"])
+        rows.append(
+            Message(
+                channel=item["channel"],
+                to=item["to"],
+                body=_body_as_sent(
+                    item["body"],
+                    channel=item["channel"],
+                    to=item["to"],
+                    purpose=item["purpose"],
+                    audience=item["audience"],
+                    first_text=first_text,
+                ),
+                subject=item.get("subject", "")[:255],
+                idempotency_key=item["idempotency_key"],
+                purpose=item["purpose"],
+                audience=item["audience"],
+                lead=item.get("lead"),
+                agent=item.get("agent"),
+                enrollment=item.get("enrollment"),
+                step=item.get("step"),
+                created_by=item.get("created_by"),
+                created_at=now,
+                scheduled_for=item.get("scheduled_for") or now,
+            )
+        )
+    if keys_are_new:
+        Message.objects.bulk_create(rows)
+    else:
+        try:
+            with transaction.atomic():
+                Message.objects.bulk_create(rows)
+        except IntegrityError:
+            return [message_queue(**item) for item in items]
+    for message in rows:
+        if message.scheduled_for <= now:
+            transaction.on_commit(
+                lambda message=message: message_dispatch_later(message.pk), robust=True
+            )
+    return rows
+
+
 def _body_as_sent(
     body: str, *, channel: str, to: str, purpose: str, audience: str, first_text: bool
 ) -> str:
