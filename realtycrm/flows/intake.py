@@ -126,7 +126,7 @@ def _lead_from_submission(
     if sms_consent and lead.phone and fields.get("phone") == lead.phone:
         _sms_consent(lead, submission, sms_consent, created=decision is not None)
     if decision is not None:
-        lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission))
+        lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission), created=True)
         # No evidence of consent from a channel: email only, and the owner calls instead.
         no_consent_call_task_open(lead)
         return lead, True

@@ -31,10 +31,12 @@ def lead_route(
     actor=None,
     assign_by: dict | None = None,
     source: str | None = None,
+    created: bool = False,
 ) -> Lead:
     """Apply a decision to a lead: its owner, intent, routing rule and nurture track.
     `assign_by`: who the channel says gets a new lead, or by which rule (leads.ownership);
-    `source`: the form a new arrival used, when not its own source (its acknowledgment's)."""
+    `source`: the form a new arrival used, when not its own source (its acknowledgment's);
+    `created`: the lead was inserted in this transaction (it has no enrolment to look for)."""
     previous_intent = lead.intent
     previous_track = lead.nurture_track
     track = tracks_by_key().get(decision.track) if decision.track else None
@@ -51,10 +53,11 @@ def lead_route(
         changed=previous_track != track or previous_intent != decision.intent,
         actor=actor,
         source=source,
+        unenrolled=created,
     )
 
     if assignment is not None:
-        raised = alerts_for_new_lead(lead, assignment, alert=decision.alert)
+        raised = alerts_for_new_lead(lead, assignment, alert=decision.alert, created=created)
         # A rule that calls hot leads at once rings the owner too (placed after commit).
         calls_for_new_lead(lead, assignment.rule, raised)
     elif decision.alert and previous_intent != decision.intent:

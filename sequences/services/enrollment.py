@@ -57,6 +57,7 @@ def enrollment_route(
     changed: bool,
     actor=None,
     source: str | None = None,
+    unenrolled: bool = False,
 ) -> Enrollment | None:
     """Routing decided the lead's track (realtycrm.flows.routing, in its transaction).
 
@@ -64,11 +65,12 @@ def enrollment_route(
     to the outbox now (sent after commit): the track's, else its source's standard one. A lead whose intent or track changed leaves its
     enrolment and starts the new track from the beginning, without a second acknowledgment.
     `source`: the form it came through when that is not the lead's own source (a dormant
-    contact re-engaging through the valuation form is acknowledged as a valuation request)."""
+    contact re-engaging through the valuation form is acknowledged as a valuation request).
+    `unenrolled`: the lead was created in this transaction, so it has no enrolment to look for."""
     lead_set_track(lead, track)
     if lead.stage in STOP_STAGES:
         return None
-    current = open_enrollment(lead)
+    current = None if unenrolled else open_enrollment(lead)
     if is_new:
         if current is not None:
             return current
