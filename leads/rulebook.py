@@ -6,8 +6,8 @@
                                   asks for routing rules, tracks, steps and templates: one query)
     rules_changed()               a rule changed: a new token, in the writer's transaction
 
-Routing rules, the intent mapping, the forms' copy, tracks, their steps and the message
-templates change when a broker edits them in the admin, a few times a month; an intake reads
+Routing rules, the intent mapping, the forms' copy, the assignment rules and their groups,
+tracks, their steps and the message templates change when a broker edits them in the admin, a few times a month; an intake reads
 all of them. Every process keeps what it read with the token it read it under, and on each
 use compares it with the token in the database: one indexed single-row read instead of every
 rule table. The receivers that call rules_changed on save and delete are connected in each
@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
-from .models import FormCopy, IntentMapping, RoutingRule, RulesVersion
+from .models import AssignmentRule, FormCopy, IntentMapping, RoutingRule, RulesVersion
 
 T = TypeVar("T")
 
@@ -92,4 +92,8 @@ def rules_watch(*models) -> None:
         post_delete.connect(rules_changed, sender=model, dispatch_uid=f"rulebook-del-{model}")
 
 
-rules_watch(RoutingRule, IntentMapping, FormCopy)  # sequences.models watches its own
+rules_watch(RoutingRule, IntentMapping, FormCopy, AssignmentRule)  # sequences watches its own
+# An assignment rule's group (its members) changes without a save of the rule.
+m2m_changed.connect(
+    rules_changed, sender=AssignmentRule.members.through, dispatch_uid="rulebook-members"
+)

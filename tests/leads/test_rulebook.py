@@ -5,11 +5,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from leads.models import RoutingRule, RulesVersion
+from leads.models import AssignmentRule, RoutingRule, RulesVersion
+from leads.ownership import active_rules, rule_group
 from leads.routing import routing_rules
 from leads.rulebook import rules_read_once
 from sequences.models import Template
 from sequences.rendering import template_for
+from tests.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +49,14 @@ def test_a_deleted_rule_is_gone_at_once():
     assert rule.id in {r.id for r in routing_rules()}
     rule.delete()
     assert rule.id not in {r.id for r in routing_rules()}
+
+
+def test_a_change_to_an_assignment_group_is_read_at_once():
+    rule = AssignmentRule.objects.create(name="Hot team", intent="hot", position=1)
+    first, second = AgentFactory().user, AgentFactory().user
+    rule.members.add(first)
+    cached = next(r for r in active_rules() if r.pk == rule.pk)
+    assert rule_group(cached) == [first]
+    rule.members.add(second)  # no save of the rule: its group changed
+    cached = next(r for r in active_rules() if r.pk == rule.pk)
+    assert {user.pk for user in rule_group(cached)} == {first.pk, second.pk}
