@@ -27,6 +27,7 @@ import logging
 import re
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -350,19 +351,17 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
     Returns the claimed messages (now `sending`, with a lease) and, for the others looked
     at, what happened instead: "deferred" (quiet hours, cap) or "suppressed"."""
     with transaction.atomic():
-        ids = list(
-            queryset.select_for_update(skip_locked=True)
-            .filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
-            .order_by("scheduled_for", "id")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if not ids:
-            return [], {}
+        # One statement locks the rows (only the messages' own: OF self), reads them with their
+        # lead and enrolment, and whether their address is on the suppression list.
         messages = list(
-            Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED)
+            queryset.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
             .select_related("lead", "lead__owner", "enrollment")
-            .order_by("scheduled_for", "id")
+            .annotate(suppressed_reason=Subquery(_suppression_reason()))
+            .order_by("scheduled_for", "id")[:limit]
         )
+        if not messages:
+            return [], {}
         gates = _gates(messages, now)
         outcomes, claim = {}, []
         for message in messages:
@@ -432,12 +431,9 @@ def _may_still_go(message: Message) -> str:
         message.lease_expires_at = lease
     if message.audience != Message.Audience.LEAD:
         return ""
-    suppression = Suppression.objects.filter(
-        channel=OuterRef("channel"), address=Lower(OuterRef("to"))
-    ).values("reason")[:1]
     reason, enrollment_status, dormant = (
         Message.objects.filter(pk=message.pk)
-        .annotate(suppressed=Subquery(suppression))
+        .annotate(suppressed=Subquery(_suppression_reason()))
         .values_list("suppressed", "enrollment__status", "lead__dormant")
         .first()
     ) or ("", None, None)
@@ -558,13 +554,19 @@ def lead_facts(lead: Lead) -> policy.LeadFacts:
 CAP_PERIOD = timedelta(hours=24)
 
 
+def _suppression_reason():
+    """Why a message's address (its channel, the address in lower case) is suppressed: the
+    reason as a subquery on a Message queryset, NULL when it is not."""
+    return Suppression.objects.filter(
+        channel=OuterRef("channel"), address=Lower(OuterRef("to"))
+    ).values("reason")[:1]
+
+
 def _gates(messages: list[Message], now) -> dict[int, policy.Gate]:
-    """May each message go now? The facts for a whole batch come from two queries."""
+    """May each message go now? The suppressions came with the claimed rows
+    (`suppressed_reason`); the cap's recent texts for the whole batch are one more query."""
     suppressed = {
-        (channel, address): reason
-        for channel, address, reason in Suppression.objects.filter(
-            address__in={m.to.lower() for m in messages}
-        ).values_list("channel", "address", "reason")
+        (m.channel, m.to.lower()): m.suppressed_reason for m in messages if m.suppressed_reason
     }
     capped = {
         m.pk: m.to
@@ -668,7 +670,7 @@ def _record_sent(
     first). The claim before the send is always durable, so a lost mark can never make a
     message look unsent. One disk flush per batch instead of one per message."""
     now = timezone.now()
-    with transaction.atomic():
+    with _mark_transaction():
         _commit_without_waiting_for_disk()
         marked = _mine(message).update(
             status=Message.Status.SENT,
@@ -717,6 +719,13 @@ def _effects_record_once(message: Message) -> bool:
         return False
     _effects_record(message)
     return True
+
+
+def _mark_transaction():
+    """The sent mark's own transaction: on PostgreSQL, for SET LOCAL synchronous_commit; on
+    other databases its one UPDATE commits by itself (autocommit), just as durably, without a
+    BEGIN of its own (the second UPDATE runs only when the first matched nothing)."""
+    return transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
 
 
 def _commit_without_waiting_for_disk() -> None:
