@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from realtycrm.http import pg_safe
@@ -270,7 +270,14 @@ def _existing_lead(fields: dict) -> Lead | None:
         match |= Q(email=email)
     if phone:
         match |= Q(phone=phone)
-    candidates = list(Lead.objects.select_for_update().filter(match).order_by("created_at"))
+    # The lead row is locked (OF self: not its owner's); its owner and their agent profile come
+    # with it, for the re-inquiry's alert.
+    candidates = list(
+        Lead.objects.select_for_update(of=("self",))
+        .filter(match)
+        .select_related("owner__agent")
+        .order_by("created_at")
+    )
     # Prefer the lead with this email: a shared family phone is commoner than a shared inbox.
     by_email = [lead for lead in candidates if email and lead.email == email]
     return (by_email or candidates or [None])[0]
@@ -359,9 +366,8 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
     for name, value in changed.items():
         setattr(lead, name, value)
     lead.last_inquiry_at = timezone.now()
-    lead.inquiry_count = F("inquiry_count") + 1
+    lead.inquiry_count += 1  # the row is locked for this transaction (submission_match)
     lead.save()
-    lead.refresh_from_db(fields=["inquiry_count"])
 
     summary = f"Asked again via {submission_label(submission)}"
     if proposed:

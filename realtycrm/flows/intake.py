@@ -124,7 +124,7 @@ def _lead_from_submission(
     # Consent is for the number typed on this form: a re-inquiry with another number (only
     # proposed to the agent) neither consents for the lead's number nor lifts its STOP.
     if sms_consent and lead.phone and fields.get("phone") == lead.phone:
-        _sms_consent(lead, submission, sms_consent, created=decision is not None)
+        _sms_consent(lead, submission, sms_consent)
     if decision is not None:
         lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission), created=True)
         # No evidence of consent from a channel: email only, and the owner calls instead.
@@ -216,9 +216,7 @@ def lead_reengage_route(
     return lead
 
 
-def _sms_consent(
-    lead: Lead, submission: Submission, evidence: ConsentEvidence, *, created: bool = False
-) -> None:
+def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) -> None:
     """Fresh consent is recorded with its evidence, and lifts an earlier STOP or carrier opt-out
     of this number (the timeline says "Opted back in"); otherwise it is a first consent. An
     integration's standing consent record lifts nothing: a number that said STOP stays
@@ -232,9 +230,9 @@ def _sms_consent(
         lead.phone,
         summary=intake.consent_summary(submission),
         data={"wording_version": record.wording_version, "submission": submission.pk},
-        # A lead created just now is the only one with this number (phones are unique), and
-        # is not opted out: there is no lead to mark opted back in.
-        no_lead_opted_out=created and not was_opted_out,
+        # Phones are unique: this lead is the only one with the number, and when it is not
+        # opted out there is no lead to mark opted back in.
+        no_lead_opted_out=not was_opted_out,
     )
     if was_opted_out:
         lead.sms_opted_out_at = None  # cleared, with its "Opted back in" event, by the line above
