@@ -187,11 +187,14 @@ def _text_capped(
         ).count()
         if texted < settings.ALERT_SMS_PER_AGENT_PER_HOUR:
             return None
-        digest = message_queue(
+        key = f"alert-digest:{alert.agent.pk}:{start:%Y%m%dT%H}"
+        # Past the cap, the hour's grouped text usually exists already: found, not inserted
+        # (message_queue inserts first, and a failed insert costs a savepoint's round trips).
+        digest = Message.objects.filter(idempotency_key=key).first() or message_queue(
             channel=Message.Channel.SMS,
             to=to,
             body="",
-            idempotency_key=f"alert-digest:{alert.agent.pk}:{start:%Y%m%dT%H}",
+            idempotency_key=key,
             purpose=Message.Purpose.ALERT,
             audience=Message.Audience.AGENT,
             agent=alert.agent,

@@ -79,7 +79,7 @@ def warm(measured):
 # Transaction control is left out of the counts: inside a test's own transaction every atomic
 # block is a SAVEPOINT and a RELEASE, where a running process sends one BEGIN (SQLite) or none
 # that Django logs (PostgreSQL, which also logs SET LOCAL synchronous_commit for the sent mark).
-CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "SET LOCAL")
+CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT", "ROLLBACK", "SET LOCAL")
 
 
 def _statements(queries) -> list[str]:
