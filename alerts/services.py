@@ -38,7 +38,7 @@ from leads.selectors import lead_visible_to
 from leads.services import lead_event_record, lead_mark_alert_acknowledged
 from realtycrm.clock import duration_text, in_daily_window
 from sequences.models import Message
-from sequences.outbox import message_queue
+from sequences.outbox import message_queue, messages_queue
 from sequences.services.agent_tasks import no_consent_call_task_open
 from sequences.services.appointments import appointments_follow_owner
 
@@ -60,26 +60,29 @@ def alert_raise(
     detail: str = "",
     channels: tuple[str, ...] = ("sms", "email"),
     now: datetime | None = None,
+    lead_is_new: bool = False,
 ) -> Alert | None:
     """Open an alert for one agent about one lead and send it. Returns None when the agent may not
-    see the lead, or when the same alert is already open (never a second, never a storm)."""
+    see the lead, or when the same alert is already open (never a second, never a storm).
+    `lead_is_new`: the lead was created in this transaction, so no alert of it can be open."""
     now = now or timezone.now()
     claimable = reason == Alert.Reason.CLAIM and lead.owner_id is None
-    if not claimable and not lead_visible_to(agent).filter(pk=lead.pk).exists():
+    # Its owner sees a lead (lead_visible_to): asking the database is for everyone else.
+    owns = agent.is_authenticated and lead.owner_id is not None and lead.owner_id == agent.pk
+    if not (claimable or owns) and not lead_visible_to(agent).filter(pk=lead.pk).exists():
         logger.warning("Not alerting %s about lead %s they cannot see", agent, lead.pk)
         return None
-    try:
-        with transaction.atomic():
-            alert = Alert.objects.create(
-                lead=lead,
-                agent=agent,
-                reason=reason,
-                rule=rule,
-                detail=detail[:255],
-                created_at=now,
-            )
-    except IntegrityError:
-        return None  # already open for this lead, reason and agent
+    alert = Alert(
+        lead=lead, agent=agent, reason=reason, rule=rule, detail=detail[:255], created_at=now
+    )
+    if lead_is_new:
+        alert.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():
+                alert.save(force_insert=True)
+        except IntegrityError:
+            return None  # already open for this lead, reason and agent
     lead_event_record(
         lead,
         LeadEvent.Kind.ALERT,
@@ -87,13 +90,17 @@ def alert_raise(
         data={"alert": alert.pk, "reason": reason, "agent": agent.pk},
         occurred_at=now,
     )
-    _notify(alert, step="raised", channels=channels, now=now)
+    _notify(alert, step="raised", channels=channels, now=now, fresh=True)
     return alert
 
 
-def _notify(alert: Alert, *, step: str, channels, now: datetime) -> list[Message]:
+def _notify(
+    alert: Alert, *, step: str, channels, now: datetime, fresh: bool = False
+) -> list[Message]:
     """Queue the alert's SMS and email to its agent. Urgent alerts go now; others wait for the end
-    of the agent's own quiet hours. Returns the messages (existing ones for keys already queued)."""
+    of the agent's own quiet hours. Returns the messages (existing ones for keys already queued).
+    `fresh`: the alert was created in this transaction, so no message has its key yet (the
+    keys name its new id) and both are written in one insert."""
     agent_profile = getattr(alert.agent, "agent", None)
     send_at = None
     if not alert.is_urgent and agent_profile is not None:
@@ -105,21 +112,21 @@ def _notify(alert: Alert, *, step: str, channels, now: datetime) -> list[Message
     if Message.Channel.SMS in channels:
         # Beside the text, on every browser the agent enabled: urgent alerts only, after commit.
         push.alert_push_queue(alert, step)
-    queued = []
+    queued, outgoing = [], []
     for channel in channels:
         to = addresses.get(channel)
         if not to:
             continue
         if channel == Message.Channel.SMS:
-            digest = _text_capped(alert, step, to, send_at or now)
+            digest = _text_capped(alert, step, to, send_at or now, fresh=fresh)
             if digest is not None:
                 queued.append(digest)
                 continue
             subject, body = "", messages.alert_sms(alert)
         else:
             subject, body = messages.alert_email(alert)
-        queued.append(
-            message_queue(
+        outgoing.append(
+            dict(
                 channel=channel,
                 to=to,
                 subject=subject,
@@ -132,7 +139,9 @@ def _notify(alert: Alert, *, step: str, channels, now: datetime) -> list[Message
                 scheduled_for=send_at,
             )
         )
-    return queued
+    if fresh:
+        return [*queued, *messages_queue(outgoing, keys_are_new=True)]
+    return [*queued, *(message_queue(**item) for item in outgoing)]
 
 
 def _message_key(alert: Alert, step: str, channel: str) -> str:
@@ -147,14 +156,20 @@ def _message_key(alert: Alert, step: str, channel: str) -> str:
 # and its place on Today are never held back or dropped.
 
 
-def _text_capped(alert: Alert, step: str, to: str, due: datetime) -> Message | None:
+def _text_capped(
+    alert: Alert, step: str, to: str, due: datetime, *, fresh: bool = False
+) -> Message | None:
     """None when this alert's own text may go (under the cap, or already queued); otherwise the
-    hour's grouped text, now counting this alert too."""
-    if Message.objects.filter(idempotency_key=_message_key(alert, step, "sms")).exists():
+    hour's grouped text, now counting this alert too. `fresh`: the alert is new in this
+    transaction (none of its texts can be queued yet)."""
+    if (
+        not fresh
+        and Message.objects.filter(idempotency_key=_message_key(alert, step, "sms")).exists()
+    ):
         return None  # this step's text was queued earlier: message_queue returns it again
     start = due.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     end = start + timedelta(hours=1)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
         # One agent's alerts take their turn here, so two at once cannot both see room left.
         list(
             Agent.objects.select_for_update(of=("self",))
@@ -173,11 +188,14 @@ def _text_capped(alert: Alert, step: str, to: str, due: datetime) -> Message | N
         ).count()
         if texted < settings.ALERT_SMS_PER_AGENT_PER_HOUR:
             return None
-        digest = message_queue(
+        key = f"alert-digest:{alert.agent.pk}:{start:%Y%m%dT%H}"
+        # Past the cap, the hour's grouped text usually exists already: found, not inserted
+        # (message_queue inserts first, and a failed insert costs a savepoint's round trips).
+        digest = Message.objects.filter(idempotency_key=key).first() or message_queue(
             channel=Message.Channel.SMS,
             to=to,
             body="",
-            idempotency_key=f"alert-digest:{alert.agent.pk}:{start:%Y%m%dT%H}",
+            idempotency_key=key,
             purpose=Message.Purpose.ALERT,
             audience=Message.Audience.AGENT,
             agent=alert.agent,
@@ -255,10 +273,13 @@ def after_quiet_hours(agent, now: datetime) -> datetime | None:
     return wake
 
 
-@transaction.atomic
-def alerts_for_new_lead(lead: Lead, assignment: Assignment, *, alert: bool) -> list[Alert]:
+@transaction.atomic(savepoint=False)
+def alerts_for_new_lead(
+    lead: Lead, assignment: Assignment, *, alert: bool, created: bool = False
+) -> list[Alert]:
     """What a new lead's arrival interrupts: its owner when the routing rule says so (hot), every
-    member of a claim group, or its owner's day (warm leads that need personal outreach)."""
+    member of a claim group, or its owner's day (warm leads that need personal outreach).
+    `created`: the lead was inserted in this transaction (a re-engaging contact was not)."""
     raised = []
     if assignment.claim_group:
         for agent in assignment.claim_group:
@@ -269,13 +290,28 @@ def alerts_for_new_lead(lead: Lead, assignment: Assignment, *, alert: bool) -> l
                     Alert.Reason.CLAIM,
                     rule=assignment.rule,
                     channels=("sms", "email") if alert else ("email",),
+                    lead_is_new=created,
                 )
             )
     elif lead.owner_id and alert:
-        raised.append(alert_raise(lead, lead.owner, Alert.Reason.HOT_LEAD, rule=assignment.rule))
+        raised.append(
+            alert_raise(
+                lead,
+                lead.owner,
+                Alert.Reason.HOT_LEAD,
+                rule=assignment.rule,
+                lead_is_new=created,
+            )
+        )
     elif lead.owner_id and lead.intent == Intent.WARM:
         raised.append(
-            alert_raise(lead, lead.owner, Alert.Reason.WARM_OUTREACH, channels=("email",))
+            alert_raise(
+                lead,
+                lead.owner,
+                Alert.Reason.WARM_OUTREACH,
+                channels=("email",),
+                lead_is_new=created,
+            )
         )
     return [alert for alert in raised if alert]
 

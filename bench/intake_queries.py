@@ -7,7 +7,10 @@ with the test settings: django-q2 runs tasks inline, so each POST includes dispa
 acknowledgment and the owner's alert to the in-memory backends. Each POST is a valuation form
 with SMS consent and "within 3 months" (hot: it is routed, enrolled and alerts its owner). Prints
 the median query count with its range, the median time with p10 / p90 (first ten posts left out
-as warm-up), and the queries of one re-inquiry from the same person.
+as warm-up), and the queries of one re-inquiry from the same person. "queries" is every
+statement Django logs (on SQLite that includes each transaction's BEGIN); "data" leaves out
+transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE, SET LOCAL), as tests/leads/test_intake_queries.py
+counts.
 """
 
 import argparse
@@ -36,6 +39,11 @@ from tests.factories import AgentFactory  # noqa: E402
 from tests.helpers import post_intake  # noqa: E402
 
 WARM_UP = 10
+CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "BEGIN", "COMMIT", "ROLLBACK", "SET LOCAL")
+
+
+def data_statements(queries) -> int:
+    return sum(not q["sql"].lstrip().upper().startswith(CONTROL) for q in queries)
 
 
 def main() -> None:
@@ -49,7 +57,7 @@ def main() -> None:
     try:
         AgentFactory(), AgentFactory()
         client = Client()
-        counts, seconds = [], []
+        counts, data, seconds = [], [], []
         for n in range(posts):
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
@@ -65,6 +73,7 @@ def main() -> None:
             if response.status_code != 302:
                 raise SystemExit(f"POST {n} answered {response.status_code}")
             counts.append(len(queries))
+            data.append(data_statements(queries))
         with CaptureQueriesContext(connection) as again:
             post_intake(
                 client,
@@ -83,7 +92,11 @@ def main() -> None:
             f"{statistics.median(timed) * 1000:.1f} ms median "
             f"(p10 {timed[decile] * 1000:.1f}, p90 {timed[-decile - 1] * 1000:.1f})"
         )
-        print(f"  re-inquiry   {len(again)} queries")
+        print(
+            f"  new lead     {statistics.median(data):.0f} data statements "
+            f"(min {min(data)}, max {max(data)})"
+        )
+        print(f"  re-inquiry   {len(again)} queries, {data_statements(again)} data statements")
     finally:
         runner.teardown_databases(databases)
 

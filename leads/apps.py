@@ -15,3 +15,5 @@ class LeadsConfig(AppConfig):
         from django.contrib.auth.models import User
 
         User.__str__ = person_name
+
+        from . import rulebook  # noqa: F401  (watches the rules it keeps: leads.rulebook)

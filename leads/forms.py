@@ -38,6 +38,7 @@ from .consent import sms_consent_text
 from .intake import ANSWER_FIELDS
 from .models import FormCopy, InquiryType, Lead, Side, Source, Timeline
 from .phones import phone_e164, phone_example
+from .rulebook import rulebook_cached
 
 TOKEN_SALT = "leads.intake.form-token"  # noqa: S105 - a signing namespace, not a secret
 HONEYPOT_FIELD = "company_website"
@@ -578,9 +579,14 @@ class IntakeCopy:
         return self.ends_on is not None and today > self.ends_on
 
 
+def _form_copy_rows() -> dict[str, FormCopy]:
+    return {row.source: row for row in FormCopy.objects.all()}
+
+
 def intake_copy(form_class: type[IntakeForm]) -> IntakeCopy:
-    """The form's copy in one query, with the class's own wording when it has no row."""
-    row = FormCopy.objects.filter(source=form_class.source).first()
+    """The form's copy (every form's in one query, then from memory while unchanged:
+    leads.rulebook), with the class's own wording when it has no row."""
+    row = rulebook_cached("form_copy", _form_copy_rows).get(form_class.source)
     if row is None:
         return IntakeCopy(
             headline=form_class.title,

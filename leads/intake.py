@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from realtycrm.http import pg_safe
@@ -33,7 +33,7 @@ from .consent import INTEGRATION_RECORD, ConsentEvidence, form_consent
 from .models import Channel, ConsentRecord, Integration, Lead, LeadEvent, Source, Submission
 from .routing import lead_segment, track_name
 from .segmentation import Decision
-from .services import json_value, lead_change_stage, lead_event_record
+from .services import decision_values, json_value, lead_change_stage, lead_event_record
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +270,14 @@ def _existing_lead(fields: dict) -> Lead | None:
         match |= Q(email=email)
     if phone:
         match |= Q(phone=phone)
-    candidates = list(Lead.objects.select_for_update().filter(match).order_by("created_at"))
+    # The lead row is locked (OF self: not its owner's); its owner and their agent profile come
+    # with it, for the re-inquiry's alert.
+    candidates = list(
+        Lead.objects.select_for_update(of=("self",))
+        .filter(match)
+        .select_related("owner__agent")
+        .order_by("created_at")
+    )
     # Prefer the lead with this email: a shared family phone is commoner than a shared inbox.
     by_email = [lead for lead in candidates if email and lead.email == email]
     return (by_email or candidates or [None])[0]
@@ -278,7 +285,7 @@ def _existing_lead(fields: dict) -> Lead | None:
 
 def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
     now = timezone.now()
-    lead = Lead.objects.create(
+    lead = Lead(
         **fields,
         source=submission.source,
         channel=submission.channel,
@@ -288,7 +295,12 @@ def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
         last_inquiry_at=now,
         **{name: submission.query.get(name, "")[:200] for name in UTM_FIELDS},
     )
+    # Segmented from its answers before the insert, so the row is written with its decision
+    # (routing then finds nothing to update: leads.services.lead_apply_decision).
     decision = lead_segment(lead)
+    for name, value in decision_values(decision).items():
+        setattr(lead, name, value)
+    lead.save(force_insert=True)
     lead_event_record(
         lead,
         LeadEvent.Kind.CREATED,
@@ -354,9 +366,8 @@ def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
     for name, value in changed.items():
         setattr(lead, name, value)
     lead.last_inquiry_at = timezone.now()
-    lead.inquiry_count = F("inquiry_count") + 1
+    lead.inquiry_count += 1  # the row is locked for this transaction (submission_match)
     lead.save()
-    lead.refresh_from_db(fields=["inquiry_count"])
 
     summary = f"Asked again via {submission_label(submission)}"
     if proposed:

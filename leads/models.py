@@ -1075,3 +1075,21 @@ class FormCopy(models.Model):
                         for name in given
                     }
                 )
+
+
+class RulesVersion(models.Model):
+    """One row: a token that changes whenever a broker-edited rule does (routing rules, the
+    intent mapping, form copy, assignment rules and their groups, tracks, steps, message
+    templates). Every process keeps those
+    rules in memory and reads only this token to know whether they are still current
+    (leads.rulebook), so a change made in the admin of one web process reaches every other web
+    process and worker at their next read. A random token rather than a counter: a change rolled
+    back leaves the old token, and no two changes can ever share one."""
+
+    token = models.CharField(max_length=32)
+
+    class Meta:
+        verbose_name = "rules version"
+
+    def __str__(self):
+        return self.token

@@ -15,6 +15,7 @@ available agent anyway, to be worked when they start, rather than to the broker.
 new owner is the alerts app's job; the flows (realtycrm/flows/) call both in order.
 """
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from realtycrm.clock import in_daily_window
 
 from .models import Agent, AssignmentRule, ClaimOffer, Lead, LeadEvent
 from .names import person_name
+from .rulebook import rulebook_cached
 from .segmentation import criteria_match
 from .services import lead_event_record
 
@@ -80,20 +82,45 @@ class Assignment:
 
 
 def active_rules() -> list[AssignmentRule]:
-    return list(
-        AssignmentRule.objects.filter(active=True)
-        .select_related("fallback__agent")
-        .prefetch_related("members__agent")
-    )
+    """The active rules, first to match first: read once, then from memory while no rule or
+    group changes (leads.rulebook). Each call gets copies of its own, so what a request loads
+    on a rule (its fallback) is never another request's; the people in each group (and whether
+    they can take a lead now) are read fresh by rule_group."""
+    rules, _ = rulebook_cached("assignment_rules", _assignment_rules)
+    return [copy.copy(rule) for rule in rules]
+
+
+def _assignment_rules() -> tuple[list[AssignmentRule], dict[int, tuple[int, ...]]]:
+    rules = list(AssignmentRule.objects.filter(active=True))
+    members: dict[int, list[int]] = {rule.pk: [] for rule in rules}
+    for rule_id, user_id in AssignmentRule.members.through.objects.filter(
+        assignmentrule_id__in=members
+    ).values_list("assignmentrule_id", "user_id"):
+        members[rule_id].append(user_id)
+    return rules, {rule_id: tuple(ids) for rule_id, ids in members.items()}
+
+
+def _member_ids(rule: AssignmentRule) -> tuple[int, ...]:
+    _, members = rulebook_cached("assignment_rules", _assignment_rules)
+    if rule.pk in members:
+        return members[rule.pk]
+    return tuple(rule.members.values_list("pk", flat=True))  # an inactive rule a channel names
 
 
 def rule_group(rule: AssignmentRule | None) -> list:
     """The rule's members, or every agent (not broker) when it names none. With no agents at
-    all, leads fall to the brokers, so a one-person brokerage works without configuration."""
+    all, leads fall to the brokers, so a one-person brokerage works without configuration.
+    One query: the people, with their availability, as they are now."""
     if rule is not None:
-        members = [user for user in rule.members.all() if hasattr(user, "agent")]
-        if members:
-            return members
+        member_ids = _member_ids(rule)
+        if member_ids:
+            members = [
+                user
+                for user in User.objects.filter(pk__in=member_ids).select_related("agent")
+                if hasattr(user, "agent")
+            ]
+            if members:
+                return members
     return list(User.objects.filter(agent__role=Agent.Role.AGENT).select_related("agent"))
 
 
@@ -172,7 +199,7 @@ def owner_kept(lead: Lead) -> Assignment | None:
     return Assignment(owner=owner, rule=None, why="kept: their contact")
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def lead_assign(
     lead: Lead,
     *,

@@ -13,12 +13,18 @@ import dataclasses
 from . import segmentation
 from .models import Intent, IntentMapping, Lead, RoutingRule
 from .names import person_name
+from .rulebook import rulebook_cached
 from .segmentation import SHIPPED_INTENTS, Answers, Decision, IntentMap, Rule
 
 
 def routing_rules() -> list[Rule]:
-    """Every routing rule as plain values, in one query."""
-    return [
+    """Every routing rule as plain values: one query, then from memory while no rule changes
+    (leads.rulebook)."""
+    return list(rulebook_cached("routing_rules", _routing_rules))
+
+
+def _routing_rules() -> tuple[Rule, ...]:
+    return tuple(
         Rule(
             id=rule.id,
             source=rule.source,
@@ -29,13 +35,17 @@ def routing_rules() -> list[Rule]:
             first_contact_mode=rule.first_contact_mode,
         )
         for rule in RoutingRule.objects.select_related("track")
-    ]
+    )
 
 
 def intent_map() -> IntentMap:
     """The broker's timeline → intent mapping (leads.IntentMapping) as plain values, in one
-    query. An answer without a row (none should be missing: the rows are seeded and cannot be
+    query (then from memory while unchanged: leads.rulebook). An answer without a row (none should be missing: the rows are seeded and cannot be
     added or deleted in the admin) counts as it ships, so every answer has exactly one intent."""
+    return rulebook_cached("intent_map", _intent_map)
+
+
+def _intent_map() -> IntentMap:
     maps = {
         IntentMapping.Kind.TIMELINE: dict(SHIPPED_INTENTS.timeline),
         IntentMapping.Kind.SOURCE: dict(SHIPPED_INTENTS.source),
@@ -54,8 +64,12 @@ def intent_map() -> IntentMap:
 def track_name(key: str) -> str:
     """A track's name as brokers call it ("Hot seller"), for the sentences on a timeline: its
     key ("hot_seller") is for the rules, never for the screen."""
+    return rulebook_cached("track_names", _track_names).get(key) or key
+
+
+def _track_names() -> dict[str, str]:
     track_model = RoutingRule._meta.get_field("track").related_model
-    return track_model.objects.filter(key=key).values_list("name", flat=True).first() or key
+    return dict(track_model.objects.values_list("key", "name"))
 
 
 def lead_answers(lead: Lead) -> Answers:

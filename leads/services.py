@@ -390,7 +390,12 @@ def saved_filter_delete(saved_filter: SavedFilter) -> None:
 
 def lead_apply_decision(lead: Lead, decision: Decision) -> None:
     """Routing's decision on the lead (realtycrm.flows.routing.lead_route): intent and why, the
-    routing rule and the first-contact mode. The track is the enrolment's (lead_set_track)."""
+    routing rule and the first-contact mode. The track is the enrolment's (lead_set_track).
+    Nothing is written when the lead has them already (a new lead is inserted with its
+    decision: leads.intake)."""
+    values = decision_values(decision)
+    if all(getattr(lead, name) == value for name, value in values.items()):
+        return
     lead.intent = decision.intent
     lead.intent_reason = decision.intent_reason[:200]
     lead.routing_rule_id = decision.rule_id
@@ -404,6 +409,16 @@ def lead_apply_decision(lead: Lead, decision: Decision) -> None:
             "updated_at",
         ]
     )
+
+
+def decision_values(decision: Decision) -> dict:
+    """The lead's columns a routing decision sets (lead_apply_decision), as a new lead's."""
+    return {
+        "intent": decision.intent,
+        "intent_reason": decision.intent_reason[:200],
+        "routing_rule_id": decision.rule_id,
+        "first_contact_mode": decision.first_contact_mode,
+    }
 
 
 def lead_set_track(lead: Lead, track) -> None:

@@ -24,6 +24,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from leads.models import InquiryType, Intent, Relationship, Source, Tag, default_time_zone
+from leads.rulebook import rules_watch
 
 from .placeholders import validate_template_text
 
@@ -806,3 +807,8 @@ class CampaignRecipient(models.Model):
 
     def __str__(self):
         return f"{self.lead} in {self.campaign}"
+
+
+# Tracks, their steps and the templates are kept in every process's memory while unchanged
+# (leads.rulebook): a save or delete tells every process to read them again.
+rules_watch(Track, Step, Template)

@@ -27,6 +27,7 @@ import logging
 import re
 import time
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -90,9 +91,6 @@ def message_queue(
     the first text to a number says how to opt out. Messages to agents (audience agent) are
     internal: no lead consent, quiet hours or cap apply.
     """
-    existing = Message.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
     now = timezone.now()
     first_text = (
         audience == Message.Audience.LEAD
@@ -103,6 +101,8 @@ def message_queue(
     body = _body_as_sent(
         body, channel=channel, to=to, purpose=purpose, audience=audience, first_text=first_text
     )
+    # The unique key decides, in one statement: a key queued before (or by a racing caller a
+    # moment ago) fails the insert, and that row is the message.
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -122,11 +122,79 @@ def message_queue(
                 scheduled_for=scheduled_for or now,
             )
     except IntegrityError:
-        # The same key was queued by a racing caller a moment ago: that row is the message.
         return Message.objects.get(idempotency_key=idempotency_key)
     if message.scheduled_for <= now:
         transaction.on_commit(lambda: message_dispatch_later(message.pk), robust=True)
     return message
+
+
+def messages_queue(items: list[dict], *, keys_are_new: bool = False) -> list[Message]:
+    """message_queue for several messages written together (an enrolment's due steps, an
+    alert's text and email), in one insert: the same rows, footers and opt-out line (two texts
+    to one number: the first says how to opt out), each dispatched after commit like
+    message_queue's when due now. Returns the messages in the order asked.
+
+    Idempotent on each key like message_queue: the insert runs in a savepoint, and when any key
+    was queued before, the batch is written one by one through message_queue instead.
+    `keys_are_new`: every key names a row created in this transaction (an enrolment, a lead, an
+    alert: ids are never reused), so none can exist and no savepoint is needed."""
+    if not items:
+        return []
+    if len(items) == 1 and not keys_are_new:
+        return [message_queue(**items[0])]
+    now = timezone.now()
+    numbers = {
+        item["to"]
+        for item in items
+        if item["audience"] == Message.Audience.LEAD
+        and item["channel"] == Message.Channel.SMS
+        and item["purpose"] != Message.Purpose.SERVICE
+    }
+    texted = set(_texted(numbers)) if numbers else set()
+    rows = []
+    for item in items:
+        first_text = item["to"] in numbers and item["to"] not in texted
+        if first_text:
+            texted.add(item["to"])
+        rows.append(
+            Message(
+                channel=item["channel"],
+                to=item["to"],
+                body=_body_as_sent(
+                    item["body"],
+                    channel=item["channel"],
+                    to=item["to"],
+                    purpose=item["purpose"],
+                    audience=item["audience"],
+                    first_text=first_text,
+                ),
+                subject=item.get("subject", "")[:255],
+                idempotency_key=item["idempotency_key"],
+                purpose=item["purpose"],
+                audience=item["audience"],
+                lead=item.get("lead"),
+                agent=item.get("agent"),
+                enrollment=item.get("enrollment"),
+                step=item.get("step"),
+                created_by=item.get("created_by"),
+                created_at=now,
+                scheduled_for=item.get("scheduled_for") or now,
+            )
+        )
+    if keys_are_new:
+        Message.objects.bulk_create(rows)
+    else:
+        try:
+            with transaction.atomic():
+                Message.objects.bulk_create(rows)
+        except IntegrityError:
+            return [message_queue(**item) for item in items]
+    for message in rows:
+        if message.scheduled_for <= now:
+            transaction.on_commit(
+                lambda message=message: message_dispatch_later(message.pk), robust=True
+            )
+    return rows
 
 
 def _body_as_sent(
@@ -284,19 +352,17 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
     Returns the claimed messages (now `sending`, with a lease) and, for the others looked
     at, what happened instead: "deferred" (quiet hours, cap) or "suppressed"."""
     with transaction.atomic():
-        ids = list(
-            queryset.select_for_update(skip_locked=True)
-            .filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
-            .order_by("scheduled_for", "id")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if not ids:
-            return [], {}
+        # One statement locks the rows (only the messages' own: OF self), reads them with their
+        # lead and enrolment, and whether their address is on the suppression list.
         messages = list(
-            Message.objects.filter(pk__in=ids, status=Message.Status.QUEUED)
+            queryset.select_for_update(skip_locked=True, of=("self",))
+            .filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
             .select_related("lead", "lead__owner", "enrollment")
-            .order_by("scheduled_for", "id")
+            .annotate(suppressed_reason=Subquery(_suppression_reason()))
+            .order_by("scheduled_for", "id")[:limit]
         )
+        if not messages:
+            return [], {}
         gates = _gates(messages, now)
         outcomes, claim = {}, []
         for message in messages:
@@ -366,12 +432,9 @@ def _may_still_go(message: Message) -> str:
         message.lease_expires_at = lease
     if message.audience != Message.Audience.LEAD:
         return ""
-    suppression = Suppression.objects.filter(
-        channel=OuterRef("channel"), address=Lower(OuterRef("to"))
-    ).values("reason")[:1]
     reason, enrollment_status, dormant = (
         Message.objects.filter(pk=message.pk)
-        .annotate(suppressed=Subquery(suppression))
+        .annotate(suppressed=Subquery(_suppression_reason()))
         .values_list("suppressed", "enrollment__status", "lead__dormant")
         .first()
     ) or ("", None, None)
@@ -493,13 +556,19 @@ def lead_facts(lead: Lead) -> policy.LeadFacts:
 CAP_PERIOD = timedelta(hours=24)
 
 
+def _suppression_reason():
+    """Why a message's address (its channel, the address in lower case) is suppressed: the
+    reason as a subquery on a Message queryset, NULL when it is not."""
+    return Suppression.objects.filter(
+        channel=OuterRef("channel"), address=Lower(OuterRef("to"))
+    ).values("reason")[:1]
+
+
 def _gates(messages: list[Message], now) -> dict[int, policy.Gate]:
-    """May each message go now? The facts for a whole batch come from two queries."""
+    """May each message go now? The suppressions came with the claimed rows
+    (`suppressed_reason`); the cap's recent texts for the whole batch are one more query."""
     suppressed = {
-        (channel, address): reason
-        for channel, address, reason in Suppression.objects.filter(
-            address__in={m.to.lower() for m in messages}
-        ).values_list("channel", "address", "reason")
+        (m.channel, m.to.lower()): m.suppressed_reason for m in messages if m.suppressed_reason
     }
     capped = {
         m.pk: m.to
@@ -603,7 +672,7 @@ def _record_sent(
     first). The claim before the send is always durable, so a lost mark can never make a
     message look unsent. One disk flush per batch instead of one per message."""
     now = timezone.now()
-    with transaction.atomic():
+    with _mark_transaction():
         _commit_without_waiting_for_disk()
         marked = _mine(message).update(
             status=Message.Status.SENT,
@@ -652,6 +721,13 @@ def _effects_record_once(message: Message) -> bool:
         return False
     _effects_record(message)
     return True
+
+
+def _mark_transaction():
+    """The sent mark's own transaction: on PostgreSQL, for SET LOCAL synchronous_commit; on
+    other databases its one UPDATE commits by itself (autocommit), just as durably, without a
+    BEGIN of its own (the second UPDATE runs only when the first matched nothing)."""
+    return transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
 
 
 def _commit_without_waiting_for_disk() -> None:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from leads.models import InquiryType, Lead, Source
 from leads.names import person_name
 from leads.phones import phone_display
+from leads.rulebook import rulebook_cached
 
 from .models import Template
 from .placeholders import clean_value, fill
@@ -55,9 +56,15 @@ def variants_for(source: str, inquiry_type: str = "") -> list[str]:
 
 
 def template_for(key: str, *, source: str, inquiry_type: str = "") -> Template | None:
+    """The most specific variant of the template `key` for this source. Every template is read
+    in one query, then kept in memory while none changes (leads.rulebook): read-only."""
+    found = rulebook_cached("templates", _templates)
     candidates = variants_for(source, inquiry_type)
-    found = {t.variant: t for t in Template.objects.filter(key=key, variant__in=candidates)}
-    return next((found[v] for v in candidates if v in found), None)
+    return next((found[key, v] for v in candidates if (key, v) in found), None)
+
+
+def _templates() -> dict[tuple[str, str], Template]:
+    return {(t.key, t.variant): t for t in Template.objects.all()}
 
 
 def lead_values(

@@ -8,10 +8,20 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from leads.models import Lead
+from leads.rulebook import rulebook_cached
 from leads.selectors import lead_visible_to, user_is_broker
 
 from . import schedule
-from .models import Appointment, CalendarFeed, Enrollment, Message, Step, Suppression, Task
+from .models import (
+    Appointment,
+    CalendarFeed,
+    Enrollment,
+    Message,
+    Step,
+    Suppression,
+    Task,
+    Track,
+)
 
 
 def task_list_for(
@@ -53,10 +63,27 @@ def suppressions_of_leads(
 
 
 def track_steps(track_id: int, cache: dict | None = None):
-    """A track's steps as plain values for the scheduler, and the rows by id, in one query.
-    `cache` memoises them for one scheduler pass over many enrolments."""
+    """A track's steps as plain values for the scheduler, and the rows by id: one query, then
+    from memory while no track, step or template changes (leads.rulebook). `cache` memoises
+    them for one scheduler pass over many enrolments (one token read for the pass)."""
     if cache is not None and track_id in cache:
         return cache[track_id]
+    kept = rulebook_cached("track_steps", dict)  # track id → steps, filled as tracks are used
+    found = kept.get(track_id)
+    if found is None:
+        found = kept[track_id] = _track_steps(track_id)
+    if cache is not None:
+        cache[track_id] = found
+    return found
+
+
+def tracks_by_key() -> dict[str, Track]:
+    """Every track by its key, from memory while none changes (leads.rulebook). Shared by the
+    process's requests: read-only."""
+    return rulebook_cached("tracks_by_key", lambda: {t.key: t for t in Track.objects.all()})
+
+
+def _track_steps(track_id: int):
     steps = {
         step.pk: step
         for step in Step.objects.filter(track_id=track_id).select_related("move_to", "track")
@@ -78,8 +105,6 @@ def track_steps(track_id: int, cache: dict | None = None):
         )
         for step in steps.values()
     ]
-    if cache is not None:
-        cache[track_id] = (specs, steps)
     return specs, steps
 
 

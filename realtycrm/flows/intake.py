@@ -35,7 +35,8 @@ from leads.forms import FORM_FOR_SOURCE
 from leads.models import Channel, Lead, Submission
 from leads.ownership import agent_available
 from leads.routing import lead_segment
-from leads.services import lead_tag
+from leads.rulebook import rules_read_once
+from leads.services import lead_events_batched, lead_tag
 from sequences.models import Message
 from sequences.services.agent_tasks import no_consent_call_task_open
 from sequences.services.campaigns import recipient_for_reengagement, recipient_reengaged
@@ -65,10 +66,12 @@ def submission_process(
     if sms_consent is True:
         sms_consent = form_consent()
     try:
-        with transaction.atomic():
-            lead, created = _lead_from_submission(submission, fields, sms_consent=sms_consent)
-            if submission.spam_reason:
-                intake.review_record(lead, submission, released_by=released_by)
+        with transaction.atomic(), rules_read_once():
+            # The rules are read at most once (leads.rulebook); the timeline events of the whole intake go in one insert, before the commit.
+            with lead_events_batched(prefix=""):
+                lead, created = _lead_from_submission(submission, fields, sms_consent=sms_consent)
+                if submission.spam_reason:
+                    intake.review_record(lead, submission, released_by=released_by)
             intake.submission_accept(submission, lead, created=created)
         return lead
     except Exception:
@@ -125,7 +128,7 @@ def _lead_from_submission(
     if sms_consent and lead.phone and fields.get("phone") == lead.phone:
         _sms_consent(lead, submission, sms_consent)
     if decision is not None:
-        lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission))
+        lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission), created=True)
         # No evidence of consent from a channel: email only, and the owner calls instead.
         no_consent_call_task_open(lead)
         return lead, True
@@ -229,6 +232,9 @@ def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) 
         lead.phone,
         summary=intake.consent_summary(submission),
         data={"wording_version": record.wording_version, "submission": submission.pk},
+        # Phones are unique: this lead is the only one with the number, and when it is not
+        # opted out there is no lead to mark opted back in.
+        no_lead_opted_out=not was_opted_out,
     )
     if was_opted_out:
         lead.sms_opted_out_at = None  # cleared, with its "Opted back in" event, by the line above

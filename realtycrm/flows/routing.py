@@ -18,7 +18,7 @@ from leads.ownership import lead_assign, owner_kept
 from leads.routing import decision_for_intent, lead_segment
 from leads.segmentation import Decision
 from leads.services import lead_apply_decision, lead_correct_answers, lead_event_record
-from sequences.models import Track
+from sequences.selectors import tracks_by_key
 from sequences.services.enrollment import enrollment_route
 
 
@@ -31,13 +31,15 @@ def lead_route(
     actor=None,
     assign_by: dict | None = None,
     source: str | None = None,
+    created: bool = False,
 ) -> Lead:
     """Apply a decision to a lead: its owner, intent, routing rule and nurture track.
     `assign_by`: who the channel says gets a new lead, or by which rule (leads.ownership);
-    `source`: the form a new arrival used, when not its own source (its acknowledgment's)."""
+    `source`: the form a new arrival used, when not its own source (its acknowledgment's);
+    `created`: the lead was inserted in this transaction (it has no enrolment to look for)."""
     previous_intent = lead.intent
     previous_track = lead.nurture_track
-    track = Track.objects.filter(key=decision.track).first() if decision.track else None
+    track = tracks_by_key().get(decision.track) if decision.track else None
     lead_apply_decision(lead, decision)
     # The owner after the intent: an assignment rule may name the intent (a hot-lead team). A
     # new lead that arrives owned (a re-engaging contact) keeps an owner who can take it.
@@ -51,10 +53,11 @@ def lead_route(
         changed=previous_track != track or previous_intent != decision.intent,
         actor=actor,
         source=source,
+        unenrolled=created,
     )
 
     if assignment is not None:
-        raised = alerts_for_new_lead(lead, assignment, alert=decision.alert)
+        raised = alerts_for_new_lead(lead, assignment, alert=decision.alert, created=created)
         # A rule that calls hot leads at once rings the owner too (placed after commit).
         calls_for_new_lead(lead, assignment.rule, raised)
     elif decision.alert and previous_intent != decision.intent:

@@ -25,7 +25,7 @@ from leads.services import lead_event_record, lead_set_track
 from .. import outbox, schedule
 from ..models import Enrollment, Message, Step, Task, Track
 from ..selectors import track_steps
-from .steps import acknowledgment_for_new_lead, step_message, step_task
+from .steps import acknowledgment_for_new_lead, step_outgoing, step_task
 
 # A lead at one of these stages is in a person's hands: automation stops.
 STOP_STAGES = (Stage.APPOINTMENT, Stage.CLIENT, Stage.CLOSED, Stage.LOST)
@@ -57,6 +57,7 @@ def enrollment_route(
     changed: bool,
     actor=None,
     source: str | None = None,
+    unenrolled: bool = False,
 ) -> Enrollment | None:
     """Routing decided the lead's track (realtycrm.flows.routing, in its transaction).
 
@@ -64,11 +65,12 @@ def enrollment_route(
     to the outbox now (sent after commit): the track's, else its source's standard one. A lead whose intent or track changed leaves its
     enrolment and starts the new track from the beginning, without a second acknowledgment.
     `source`: the form it came through when that is not the lead's own source (a dormant
-    contact re-engaging through the valuation form is acknowledged as a valuation request)."""
+    contact re-engaging through the valuation form is acknowledged as a valuation request).
+    `unenrolled`: the lead was created in this transaction, so it has no enrolment to look for."""
     lead_set_track(lead, track)
     if lead.stage in STOP_STAGES:
         return None
-    current = open_enrollment(lead)
+    current = None if unenrolled else open_enrollment(lead)
     if is_new:
         if current is not None:
             return current
@@ -113,18 +115,25 @@ def enrollment_start(
         clock_start=now,
         next_due_at=now,
     )
-    enrollment_advance(enrollment, now=now, source=source)
+    enrollment_advance(enrollment, now=now, source=source, fresh=True)
     return enrollment
 
 
 def enrollment_advance(
-    enrollment: Enrollment, *, now=None, cache: dict | None = None, source: str | None = None
+    enrollment: Enrollment,
+    *,
+    now=None,
+    cache: dict | None = None,
+    source: str | None = None,
+    fresh: bool = False,
 ) -> None:
     """Materialise every step of the enrolment that is due and not done, in order (its
     acknowledgment matched to `source` when the enrolment starts with one: enrollment_route).
 
     Messages and tasks carry keys made of the enrolment and the step, so running this twice,
-    or from two schedulers at once, never makes a second one."""
+    or from two schedulers at once, never makes a second one. The due messages are written
+    together (outbox.messages_queue); `fresh`: the enrolment was created in this transaction,
+    so no key of its can exist yet."""
     now = now or timezone.now()
     if enrollment.status != Enrollment.Status.ACTIVE:
         return
@@ -141,13 +150,14 @@ def enrollment_advance(
     )
     facts = _facts(enrollment)
     skipped = schedule.superseded([spec for spec in due if schedule.applies(spec, facts)])
+    outgoing = []
     for spec in due:
         enrollment.done_through_minutes = spec.offset_minutes
         if not schedule.applies(spec, facts) or spec.id in skipped:
             continue
         step = steps[spec.id]
         if spec.sends_message:
-            step_message(
+            message = step_outgoing(
                 lead,
                 step,
                 idempotency_key=f"enrollment:{enrollment.pk}:step:{step.pk}:{step.kind}",
@@ -155,12 +165,16 @@ def enrollment_advance(
                 now=now,
                 source=source if step.is_acknowledgment else None,
             )
+            if message is not None:
+                outgoing.append(message)
         elif spec.kind == Step.Kind.TASK:
-            step_task(enrollment, step, now)
+            step_task(enrollment, step, now, key_is_new=fresh)
         elif spec.kind == Step.Kind.MOVE:
+            outbox.messages_queue(outgoing, keys_are_new=fresh)
             enrollment.save(update_fields=["done_through_minutes"])
             _enrollment_move(enrollment, step, now)
             return
+    outbox.messages_queue(outgoing, keys_are_new=fresh)
     enrollment.next_due_at = schedule.next_due_at(
         specs,
         clock_start=enrollment.clock_start,

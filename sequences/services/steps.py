@@ -14,6 +14,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from leads.models import Lead, Stage
@@ -50,6 +51,30 @@ def step_message(
     """Render the step's template for the lead (matched to `source`, by default the lead's own,
     and to what a re-inquiry `asked` about) and queue it. None when the address may not be used
     or the template is missing."""
+    outgoing = step_outgoing(
+        lead,
+        step,
+        idempotency_key=idempotency_key,
+        enrollment=enrollment,
+        source=source,
+        asked=asked,
+        now=now,
+    )
+    return outbox.message_queue(**outgoing) if outgoing is not None else None
+
+
+def step_outgoing(
+    lead: Lead,
+    step: Step,
+    *,
+    idempotency_key: str,
+    enrollment: Enrollment | None,
+    source: str | None = None,
+    asked: dict | None = None,
+    now=None,
+) -> dict | None:
+    """step_message's message, not yet queued: outbox.message_queue's arguments (for
+    outbox.messages_queue, several at once), or None as step_message."""
     to, usable = _address(lead, step.kind)
     if not usable:
         return None
@@ -59,7 +84,7 @@ def step_message(
             "Step %s names template %r, which does not exist", step.pk, step.template_key
         )
         return None
-    return outbox.message_queue(
+    return dict(
         channel=step.kind,
         to=to,
         subject=rendered.subject,
@@ -76,7 +101,7 @@ def step_message(
     )
 
 
-def step_task(enrollment: Enrollment, step: Step, now) -> Task | None:
+def step_task(enrollment: Enrollment, step: Step, now, *, key_is_new: bool = False) -> Task | None:
     lead = enrollment.lead
     rendered = render_for_lead(step.template_key, lead)
     if rendered is None:
@@ -86,21 +111,30 @@ def step_task(enrollment: Enrollment, step: Step, now) -> Task | None:
         return None
     # Due relative to the enrolment's clock, not to when the scheduler got here.
     due_at = enrollment.clock_start + step.offset + timedelta(minutes=step.task_due_minutes)
-    task, _ = Task.objects.get_or_create(
-        idempotency_key=f"enrollment:{enrollment.pk}:step:{step.pk}",
-        defaults={
-            "lead": lead,
-            "agent": lead.owner,
-            "kind": step.task_kind,
-            "title": rendered.subject[:200],
-            "notes": rendered.body,
-            "due_at": max(due_at, now),
-            "created_at": now,
-            "enrollment": enrollment,
-            "step": step,
-        },
+    key = f"enrollment:{enrollment.pk}:step:{step.pk}"
+    task = Task(
+        idempotency_key=key,
+        lead=lead,
+        agent=lead.owner,
+        kind=step.task_kind,
+        title=rendered.subject[:200],
+        notes=rendered.body,
+        due_at=max(due_at, now),
+        created_at=now,
+        enrollment=enrollment,
+        step=step,
     )
-    return task
+    if key_is_new:  # the enrolment was created in this transaction: no task can have its key
+        task.save(force_insert=True)
+        return task
+    # Insert first (the key is unique): a step materialised before fails the insert, and the
+    # task it made is the one. One statement for the usual case, a new step.
+    try:
+        with transaction.atomic():
+            task.save(force_insert=True)
+            return task
+    except IntegrityError:
+        return Task.objects.get(idempotency_key=key)
 
 
 # Every default track starts with these; a lead whose track has none still gets them, matched
@@ -145,8 +179,8 @@ def acknowledgment_for_new_lead(
     steps = acknowledgment_steps([track_id], intent)
     if track_id is not None and steps[0].track_id == track_id:
         return []
-    queued = [
-        step_message(
+    outgoing = [
+        step_outgoing(
             lead,
             step,
             idempotency_key=f"acknowledgment:{lead.pk}:{step.kind}",
@@ -155,7 +189,7 @@ def acknowledgment_for_new_lead(
         )
         for step in steps
     ]
-    return [message for message in queued if message is not None]
+    return outbox.messages_queue([message for message in outgoing if message is not None])
 
 
 def acknowledgment_for_reinquiry(
@@ -193,8 +227,8 @@ def acknowledgment_for_reinquiry(
         intent,
     )
     key = submission_id if submission_id is not None else uuid.uuid4().hex
-    queued = [
-        step_message(
+    outgoing = [
+        step_outgoing(
             lead,
             step,
             idempotency_key=f"reinquiry:{lead.pk}:{key}:{step.kind}",
@@ -204,4 +238,4 @@ def acknowledgment_for_reinquiry(
         )
         for step in steps
     ]
-    return [message for message in queued if message is not None]
+    return outbox.messages_queue([message for message in outgoing if message is not None])

@@ -49,14 +49,19 @@ def address_suppress(channel: str, address: str, *, reason: str, detail: str = "
     return suppression
 
 
-@transaction.atomic
-def address_unsuppress(channel: str, address: str, *, summary: str, data: dict) -> None:
+@transaction.atomic(savepoint=False)
+def address_unsuppress(
+    channel: str, address: str, *, summary: str, data: dict, no_lead_opted_out: bool = False
+) -> None:
     """The number or address may get messages again: it texted START, or its owner gave fresh
     consent on a form (`data` records the evidence). Each lead that was opted out says so on
-    its timeline with `summary`."""
+    its timeline with `summary`. `no_lead_opted_out`: the caller knows no lead has this address
+    marked opted out (intake: the one lead with this number was created in this transaction),
+    so none is looked for."""
     address = normalise(channel, address)
     Suppression.objects.filter(channel=channel, address=address).delete()
-    leads_mark_opted_in(channel, address, summary=summary, data=data)
+    if not no_lead_opted_out:
+        leads_mark_opted_in(channel, address, summary=summary, data=data)
 
 
 def is_suppressed(channel: str, address: str) -> bool:
