@@ -145,9 +145,7 @@ class LeadDayCount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "day", "a", "b", "c"], name="leaddaycount_key"
-            )
+            models.UniqueConstraint(fields=["kind", "day", "a", "b", "c"], name="leaddaycount_key")
         ]
 
     def __str__(self):

@@ -19,7 +19,6 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -113,7 +112,8 @@ COUNT_COLUMNS = (
 
 
 def _zone() -> str:
-    return settings.TIME_ZONE
+    """The brokerage's zone, as an SQL string literal's content (a zone name has no quote)."""
+    return settings.TIME_ZONE.replace("'", "")
 
 
 def _day() -> str:
@@ -121,7 +121,7 @@ def _day() -> str:
     if connection.vendor == "postgresql":
         return f"(({{r}}.created_at AT TIME ZONE '{_zone()}')::date)"
     return (
-        f"date({{r}}.created_at, (SELECT z.shift FROM {ZONE_SHIFTS} AS z "
+        f"date({{r}}.created_at, (SELECT z.shift FROM {ZONE_SHIFTS} AS z "  # noqa: S608 - ours
         f"WHERE z.starts_at <= {{r}}.created_at ORDER BY z.starts_at DESC LIMIT 1))"
     )
 
@@ -325,11 +325,12 @@ def install(cursor=None) -> None:
             cursor.execute(statement)
 
 
-def uninstall() -> None:
+def uninstall(*, keep_zone: bool = False) -> None:
+    """Drop the triggers (and, unless keep_zone, SQLite's zone table: LocalDay reads it)."""
     with connection.cursor() as cursor:
         for statement in drop_trigger_sql():
             cursor.execute(statement)
-        if connection.vendor == "sqlite":
+        if connection.vendor == "sqlite" and not keep_zone:
             cursor.execute(f"DROP TABLE IF EXISTS {ZONE_SHIFTS}")
 
 
@@ -431,12 +432,12 @@ def rebuild(*, progress=None) -> int:
             LeadMonthTime.objects.filter(month=month).delete()
             for select in count_selects:
                 cursor.execute(
-                    f"INSERT INTO {DAYS} (kind, day, a, b, c, {counts}) {select}",  # noqa: S608
+                    f"INSERT INTO {DAYS} (kind, day, a, b, c, {counts}) {select}",
                     params,
                 )
             for select in time_selects:
                 cursor.execute(
-                    f"INSERT INTO {TIMES} (kind, month, a, b, measure, bucket, n) {select}",  # noqa: S608
+                    f"INSERT INTO {TIMES} (kind, month, a, b, measure, bucket, n) {select}",
                     params,
                 )
         if progress:
@@ -657,3 +658,29 @@ class RollupFigures:
                     )
                     break
         return selectors.cost_figures(campaigns, results, self.scope)
+
+
+def ensure_installed(using: str = "default") -> None:
+    """Triggers as this code writes them; a rebuild when they were missing (post_migrate)."""
+    if using != connection.alias:
+        return
+    tables = connection.introspection.table_names()
+    if DAYS not in tables or LEADS not in tables:
+        return  # migrated to before the rollup
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT COUNT(*) FROM pg_trigger WHERE tgname IN "
+                "('reports_rollup_insert_delete', 'reports_rollup_update')"
+            )
+            present = cursor.fetchone()[0] == 2
+        else:
+            cursor.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                "('reports_rollup_insert', 'reports_rollup_delete', 'reports_rollup_update')"
+            )
+            present = cursor.fetchone()[0] == 3
+    if present:
+        install()
+    else:
+        rebuild()

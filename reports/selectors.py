@@ -254,7 +254,9 @@ def trend_figures(leads: QuerySet, scope: Scope) -> list[tuple[date, Figures]]:
 
     Grouped by the day of arrival in SQL (LocalDay: no per-row Python function on SQLite),
     then the days added up into periods: counts add up."""
-    found = _grouped(leads.annotate(arrived_on=LocalDay("created_at")), ["arrived_on"], percentiles=False)
+    found = _grouped(
+        leads.annotate(arrived_on=LocalDay("created_at")), ["arrived_on"], percentiles=False
+    )
     return trend_rows({key[0]: value for key, value in found.items()}, scope)
 
 
@@ -264,10 +266,7 @@ def trend_rows(by_day: dict[date, Figures], scope: Scope) -> list[tuple[date, Fi
     for day, figures in by_day.items():
         if isinstance(day, str):
             day = date.fromisoformat(day)
-        if scope.grain == "week":
-            start = day - timedelta(days=day.weekday())
-        else:
-            start = day.replace(day=1)
+        start = day - timedelta(days=day.weekday()) if scope.grain == "week" else day.replace(day=1)
         periods[start].append(figures)
     return [
         (start, add_counts(periods[start]) if start in periods else Figures())
@@ -404,7 +403,9 @@ def origin_figures(leads: QuerySet, costs: CostFigures | None = None) -> OriginF
     return origin_groups(_grouped(leads, ["origin", "channel"], percentiles=False), costs)
 
 
-def origin_groups(found: dict[tuple[str, str], Figures], costs: CostFigures | None) -> OriginFigures:
+def origin_groups(
+    found: dict[tuple[str, str], Figures], costs: CostFigures | None
+) -> OriginFigures:
     """origin_figures from the counts per stored (origin, channel)."""
     cells: dict[str, dict[str, list[Figures]]] = defaultdict(lambda: defaultdict(list))
     spellings: dict[str, Counter] = defaultdict(Counter)

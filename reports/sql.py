@@ -69,7 +69,7 @@ class LocalDay(Func):
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         shift = (
-            "(SELECT z.shift FROM reports_zone_shift AS z "
+            "(SELECT z.shift FROM reports_zone_shift AS z "  # noqa: S608 - a compiled column
             f"WHERE z.starts_at <= {sql} ORDER BY z.starts_at DESC LIMIT 1)"
         )
         return f"date({sql}, {shift})", [*params, *params]

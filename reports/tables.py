@@ -342,7 +342,10 @@ class ReportTables:
         rows = [_row([agent.label], agent.figures, SPEED) for agent in self.agents]
         rows.append(_row(["All leads"], self.segments.overall, SPEED, total=True))
         return Table(
-            "speed-agents", "Speed to lead by agent", self._columns([("agent", "Agent")], SPEED), rows
+            "speed-agents",
+            "Speed to lead by agent",
+            self._columns([("agent", "Agent")], SPEED),
+            rows,
         )
 
     def table_leaderboard(self) -> Table:
@@ -361,10 +364,7 @@ class ReportTables:
         )
 
     def table_tracks(self) -> Table:
-        rows = [
-            _row([track.label], track.figures, TRACK)
-            for track in self.tracks
-        ]
+        rows = [_row([track.label], track.figures, TRACK) for track in self.tracks]
         rows.append(_row(["All tracks"], self.segments.overall, TRACK, total=True))
         return Table(
             "tracks",

@@ -10,9 +10,9 @@ from django.views.decorators.http import require_GET
 
 from leads.selectors import user_is_broker
 
+from . import rollup
 from .figures import DEFINITIONS, MIN_LEADS
 from .forms import ReportFilterForm
-from . import rollup
 from .sql import reporting_transaction
 from .tables import ReportTables, write_csv
 
