@@ -187,7 +187,9 @@ def write_cost(count, rollup):
 
     def queries():
         with CaptureQueriesContext(connection) as captured, transaction.atomic():
-            lead = Lead.objects.create(first_name="Count", email="count@example.com")
+            lead = Lead.objects.create(
+                first_name="Count", email="count@example.com", source="valuation"
+            )
         Lead.objects.filter(pk=lead.pk).delete()
         return len(captured)
 

@@ -442,6 +442,11 @@ def rebuild(*, progress=None) -> int:
                 )
         if progress:
             progress(month)
+    with connection.cursor() as cursor:
+        # Fresh statistics: without them the planner guesses a few hundred rows and sorts
+        # (on disk) where it should hash.
+        cursor.execute(f"ANALYZE {DAYS}")
+        cursor.execute(f"ANALYZE {TIMES}")
     return len(months)
 
 
@@ -475,20 +480,24 @@ def _figures(row) -> Figures:
     return Figures(**dict(zip(_counts(), (int(v or 0) for v in row), strict=True)))
 
 
-def read(start: date, end: date) -> RollupData:
+def read(start: date, end: date, *, campaigns: bool = True) -> RollupData:
     """The rollup's rows for the leads that arrived from `start` to `end` (days in the
     brokerage's zone, both included): counts from the day rows; times from the month rows of
     the months inside the range and, for the partial months at its ends, from the leads."""
     flush_pending()
     names = list(_counts())
+    # The campaign rows are the most numerous (every source × origin × utm_campaign of a day):
+    # read only when there are campaigns to match them to.
+    kinds = tuple(g.name for g in GROUPINGS if campaigns or g.name != "campaign")
     sums = ", ".join(f"SUM({name})" for name in names)
     counts: dict[str, dict[tuple, Figures]] = defaultdict(dict)
     days: dict[date, Figures] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT kind, a, b, c, {sums} FROM {DAYS} "  # noqa: S608
-            "WHERE day >= %s AND day <= %s GROUP BY kind, a, b, c HAVING SUM(leads) > 0",
-            [_date(start), _date(end)],
+            f"WHERE kind IN ({', '.join(['%s'] * len(kinds))}) AND day >= %s AND day <= %s "
+            "GROUP BY kind, a, b, c HAVING SUM(leads) > 0",
+            [*kinds, _date(start), _date(end)],
         )
         for grouping, a, b, c, *values in cursor.fetchall():
             counts[grouping][(a, b, c)] = _figures(values)
@@ -523,15 +532,53 @@ def _time_rows(start: date, end: date):
             edges = [(start, first_full), (after_full, end + timedelta(days=1))]
         else:
             edges = [(start, end + timedelta(days=1))]
-        _, time_selects = _grouped_select()
-        union = " UNION ALL ".join(time_selects)
+        sql, repeat = _edge_sql()
         for low, high in edges:
-            if low >= high:
-                continue
-            params = [_moment(low), _moment(high)] * len(time_selects)
-            cursor.execute(union, params)
-            rows += [(g, a, b, m, bucket, n) for g, _, a, b, m, bucket, n in cursor.fetchall()]
+            if low < high:
+                cursor.execute(sql, [_moment(low), _moment(high)] * repeat)
+                rows += _edge_rows(cursor.fetchall())
     return rows
+
+
+def _edge_rows(found) -> list[tuple]:
+    if connection.vendor != "postgresql":  # (kind, month, a, b, measure, bucket, n)
+        return [(kind, a, b, measure, bucket, n) for kind, _, a, b, measure, bucket, n in found]
+    rows = []
+    for segment_rolled_up, personal_rolled_up, a, b, bucket, n in found:
+        if bucket is None:
+            continue  # the leads without that time yet
+        kind = "owner" if segment_rolled_up else "segment"
+        rows.append((kind, a, b, "automated" if personal_rolled_up else "personal", bucket, n))
+    return rows
+
+
+def _edge_sql() -> tuple[str, int]:
+    """The time histograms of the leads that arrived in a range (two %s: its bounds, repeated
+    the returned number of times), as rows (kind, a, b, measure, bucket, n).
+
+    PostgreSQL: one pass over the leads, both measures and both groupings at once (GROUPING
+    SETS, _edge_rows names them). SQLite: one SELECT per grouping and measure, UNION ALL."""
+    if connection.vendor != "postgresql":
+        _, time_selects = _grouped_select()
+        return " UNION ALL ".join(time_selects), len(time_selects)
+    segment, owner = (g for g in TIME_GROUPINGS)
+    personal, automated = (_bucket(_seconds(column)) for column in MEASURES.values())
+    keys = [*segment.keys, *owner.keys, personal, automated]
+    sets = [
+        f"(k.s, k.i, k.{bucket})" if grouping == "segment" else f"(k.o, k.{bucket})"
+        for grouping in ("segment", "owner")
+        for bucket in ("p", "a")
+    ]
+    # Each lead counts in four grouping sets (segment or owner × measure), one pass: a set's
+    # rows say which they are by which of their columns are rolled up (GROUPING = 1).
+    sql = (
+        "SELECT GROUPING(k.s), GROUPING(k.p), COALESCE(k.s, k.o), COALESCE(k.i, ''), "  # noqa: S608
+        "COALESCE(k.p, k.a), COUNT(*) "
+        f"FROM {LEADS} AS r CROSS JOIN LATERAL (SELECT {', '.join(keys)}) AS k (s, i, o, p, a) "
+        "WHERE r.created_at >= %s AND r.created_at < %s AND NOT r.dormant "
+        f"GROUP BY GROUPING SETS ({', '.join(sets)})"
+    ).format(r="r")
+    return sql, 1
 
 
 def percentile(histogram: Histogram, fraction: float) -> float | None:
@@ -600,7 +647,11 @@ class RollupFigures:
 
     @cached_property
     def data(self) -> RollupData:
-        return read(self.scope.start, self.scope.end)
+        return read(self.scope.start, self.scope.end, campaigns=bool(self.campaigns))
+
+    @cached_property
+    def campaigns(self):
+        return selectors.campaigns_in(self.scope)
 
     def segments(self) -> selectors.SegmentFigures:
         found = self.data.counts.get("segment", {})
@@ -642,7 +693,7 @@ class RollupFigures:
     def costs(self) -> selectors.CostFigures:
         """Each (source, origin, utm_campaign) of the range's leads to the most specific
         campaign matching it, as the CASE expression of selectors.campaign_figures does."""
-        campaigns = selectors.campaigns_in(self.scope)
+        campaigns = self.campaigns
         results: dict[int, Counter] = defaultdict(Counter)
         for (source, origin, utm), figures in self.data.counts.get("campaign", {}).items():
             for campaign in campaigns:

@@ -261,6 +261,9 @@ def test_a_migration_that_rebuilds_the_leads_table_keeps_the_rollup_current(hist
     LeadFactory(source="website", intent="hot")
     rollup.flush_pending()
     counted = LeadDayCount.objects.get(kind="segment", day=today, a="website", b="hot").leads
-    assert counted == Lead.objects.filter(
-        source="website", intent="hot", dormant=False, created_at__date=today
-    ).count()
+    assert (
+        counted
+        == Lead.objects.filter(
+            source="website", intent="hot", dormant=False, created_at__date=today
+        ).count()
+    )
