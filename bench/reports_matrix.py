@@ -49,6 +49,7 @@ def main():
     parser.add_argument("--rebuild", action="store_true", help="time a rebuild of the rollup")
     parser.add_argument("--exact-days", type=int, default=90, help="longest exact range timed")
     parser.add_argument("--writes", type=int, default=200, help="leads per write-cost round")
+    parser.add_argument("--intakes", type=int, default=30, help="intake POSTs per round")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.postgres or f"sqlite:///{Path(args.sqlite).resolve()}"
     os.environ["DJANGO_SETTINGS_MODULE"] = "realtycrm.settings.test"
@@ -140,10 +141,10 @@ def main():
             )
         timed("rollup whole report", days, in_range, whole, args.runs)
 
-    write_cost(args.writes, rollup)
+    write_cost(args.writes, rollup, args.intakes)
 
 
-def write_cost(count, rollup):
+def write_cost(count, rollup, intakes=0):
     """Per lead: insert, update (contact, then stage), delete, each committed on its own; the
     rounds alternate with and without the triggers."""
     from django.db import connection, transaction
@@ -193,7 +194,36 @@ def write_cost(count, rollup):
         Lead.objects.filter(pk=lead.pk).delete()
         return len(captured)
 
+    def intake_round(number):
+        """Hot valuation POSTs through the real form (tests.helpers.post_intake), then their
+        leads deleted again, with the triggers as they are."""
+        from django.conf import settings
+        from django.test import Client
+
+        from tests.helpers import post_intake
+
+        settings.INTAKE_RATE_LIMIT = "1000000/1m"
+        client, times, counts = Client(), [], []
+        for n in range(intakes):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = post_intake(
+                    client,
+                    "valuation",
+                    timeline="within_3_months",
+                    email=f"rollup-intake-{number}-{n}@example.com",
+                    phone=f"(413) 555-{1000 + n:04d}",
+                    sms_consent="on",
+                )
+                times.append(time.perf_counter() - started)
+            counts.append(len(captured))
+            if response.status_code != 302:
+                raise SystemExit(f"intake POST answered {response.status_code}")
+        Lead.objects.filter(email__startswith=f"rollup-intake-{number}-").delete()
+        return statistics.median(times[2:]) * 1000, statistics.median(counts)
+
     results = {True: [], False: []}
+    intake_results = {True: [], False: []}
     query_counts = {}
     for number in range(6):
         on = number % 2 == 0
@@ -203,6 +233,8 @@ def write_cost(count, rollup):
             rollup.uninstall(keep_zone=True)
         query_counts[on] = queries()
         results[on].append(round_())
+        if intakes:
+            intake_results[on].append(intake_round(number))
     rollup.install()
     print(f"write cost, {count} leads per round, 3 rounds each, median ms per committed write:")
     for name in ("insert", "update", "delete"):
@@ -217,6 +249,15 @@ def write_cost(count, rollup):
         f"  SQL statements per lead insert: {query_counts[True]} with triggers, "
         f"{query_counts[False]} without"
     )
+    if intakes:
+        print(f"intake POST (hot valuation, in-process), {intakes} per round, median ms per round:")
+        for on in (True, False):
+            ms = [r[0] for r in intake_results[on]]
+            queries_ = [r[1] for r in intake_results[on]]
+            print(
+                f"  {'with' if on else 'without'} triggers {statistics.median(ms):6.1f} ms "
+                f"({min(ms):.1f}-{max(ms):.1f}), {statistics.median(queries_):.0f} queries"
+            )
 
 
 if __name__ == "__main__":

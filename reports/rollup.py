@@ -513,30 +513,55 @@ def read(start: date, end: date, *, campaigns: bool = True) -> RollupData:
     )
     for grouping, a, b, measure, bucket, n in _time_rows(start, end):
         times[grouping][(a, b)][measure][bucket] += n
+    for by_key in times.values():
+        for by_measure in by_key.values():
+            for histogram in by_measure.values():
+                for bucket in [b for b, n in histogram.items() if n <= 0]:
+                    del histogram[bucket]
     return RollupData(counts=counts, days=days, times=times)
 
 
+def time_plan(start: date, end: date) -> tuple[list[date], list[tuple[date, date, int]]]:
+    """How to get the time histograms of start..end: (the months whose rows to add, the day
+    ranges [low, high) of leads to add (+1) or subtract (-1)).
+
+    A whole month is its rows. A partial month at an end is its rows minus the leads of its days
+    outside the range when those are fewer, else the leads of its days inside: histograms
+    subtract as exactly as they add, so at most half a month of leads is read per end (the
+    last 365 days, ending today, read a day's)."""
+    months, ranges = [], []
+    month, stop = _month_start(start), end + timedelta(days=1)
+    while month < stop:
+        following = _next_month(month)
+        low, high = max(start, month), min(stop, following)
+        inside, total = (high - low).days, (following - month).days
+        if inside == total:
+            months.append(month)
+        elif inside * 2 > total:
+            months.append(month)
+            ranges += [(a, b, -1) for a, b in ((month, low), (high, following)) if a < b]
+        else:
+            ranges.append((low, high, 1))
+        month = following
+    return months, ranges
+
+
 def _time_rows(start: date, end: date):
-    first_full = start if start.day == 1 else _next_month(start)
-    after_full = _month_start(end + timedelta(days=1))  # the month after the last full one
+    months, ranges = time_plan(start, end)
     rows = []
     with connection.cursor() as cursor:
-        if first_full < after_full:
+        if months:  # consecutive: only the range's ends may be read from the leads instead
             cursor.execute(
                 f"SELECT kind, a, b, measure, bucket, SUM(n) FROM {TIMES} "  # noqa: S608
-                "WHERE month >= %s AND month < %s GROUP BY kind, a, b, measure, bucket "
+                "WHERE month >= %s AND month <= %s GROUP BY kind, a, b, measure, bucket "
                 "HAVING SUM(n) > 0",
-                [_date(first_full), _date(after_full)],
+                [_date(months[0]), _date(months[-1])],
             )
             rows += cursor.fetchall()
-            edges = [(start, first_full), (after_full, end + timedelta(days=1))]
-        else:
-            edges = [(start, end + timedelta(days=1))]
         sql, repeat = _edge_sql()
-        for low, high in edges:
-            if low < high:
-                cursor.execute(sql, [_moment(low), _moment(high)] * repeat)
-                rows += _edge_rows(cursor.fetchall())
+        for low, high, sign in ranges:
+            cursor.execute(sql, [_moment(low), _moment(high)] * repeat)
+            rows += [(*row[:5], sign * row[5]) for row in _edge_rows(cursor.fetchall())]
     return rows
 
 

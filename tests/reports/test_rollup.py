@@ -267,3 +267,16 @@ def test_a_migration_that_rebuilds_the_leads_table_keeps_the_rollup_current(hist
             source="website", intent="hot", dormant=False, created_at__date=today
         ).count()
     )
+
+
+def test_a_partial_month_reads_the_fewer_of_its_days_from_the_leads():
+    months, ranges = rollup.time_plan(date(2025, 12, 2), date(2026, 12, 1))
+    assert months[0] == date(2025, 12, 1) and months[-1] == date(2026, 11, 1)
+    assert ranges == [
+        (date(2025, 12, 1), date(2025, 12, 2), -1),  # December 2025 but its first day
+        (date(2026, 12, 1), date(2026, 12, 2), 1),  # and 1 December 2026
+    ]
+    assert rollup.time_plan(date(2026, 3, 10), date(2026, 3, 12)) == (
+        [],
+        [(date(2026, 3, 10), date(2026, 3, 13), 1)],
+    )
