@@ -179,26 +179,63 @@ def _time_upsert(grouping: Grouping, measure: str, sign: str, where: str) -> str
     )
 
 
-def _parts() -> list[tuple[tuple[str, ...], object]]:
-    """(lead columns it reads, statement maker(sign, where)) for every rollup row a lead has."""
+@dataclass(frozen=True)
+class Part:
+    """One rollup row a lead counts in: the lead columns it reads, its key (SQL over {r}), and
+    its upsert (sign, where) -> SQL over {r}; counts: True for a day row, False for a time."""
+
+    columns: tuple[str, ...]
+    key: tuple[str, ...]
+    make: object
+    counts: bool
+    grouping: Grouping
+
+
+def _parts() -> list[Part]:
     parts = []
     for grouping in GROUPINGS:
-        columns = (*COUNT_COLUMNS, *grouping.columns)
-        parts.append((columns, lambda sign, where, g=grouping: _count_upsert(g, sign, where)))
+        parts.append(
+            Part(
+                (*COUNT_COLUMNS, *grouping.columns),
+                (_day(), *grouping.keys),
+                lambda sign, where, g=grouping: _count_upsert(g, sign, where),
+                True,
+                grouping,
+            )
+        )
     for grouping in TIME_GROUPINGS:
         for measure, column in MEASURES.items():
-            columns = ("created_at", "dormant", column, *grouping.columns)
             parts.append(
-                (
-                    columns,
+                Part(
+                    ("created_at", "dormant", column, *grouping.columns),
+                    (_month(), *grouping.keys, _bucket(_seconds(column))),
                     lambda sign, where, g=grouping, m=measure: _time_upsert(g, m, sign, where),
+                    False,
+                    grouping,
                 )
             )
     return parts
 
 
+def _count_delta(grouping: Grouping) -> str:
+    """One upsert of NEW's counts minus OLD's into their (same) row, skipped when all are 0."""
+    counts = _counts()
+    keys = [*grouping.keys, *["''"] * (3 - len(grouping.keys))]
+    deltas = [
+        f"({_int(condition).format(r='NEW')} - {_int(condition).format(r='OLD')})"
+        for condition in counts.values()
+    ]
+    values = [f"'{grouping.name}'", _day().format(r="NEW"), *(k.format(r="NEW") for k in keys)]
+    updates = ", ".join(f"{name} = {DAYS}.{name} + excluded.{name}" for name in counts)
+    return (
+        f"INSERT INTO {DAYS} (kind, day, a, b, c, {', '.join(counts)}) "
+        f"SELECT {', '.join(values + deltas)} WHERE {' OR '.join(f'{d} <> 0' for d in deltas)} "
+        f"ON CONFLICT (kind, day, a, b, c) DO UPDATE SET {updates}"
+    )
+
+
 def _all_columns() -> list[str]:
-    return list(dict.fromkeys(c for columns, _ in _parts() for c in columns))
+    return list(dict.fromkeys(c for part in _parts() for c in part.columns))
 
 
 def _changed(columns, old="OLD", new="NEW") -> str:
@@ -209,36 +246,46 @@ def _changed(columns, old="OLD", new="NEW") -> str:
     return "(" + " OR ".join(f"{old}.{c} IS NOT {new}.{c}" for c in columns) + ")"
 
 
+def _pg_update(part: Part) -> str:
+    """An update's change to one rollup row: nothing when its inputs are the same; one upsert
+    of the difference when its key is (a contact, a stage: the same day and segment); else
+    the old row's contribution out and the new one's in (a reassignment, a moved arrival)."""
+    same_key = (
+        f"ROW({', '.join(k.format(r='OLD') for k in part.key)}) IS NOT DISTINCT FROM "
+        f"ROW({', '.join(k.format(r='NEW') for k in part.key)})"
+    )
+    same = f"{_count_delta(part.grouping)};" if part.counts else "NULL;"
+    return f"""
+    IF {_changed(part.columns)} THEN
+      IF NOT OLD.dormant AND NOT NEW.dormant AND {same_key} THEN
+        {same}
+      ELSE
+        IF NOT OLD.dormant THEN {part.make("-1", "true").format(r="OLD")}; END IF;
+        IF NOT NEW.dormant THEN {part.make("1", "true").format(r="NEW")}; END IF;
+      END IF;
+    END IF;"""
+
+
 def trigger_sql() -> list[str]:
     """Statements that (re)create the triggers keeping the rollup current."""
     parts = _parts()
     if connection.vendor == "postgresql":
-        flags = "\n".join(
-            f"    changed_{n} := {_changed(columns)};" for n, (columns, _) in enumerate(parts)
-        )
-        declare = " ".join(f"changed_{n} boolean := true;" for n in range(len(parts)))
-        body = "\n".join(
-            f"    IF changed_{n} THEN {make('s', 'true').format(r='r')}; END IF;"
-            for n, (_, make) in enumerate(parts)
-        )
+        inserted = "\n".join(f"      {part.make('1', 'true').format(r='NEW')};" for part in parts)
+        deleted = "\n".join(f"      {part.make('-1', 'true').format(r='OLD')};" for part in parts)
+        updated = "".join(_pg_update(part) for part in parts)
         function = f"""
 CREATE OR REPLACE FUNCTION reports_rollup_lead() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE r {LEADS}; s integer; {declare}
 BEGIN
-  IF TG_OP = 'UPDATE' THEN
-{flags}
-  END IF;
-  FOR pass IN 1..2 LOOP
-    IF pass = 1 THEN
-      CONTINUE WHEN TG_OP = 'INSERT';
-      r := OLD; s := -1;
-    ELSE
-      CONTINUE WHEN TG_OP = 'DELETE';
-      r := NEW; s := 1;
+  IF TG_OP = 'INSERT' THEN
+    IF NOT NEW.dormant THEN
+{inserted}
     END IF;
-    CONTINUE WHEN r.dormant;
-{body}
-  END LOOP;
+  ELSIF TG_OP = 'DELETE' THEN
+    IF NOT OLD.dormant THEN
+{deleted}
+    END IF;
+  ELSE{updated}
+  END IF;
   RETURN NULL;
 END $$"""
         # Deferred to commit: the rollup's rows (today's, shared by every new lead) are locked
@@ -253,12 +300,12 @@ END $$"""
             f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
             f"WHEN ({_changed(_all_columns())}) EXECUTE FUNCTION reports_rollup_lead()",
         ]
-    inserted = "; ".join(make("1", "NOT NEW.dormant").format(r="NEW") for _, make in parts)
-    deleted = "; ".join(make("-1", "NOT OLD.dormant").format(r="OLD") for _, make in parts)
+    inserted = "; ".join(p.make("1", "NOT NEW.dormant").format(r="NEW") for p in parts)
+    deleted = "; ".join(p.make("-1", "NOT OLD.dormant").format(r="OLD") for p in parts)
     updated = "; ".join(
-        f"{make('-1', f'NOT OLD.dormant AND {_changed(columns)}').format(r='OLD')}; "
-        f"{make('1', f'NOT NEW.dormant AND {_changed(columns)}').format(r='NEW')}"
-        for columns, make in parts
+        f"{p.make('-1', f'NOT OLD.dormant AND {_changed(p.columns)}').format(r='OLD')}; "
+        f"{p.make('1', f'NOT NEW.dormant AND {_changed(p.columns)}').format(r='NEW')}"
+        for p in parts
     )
     return [
         *drop_trigger_sql(),
