@@ -1,6 +1,6 @@
 """The report's rollup: per-day counts and per-month time histograms of the leads, kept by
-database triggers in the transactions that change leads, so a report over years reads a few
-thousand rows instead of every lead (docs/reports.md, "The rollup").
+database triggers in the transactions that change leads, so a report over years adds up rows
+already counted instead of aggregating every lead (docs/reports.md, "The rollup").
 
 - `reports_leaddaycount` (LeadDayCount): per day of arrival (brokerage time zone) and per value
   of each grouping in GROUPINGS, the report's counts. Exact: counts add up.
@@ -355,7 +355,7 @@ def zone_shifts(zone: str, first: int = 1970, last: int = 2100) -> list[tuple[st
     return [(at, f"{seconds:+d} seconds") for at, seconds in shifts]
 
 
-def install(cursor=None) -> None:
+def install() -> None:
     """(Re)create the triggers, and on SQLite the zone's offsets, for settings.TIME_ZONE."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "sqlite":

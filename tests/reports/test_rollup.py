@@ -280,3 +280,13 @@ def test_a_partial_month_reads_the_fewer_of_its_days_from_the_leads():
         [],
         [(date(2026, 3, 10), date(2026, 3, 13), 1)],
     )
+
+
+def test_the_csv_says_its_times_are_estimates(history, broker_client):
+    today = timezone.localdate()
+    response = broker_client.get(
+        "/reports/export/speed-agents.csv",
+        {"start": (today - timedelta(days=364)).isoformat(), "end": today.isoformat()},
+    )
+    header = response.content.decode().splitlines()[0]
+    assert f"Median to personal contact (minutes, estimate {rollup.BOUND_LABEL})" in header
