@@ -13,15 +13,31 @@ from tests.factories import AgentFactory
 from tests.moments import NOON
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` need row locks across connections; on SQLite they are skipped
-    before any database set-up runs."""
+    before any database set-up runs. And transactional tests with serialized_rollback run
+    before the other transactional ones: a transactional test without it ends with a flush
+    after which the content types are created again under new ids, and a serialized test
+    after it would restore the old rows beside them and fail on their unique name.
+    (pytest-django sorted already, TestCase-style tests first; the sort below is stable.)"""
+    items.sort(key=_run_order)
     if "postgresql" in django_settings.DATABASES["default"]["ENGINE"]:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (this run is on SQLite)")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def _run_order(item) -> int:
+    marker = item.get_closest_marker("django_db")
+    options = marker.kwargs if marker else {}
+    fixtures = getattr(item, "fixturenames", [])
+    transactional = options.get("transaction") or options.get("reset_sequences")
+    if transactional or "live_server" in fixtures or "transactional_db" in fixtures:
+        return 1 if options.get("serialized_rollback") else 2
+    return 0 if marker or "db" in fixtures else 3
 
 
 @pytest.fixture(autouse=True)

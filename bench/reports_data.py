@@ -60,7 +60,7 @@ COLUMNS = (
     "sms_opted_out_at", "email_opted_out_at", "utm_source", "utm_medium", "utm_campaign",
     "utm_content", "utm_term", "nurture_track_id", "owner_id",
     *MILESTONES,
-    "channel", "origin", "attribution",
+    "channel", "origin", "attribution", "dormant", "relationship",
 )  # fmt: skip
 
 
@@ -119,7 +119,7 @@ def lead_rows(count: int, *, now: datetime, owners: list[int], tracks: dict[str,
             personal, "", opted_out, None, "facebook" if campaign else "", "", campaign, "", "",
             tracks.get(TRACK_FOR_INTENT[intent]), rng.choice(owners),
             *(dates[field] for field in MILESTONES),
-            channel, origin, "{}",
+            channel, origin, "{}", False, "",
         )  # fmt: skip
 
 

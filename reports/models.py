@@ -114,3 +114,66 @@ class SegmentReport(Lead):
         proxy = True
         verbose_name = "segment report"
         verbose_name_plural = "segment report"
+
+
+# --- The report's rollup (reports/rollup.py keeps it; docs/reports.md, "The rollup") ----------
+
+
+class LeadDayCount(models.Model):
+    """Counts of the leads that arrived on one day (in the brokerage's time zone), for one value
+    of one grouping: `kind` names what `a`, `b`, `c` hold (reports.rollup.GROUPINGS), e.g.
+    "segment": a source and an intent. Written only by the database triggers on the leads table
+    and by `manage.py rebuild_report_rollup`; counts add up, so a range is a SUM over its days."""
+
+    kind = models.CharField(max_length=10)
+    day = models.DateField()
+    a = models.CharField(max_length=200, blank=True)
+    b = models.CharField(max_length=200, blank=True)
+    c = models.CharField(max_length=200, blank=True)
+    leads = models.IntegerField(default=0)
+    contacted = models.IntegerField(default=0)
+    engaged = models.IntegerField(default=0)
+    appointment = models.IntegerField(default=0)
+    client = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    lost = models.IntegerField(default=0)
+    opted_out = models.IntegerField(default=0)
+    acknowledged = models.IntegerField(default=0)
+    hot = models.IntegerField(default=0)
+    hot_within_5 = models.IntegerField(default=0)
+    hot_within_60 = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "day", "a", "b", "c"], name="leaddaycount_key")
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.kind} {self.a}/{self.b}/{self.c}: {self.leads}"
+
+
+class LeadMonthTime(models.Model):
+    """How many leads that arrived in one month (the first day of it, in the brokerage's time
+    zone) of one grouping value waited a time in one log-spaced bucket for `measure` (the
+    first personal contact, or the automated acknowledgment): a histogram whose buckets add up
+    across months and groups, from which the report estimates percentiles within
+    reports.rollup.RELATIVE_ERROR."""
+
+    kind = models.CharField(max_length=10)
+    month = models.DateField()
+    a = models.CharField(max_length=200, blank=True)
+    b = models.CharField(max_length=200, blank=True)
+    measure = models.CharField(max_length=10)
+    bucket = models.IntegerField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "month", "a", "b", "measure", "bucket"],
+                name="leadmonthtime_key",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.month} {self.kind} {self.a}/{self.b} {self.measure}[{self.bucket}]"

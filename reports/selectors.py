@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import BigIntegerField, Case, Count, Prefetch, Q, QuerySet, Value, When
-from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from leads.models import Channel, Intent, Lead, Source, Stage
@@ -31,9 +30,16 @@ from .figures import (
     spend_in_window,
 )
 from .models import Campaign, CampaignSpend
-from .sql import PercentileCont, Seconds, cube_rows, has_percentile_cont, window_percentiles
+from .sql import (
+    LocalDay,
+    PercentileCont,
+    Seconds,
+    cube_rows,
+    has_percentile_cont,
+    window_percentiles,
+)
 
-GRAINS = {"week": TruncWeek, "month": TruncMonth}
+GRAINS = ("week", "month")
 
 
 @dataclass(frozen=True)
@@ -203,11 +209,16 @@ def agent_figures(leads: QuerySet) -> list[LabelledFigures]:
     by_owner = {
         key[0]: value for key, value in _grouped(leads, ["owner"], percentiles=True).items()
     }
+    return agent_rows(by_owner)
+
+
+def agent_rows(by_owner: dict) -> list[LabelledFigures]:
+    """Figures per owner's user id (None: unassigned) as the agent tables list them."""
     users = get_user_model().objects.in_bulk([pk for pk in by_owner if pk is not None])
     rows = [
         LabelledFigures(person_name(users[pk]), figures, pk)
         for pk, figures in by_owner.items()
-        if pk is not None
+        if pk is not None and pk in users
     ]
     rows.sort(key=lambda row: row.label.casefold())
     if None in by_owner:
@@ -221,11 +232,16 @@ def track_figures(leads: QuerySet) -> list[LabelledFigures]:
         key[0]: value
         for key, value in _grouped(leads, ["nurture_track"], percentiles=False).items()
     }
+    return track_rows(by_track)
+
+
+def track_rows(by_track: dict) -> list[LabelledFigures]:
+    """Figures per track id (None: in no track) as the track table lists them."""
     tracks = Track.objects.in_bulk([pk for pk in by_track if pk is not None])
     rows = [
         LabelledFigures(tracks[pk].name, figures, tracks[pk].key)
         for pk, figures in by_track.items()
-        if pk is not None
+        if pk is not None and pk in tracks
     ]
     rows.sort(key=lambda row: row.label.casefold())
     if None in by_track:
@@ -234,14 +250,27 @@ def track_figures(leads: QuerySet) -> list[LabelledFigures]:
 
 
 def trend_figures(leads: QuerySet, scope: Scope) -> list[tuple[date, Figures]]:
-    """Figures per week (from Monday) or month of arrival, with empty periods as zeros."""
-    zone = timezone.get_current_timezone()
-    trunc = GRAINS[scope.grain]("created_at", tzinfo=zone)
-    found = _grouped(leads.annotate(period=trunc), ["period"], percentiles=False)
-    by_day = {timezone.localtime(key[0], zone).date(): value for key, value in found.items()}
+    """Figures per week (from Monday) or month of arrival, with empty periods as zeros.
+
+    Grouped by the day of arrival in SQL (LocalDay: no per-row Python function on SQLite),
+    then the days added up into periods: counts add up."""
+    found = _grouped(
+        leads.annotate(arrived_on=LocalDay("created_at")), ["arrived_on"], percentiles=False
+    )
+    return trend_rows({key[0]: value for key, value in found.items()}, scope)
+
+
+def trend_rows(by_day: dict[date, Figures], scope: Scope) -> list[tuple[date, Figures]]:
+    """Figures per day of arrival added up into the scope's weeks or months."""
+    periods = defaultdict(list)
+    for day, figures in by_day.items():
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        start = day - timedelta(days=day.weekday()) if scope.grain == "week" else day.replace(day=1)
+        periods[start].append(figures)
     return [
-        (day, by_day.get(day, Figures()))
-        for day in bucket_starts(scope.start, scope.end, scope.grain)
+        (start, add_counts(periods[start]) if start in periods else Figures())
+        for start in bucket_starts(scope.start, scope.end, scope.grain)
     ]
 
 
@@ -258,11 +287,7 @@ def campaign_figures(leads: QuerySet, scope: Scope) -> CostFigures:
     Each lead goes to the most specific campaign that matches it (Campaign.precedence): one
     CASE expression names it, so every campaign's results are one grouped query, and no lead
     counts for two campaigns."""
-    spends = CampaignSpend.objects.filter(starts_on__lte=scope.end, ends_on__gte=scope.start)
-    campaigns = sorted(
-        Campaign.objects.prefetch_related(Prefetch("spends", queryset=spends)),
-        key=Campaign.precedence,
-    )
+    campaigns = campaigns_in(scope)
     if not campaigns:
         return CostFigures(campaigns=[])
     taken_by = Case(
@@ -282,6 +307,22 @@ def campaign_figures(leads: QuerySet, scope: Scope) -> CostFigures:
         )
         .order_by()
     }
+    return cost_figures(campaigns, results, scope)
+
+
+def campaigns_in(scope: Scope) -> list[Campaign]:
+    """Every campaign, most specific first, with its spends that overlap the range."""
+    spends = CampaignSpend.objects.filter(starts_on__lte=scope.end, ends_on__gte=scope.start)
+    return sorted(
+        Campaign.objects.prefetch_related(Prefetch("spends", queryset=spends)),
+        key=Campaign.precedence,
+    )
+
+
+def cost_figures(campaigns: list[Campaign], results: dict, scope: Scope) -> CostFigures:
+    """The cost tables from each campaign's results ({pk: {leads, appointments, closings}})."""
+    if not campaigns:
+        return CostFigures(campaigns=[])
     rows = []
     # Listed by source as before origins, those of any source (on an origin alone) last.
     listed = sorted(campaigns, key=lambda c: (not c.source, c.source, c.origin.casefold(), c.name))
@@ -359,11 +400,16 @@ def origin_figures(leads: QuerySet, costs: CostFigures | None = None) -> OriginF
     lead counted twice; no percentiles here, which would not add up). Origins are the biggest
     first, leads with none last; an origin with campaign spend but no leads in the range is
     listed too, as what was paid for nothing."""
+    return origin_groups(_grouped(leads, ["origin", "channel"], percentiles=False), costs)
+
+
+def origin_groups(
+    found: dict[tuple[str, str], Figures], costs: CostFigures | None
+) -> OriginFigures:
+    """origin_figures from the counts per stored (origin, channel)."""
     cells: dict[str, dict[str, list[Figures]]] = defaultdict(lambda: defaultdict(list))
     spellings: dict[str, Counter] = defaultdict(Counter)
-    for (origin, channel), figures in _grouped(
-        leads, ["origin", "channel"], percentiles=False
-    ).items():
+    for (origin, channel), figures in found.items():
         key = origin.casefold()
         cells[key][channel].append(figures)
         spellings[key][origin] += figures.leads

@@ -12,8 +12,9 @@ which is percentile_cont's definition, term for term. Either way the leads stay 
 
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection, connections, transaction
-from django.db.models import Aggregate, F, FloatField, Func, QuerySet
+from django.db.models import Aggregate, DateField, F, FloatField, Func, QuerySet
 
 from realtycrm.routers import reports_reads
 
@@ -48,6 +49,36 @@ class Seconds(Func):
     def as_sql(self, compiler, connection, **extra_context):
         if "template" not in extra_context:
             raise NotImplementedError(f"Seconds() is not written for {connection.vendor}.")
+        return super().as_sql(compiler, connection, **extra_context)
+
+
+class LocalDay(Func):
+    """The date of a datetime in the brokerage's zone (settings.TIME_ZONE), in SQL.
+
+    PostgreSQL: AT TIME ZONE. SQLite has no time zones: the zone's UTC offsets over time are a
+    table (reports.rollup.ZONE_SHIFTS, written with the rollup's triggers), and each row looks
+    its offset up there, in SQL, rather than through a Python function per row as
+    TruncDate(tzinfo=...) does on SQLite."""
+
+    output_field = DateField()
+    arity = 1
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        zone = settings.TIME_ZONE.replace("'", "")
+        template = f"((%(expressions)s AT TIME ZONE '{zone}')::date)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        shift = (
+            "(SELECT z.shift FROM reports_zone_shift AS z "  # noqa: S608 - a compiled column
+            f"WHERE z.starts_at <= {sql} ORDER BY z.starts_at DESC LIMIT 1)"
+        )
+        return f"date({sql}, {shift})", [*params, *params]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        if "template" not in extra_context:
+            raise NotImplementedError(f"LocalDay() is not written for {connection.vendor}.")
         return super().as_sql(compiler, connection, **extra_context)
 
 

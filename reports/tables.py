@@ -16,10 +16,12 @@ from leads.selectors import user_is_broker
 from realtycrm import formats
 from realtycrm.spreadsheets import csv_safe
 
-from . import selectors
+from . import rollup, selectors
 from .figures import Figures
 
-# Kinds: text, count, rate (a fraction), seconds, money, period (a date: first day of a period).
+# Kinds: text, count, rate (a fraction), seconds, money, period (a date: first day of a period);
+# seconds-estimate: seconds read from the rollup's histograms, within rollup.RELATIVE_ERROR.
+ESTIMATED_SECONDS = "seconds-estimate"
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class Column:
     @property
     def numeric(self) -> bool:
         """Right-aligned, in tabular figures."""
-        return self.kind in ("count", "rate", "seconds", "money")
+        return self.kind in ("count", "rate", "seconds", ESTIMATED_SECONDS, "money")
 
 
 @dataclass(frozen=True)
@@ -136,9 +138,13 @@ ALL_ORIGINS, ALL_CHANNELS, NO_ORIGIN = "All origins", "All channels", "No origin
 CHANNELS = dict(Channel.choices)
 
 
-def _columns(labels: list[tuple[str, str]], specs) -> list[Column]:
+def _columns(labels: list[tuple[str, str]], specs, *, estimated=False) -> list[Column]:
+    """Text columns, then the figures'; times marked as estimates when they are."""
     return [Column(key, label, "text") for key, label in labels] + [
-        Column(attr, label, kind) for attr, label, kind in specs
+        Column(attr, f"{label} (≈, {rollup.BOUND_LABEL})", ESTIMATED_SECONDS)
+        if estimated and kind == "seconds"
+        else Column(attr, label, kind)
+        for attr, label, kind in specs
     ]
 
 
@@ -165,9 +171,25 @@ class ReportTables:
         "campaign-sources",
     ]
 
-    def __init__(self, user, scope: selectors.Scope):
+    def __init__(self, user, scope: selectors.Scope, *, use_rollup: bool | None = None):
+        """use_rollup: None chooses (rollup.uses_rollup); True or False forces (tests, bench)."""
         self.user = user
         self.scope = scope
+        if use_rollup is None:
+            use_rollup = rollup.uses_rollup(user, scope)
+        self.rollup = rollup.RollupFigures(scope) if use_rollup else None
+
+    @property
+    def estimated(self) -> bool:
+        """Times are estimates (from the rollup's histograms) rather than exact."""
+        return self.rollup is not None
+
+    @property
+    def time_kind(self) -> str:
+        return ESTIMATED_SECONDS if self.estimated else "seconds"
+
+    def _columns(self, labels, specs) -> list[Column]:
+        return _columns(labels, specs, estimated=self.estimated)
 
     # --- The data (each one query or a few; computed at most once) ------------------------------
 
@@ -177,22 +199,39 @@ class ReportTables:
 
     @cached_property
     def segments(self) -> selectors.SegmentFigures:
+        if self.rollup:
+            return self.rollup.segments()
         return selectors.segment_figures(self.leads)
 
     @cached_property
     def origins(self) -> selectors.OriginFigures:
-        return selectors.origin_figures(self.leads, self.costs if self.shows_costs else None)
+        costs = self.costs if self.shows_costs else None
+        if self.rollup:
+            return self.rollup.origins(costs)
+        return selectors.origin_figures(self.leads, costs)
 
     @cached_property
     def agents(self):
+        if self.rollup:
+            return self.rollup.agents()
         return selectors.agent_figures(self.leads)
 
     @cached_property
+    def tracks(self):
+        if self.rollup:
+            return self.rollup.tracks()
+        return selectors.track_figures(self.leads)
+
+    @cached_property
     def trend_rows(self):
+        if self.rollup:
+            return self.rollup.trend()
         return selectors.trend_figures(self.leads, self.scope)
 
     @cached_property
     def costs(self):
+        if self.rollup:
+            return self.rollup.costs()
         return selectors.campaign_figures(self.leads, self.scope)
 
     @property
@@ -240,7 +279,7 @@ class ReportTables:
         return Table(
             "segments",
             "Conversion by source × intent",
-            _columns([("source", "Source"), ("intent", "Intent")], CONVERSION),
+            self._columns([("source", "Source"), ("intent", "Intent")], CONVERSION),
             self._segment_rows(CONVERSION),
         )
 
@@ -293,7 +332,7 @@ class ReportTables:
         return Table(
             "speed-segments",
             "Speed to lead by segment",
-            _columns([("source", "Source"), ("intent", "Intent")], SPEED),
+            self._columns([("source", "Source"), ("intent", "Intent")], SPEED),
             self._segment_rows(SPEED),
             note="Automated acknowledgment and personal contact are timed separately; "
             "automated messages never count as contact.",
@@ -303,7 +342,10 @@ class ReportTables:
         rows = [_row([agent.label], agent.figures, SPEED) for agent in self.agents]
         rows.append(_row(["All leads"], self.segments.overall, SPEED, total=True))
         return Table(
-            "speed-agents", "Speed to lead by agent", _columns([("agent", "Agent")], SPEED), rows
+            "speed-agents",
+            "Speed to lead by agent",
+            self._columns([("agent", "Agent")], SPEED),
+            rows,
         )
 
     def table_leaderboard(self) -> Table:
@@ -316,16 +358,13 @@ class ReportTables:
         return Table(
             "leaderboard",
             "Agent leaderboard",
-            _columns([("agent", "Agent")], LEADERBOARD),
+            self._columns([("agent", "Agent")], LEADERBOARD),
             rows,
             note="Ranked by closings, then appointments, then leads.",
         )
 
     def table_tracks(self) -> Table:
-        rows = [
-            _row([track.label], track.figures, TRACK)
-            for track in selectors.track_figures(self.leads)
-        ]
+        rows = [_row([track.label], track.figures, TRACK) for track in self.tracks]
         rows.append(_row(["All tracks"], self.segments.overall, TRACK, total=True))
         return Table(
             "tracks",
@@ -452,6 +491,8 @@ def display(value, kind: str) -> str:
         return f"{value * 100:.1f}%"
     if kind == "seconds":
         return duration_label(value)
+    if kind == ESTIMATED_SECONDS:
+        return f"≈ {duration_label(value)}"
     if kind == "money":
         return formats.money(value, "cents")  # a column of them: the cents line up
     if kind == "count":
@@ -474,13 +515,18 @@ def duration_label(seconds: float) -> str:
     return f"{seconds / 86400:.1f} d"
 
 
-CSV_UNITS = {"rate": " (%)", "seconds": " (minutes)"}
+CSV_UNITS = {
+    "rate": " (%)",
+    "seconds": " (minutes)",
+    ESTIMATED_SECONDS: f" (minutes, estimate {rollup.BOUND_LABEL})",
+}
 
 
 def csv_header(column: Column) -> str:
     if column.label.startswith("%"):
         return column.label
-    return column.label + CSV_UNITS.get(column.kind, "")
+    label = column.label.removesuffix(f" (≈, {rollup.BOUND_LABEL})")
+    return label + CSV_UNITS.get(column.kind, "")
 
 
 def csv_value(value, kind: str):
@@ -489,7 +535,7 @@ def csv_value(value, kind: str):
         return ""
     if kind == "rate":
         return round(value * 100, 1)
-    if kind == "seconds":
+    if kind in ("seconds", ESTIMATED_SECONDS):
         return round(value / 60, 1)
     if kind.startswith("period"):
         return value.isoformat()

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from leads.selectors import user_is_broker
 
+from . import rollup
 from .figures import DEFINITIONS, MIN_LEADS
 from .forms import ReportFilterForm
 from .sql import reporting_transaction
@@ -37,6 +38,10 @@ def report_context(request) -> tuple[dict, int]:
             "trend_chart": report.chart(),
             "source_chart": report.source_chart(),
             "shows_costs": report.shows_costs,
+            "estimated": report.estimated,
+            "time_kind": report.time_kind,
+            "estimate_bound": rollup.BOUND_LABEL,
+            "exact_up_to_days": rollup.EXACT_UP_TO_DAYS,
             "query": _query(scope),
         }
     return context, 200
