@@ -25,6 +25,7 @@ be yours alone), --gunicorn N serves with N gunicorn sync workers instead of run
 --workers sets Q_WORKERS for the qcluster. Environment passes through, so
 MESSAGE_SEND_AFTER_COMMIT=worker (or thread, the default) compares the dispatch modes, and
 REDIS_URL=redis://127.0.0.1:6379/1 puts django-q2 on Redis (that database is flushed first).
+BENCH_SERVER_LOG=/path/file collects the web server's and the worker's stderr.
 
 Times run from just before the POST (the lead's commit is inside it) to the hand-off.
 
@@ -85,12 +86,13 @@ def manage(env, *args):
 
 
 def start(env, *args, program=("manage.py",)):
+    log = os.environ.get("BENCH_SERVER_LOG")  # a file for the servers' errors, to read after
     return subprocess.Popen(
         [sys.executable, *program, *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(log, "a") if log else subprocess.DEVNULL,
         start_new_session=True,
     )
 
@@ -132,7 +134,7 @@ def fresh_redis(url: str) -> None:
 def submit(number: int, session=None) -> tuple[str, str, float, float]:
     """One browser-like submission. Returns (email, phone, POST started, POST seconds)."""
     session = session or requests.Session()
-    page = session.get(f"{BASE}/intake/valuation/", timeout=10).text
+    page = session.get(f"{BASE}/intake/valuation/", timeout=60).text
     token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
     email, phone = f"bench{number}@example.com", f"+1413{5560000 + number:07d}"
     data = {
@@ -150,7 +152,7 @@ def submit(number: int, session=None) -> tuple[str, str, float, float]:
         data=data,
         headers={"Referer": f"{BASE}/intake/valuation/"},
         allow_redirects=False,
-        timeout=30,
+        timeout=60,
     )
     elapsed = time.time() - started
     if response.status_code != 302:
@@ -203,6 +205,28 @@ def wait_for_handoffs(path: Path, posts: list, timeout: float) -> None:
         time.sleep(1)
 
 
+WRITTEN = (
+    "import json; from sequences.models import Message; print('written:', json.dumps({m.pk: "
+    "[m.purpose, m.created_at.timestamp()] for m in Message.objects.filter(purpose__in="
+    "('acknowledgment', 'alert')).only('pk', 'purpose', 'created_at')}))"
+)
+
+
+def messages_written(env) -> dict[str, list]:
+    """{message id: [purpose, when its row was written]}: the row is written in the lead's
+    transaction, a few milliseconds before its commit."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", WRITTEN],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    line = [line for line in result.stdout.splitlines() if line.startswith("written:")][-1]
+    return json.loads(line.removeprefix("written:"))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--submissions", type=int, default=200)
@@ -253,6 +277,7 @@ def main():
         finally:
             stop(web)
             stop(worker)
+        written = messages_written(env)
         handoffs = [
             json.loads(line)
             for line in Path(env["BENCH_HANDOFF_FILE"]).read_text().splitlines()
@@ -298,12 +323,23 @@ def main():
         f"Q_WORKERS={args.workers}, MESSAGE_SEND_AFTER_COMMIT={mode}; {shape}); "
         "machine shared with other work while this ran"
     )
+    # From the row's write (in the lead's transaction, just before its commit) to the hand-off.
+    from_write: dict[str, list[float]] = {"acknowledgment": [], "alert": []}
+    for handoff in handoffs:
+        purpose, at = written.get(str(handoff["ref"]), (None, None))
+        if purpose in from_write:
+            from_write[purpose].append(handoff["at"] - at)
     for label, values in (
+        ("written → acknowledgment handed over (each)", from_write["acknowledgment"]),
+        ("written → alert to the agent handed over (each)", from_write["alert"]),
         ("POST → first acknowledgment handed over", any_ack),
         ("POST → acknowledgment text handed over", sms_ack),
         ("POST → owner's hot-lead alert text handed over", alerts),
         ("POST answered (redirect to thank-you)", post_seconds),
     ):
+        if not values:
+            print(f"  {label:<48} none")
+            continue
         print(
             f"  {label:<48} p50 {statistics.median(values):.3f} s · "
             f"p95 {percentile(values, 0.95):.3f} s · max {max(values):.3f} s (n={len(values)})"

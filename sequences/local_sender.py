@@ -48,7 +48,7 @@ class LocalSender:
     ):
         self._send, self._fallback, self._batch = send, fallback, batch
         self._threads, self._size = threads, size
-        self._lock = threading.Lock()
+        self._lock, self._busy_lock = threading.Lock(), threading.Lock()
         self._pid: int | None = None
         self._queue: queue.Queue | None = None
         self._workers: list[threading.Thread] = []
@@ -71,16 +71,18 @@ class LocalSender:
         (tests, before the test database is dropped). The next submit starts them again."""
         with self._lock:
             workers, self._workers = self._workers, []
-            if self._queue is not None and self._pid == os.getpid():
-                for _ in workers:
-                    self._queue.put(_STOP)
+            ids = self._queue if self._pid == os.getpid() else None
             self._pid = None
+        if ids is not None:
+            for _ in workers:
+                ids.put(_STOP, timeout=timeout)  # behind what is queued: that is sent first
         for worker in workers:
             worker.join(timeout)
 
-    def close(self, timeout: float) -> None:
+    def close(self, timeout: float, fallback: Callable[[], object] | None = None) -> None:
         """At process exit: take nothing new, let a send in progress finish (up to `timeout`),
-        and hand whatever is still queued to the worker, so a restart loses no time."""
+        and hand whatever is still queued to the worker (`fallback`, else the usual one), so a
+        restart loses no time."""
         self._closing = True
         if self._queue is None or self._pid != os.getpid():
             return
@@ -94,7 +96,7 @@ class LocalSender:
         while self._busy and time.monotonic() < deadline:
             time.sleep(0.05)
         if left or self._busy:
-            self._fall_back()
+            self._fall_back(fallback)
 
     def _started(self) -> queue.Queue:
         pid = os.getpid()
@@ -144,7 +146,7 @@ class LocalSender:
             connections.close_all()
 
     def _handle(self, batch: list[int]) -> None:
-        with self._lock:
+        with self._busy_lock:
             self._busy += 1
         try:
             close_old_connections()
@@ -156,15 +158,18 @@ class LocalSender:
             self._fall_back()
         finally:
             close_old_connections()
-            with self._lock:
+            with self._busy_lock:
                 self._busy -= 1
 
-    def _fall_back(self) -> None:
+    def _fall_back(self, fallback: Callable[[], object] | None = None) -> None:
         try:
-            self._fallback()
+            (fallback or self._fallback)()
         except Exception:
             logger.exception("outbox.local_sender: could not queue a drain; the sweep will")
 
 
-def close_at_exit(sender: LocalSender, timeout: Callable[[], float]) -> None:
-    atexit.register(lambda: sender.close(timeout()))
+def close_at_exit(
+    sender: LocalSender, timeout: Callable[[], float], fallback: Callable[[], object]
+) -> None:
+    """At exit, `fallback` must act at once (not on a timer: the process is going)."""
+    atexit.register(lambda: sender.close(timeout(), fallback))

@@ -40,7 +40,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, OperationalError, connection, connections, transaction
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
@@ -237,6 +237,9 @@ def messages_queue_many(outgoing: list[Outgoing], *, now=None) -> dict[str, int]
 # recorded the moment its provider takes it, so a worker that dies leaves at most one message in
 # doubt.
 CLAIM_BATCH = 50
+# The after-commit sender claims fewer at once: a web process restarted mid-batch leaves its
+# claimed, unsent messages to lease recovery (MESSAGE_LEASE_SECONDS), so its batches stay small.
+SENDER_CLAIM_BATCH = 10
 
 SEND_THREAD, SEND_INLINE, SEND_WORKER = "thread", "inline", "worker"
 SEND_MODES = (SEND_THREAD, SEND_INLINE, SEND_WORKER)
@@ -338,9 +341,9 @@ _local_sender = LocalSender(
     messages_drain_later,
     threads=lambda: settings.MESSAGE_SENDER_THREADS,
     size=lambda: settings.MESSAGE_SENDER_QUEUE,
-    batch=CLAIM_BATCH,
+    batch=SENDER_CLAIM_BATCH,
 )
-close_at_exit(_local_sender, lambda: settings.PROVIDER_TIMEOUT_SECONDS)
+close_at_exit(_local_sender, lambda: settings.PROVIDER_TIMEOUT_SECONDS, lambda: _drain_enqueue())
 
 
 def local_sender_stop() -> None:
@@ -732,20 +735,11 @@ def _record_sent(
     first). The claim before the send is always durable, so a lost mark can never make a
     message look unsent. One disk flush per batch instead of one per message."""
     now = timezone.now()
-    with transaction.atomic():
-        _commit_without_waiting_for_disk()
-        marked = _mine(message).update(
-            status=Message.Status.SENT,
-            sent_at=now,
-            provider_id=provider_id[:100],
-            lease_expires_at=None,
-            outcome_unknown=False,
-            effects_pending=True,
-            status_reason=note,
-            **({"possible_duplicate": True} if possible_duplicate else {}),
+    marked = _while_locked(
+        lambda: _mark_sent(
+            message, provider_id, now, note=note, possible_duplicate=possible_duplicate
         )
-        if not marked:
-            Message.objects.filter(pk=message.pk).update(possible_duplicate=True)
+    )
     if not marked:
         logger.warning(
             "outbox.possible_duplicate message=%s channel=%s: handed to the provider after its "
@@ -768,6 +762,44 @@ def _record_sent(
         # The send is recorded; its effects stay owed (effects_pending) and lease recovery
         # records them. One failing receiver must not strand the rest of the batch.
         logger.exception("Recording what message %s means for its lead failed", message.pk)
+
+
+@transaction.atomic
+def _mark_sent(message: Message, provider_id: str, now, *, note: str, possible_duplicate: bool):
+    _commit_without_waiting_for_disk()
+    marked = _mine(message).update(
+        status=Message.Status.SENT,
+        sent_at=now,
+        provider_id=provider_id[:100],
+        lease_expires_at=None,
+        outcome_unknown=False,
+        effects_pending=True,
+        status_reason=note,
+        **({"possible_duplicate": True} if possible_duplicate else {}),
+    )
+    if not marked:
+        Message.objects.filter(pk=message.pk).update(possible_duplicate=True)
+    return marked
+
+
+# SQLite allows one writer at a time; under a burst a writer can wait out its busy timeout.
+# The provider has the message by then, so the mark is tried again rather than left to lease
+# recovery (which would ask the provider, or for an email send it again).
+LOCKED_RETRIES = 3
+
+
+def _while_locked(write):
+    attempt = 0
+    while True:
+        try:
+            return write()
+        except OperationalError as exc:
+            attempt += 1
+            locked = connection.vendor == "sqlite" and "locked" in str(exc)
+            if not locked or attempt > LOCKED_RETRIES:
+                raise
+            logger.warning("outbox: database is locked; marking the send again (%s)", attempt)
+            time.sleep(0.1 * attempt)
 
 
 @transaction.atomic
