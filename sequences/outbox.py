@@ -250,9 +250,9 @@ def message_dispatch_later(message_id: int) -> None:
 
     MESSAGE_SEND_AFTER_COMMIT says how: "thread" (the default on PostgreSQL) hands it to this
     process's sender threads, which claim and send it a moment later while the request returns;
-    when they are full, or in a django-q2 worker process (which already is the background, and whose
-    processes are recycled without warning), it goes to the worker as "worker" does: one
-    coalesced drain. "inline" sends it here and now (tests: deterministic). Whichever way, a
+    when they are full, or in a django-q2 worker process (which already is the background,
+    and whose processes are recycled without warning), it goes to the worker as "worker" does:
+    one coalesced drain. "inline" sends it here and now (tests: deterministic). Whichever way, a
     message this misses is still queued, and the drain or the every-minute sweep sends it."""
     mode = settings.MESSAGE_SEND_AFTER_COMMIT
     if mode == SEND_INLINE:
