@@ -161,7 +161,7 @@ def test_the_sender_batch_sends_its_alert_first(texts_any_hour, sms_outbox):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_senders_racing_on_one_message_send_it_once(texts_any_hour, sms_outbox, run_together):
     message = MessageFactory(purpose="acknowledgment")
     run_together(
