@@ -328,8 +328,11 @@ def _drain_enqueue() -> None:
 _worker_process = {"pid": None}
 
 
-def worker_process_started(**kwargs) -> None:
-    _worker_process["pid"] = os.getpid()
+def worker_process_started(*, proc_name: str = "", **kwargs) -> None:
+    # django-q2's sync mode runs its worker loop in the caller's own process (MainProcess):
+    # that process is not a worker.
+    if proc_name != "MainProcess":
+        _worker_process["pid"] = os.getpid()
 
 
 def _in_worker_process() -> bool:
