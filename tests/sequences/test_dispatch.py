@@ -194,3 +194,15 @@ def test_with_redis_url_the_worker_queue_is_on_redis():
     assert broker_line(on_redis) == ["Redis", "['redis']"]
     on_orm = manage("shell", "-c", BROKER, **env)
     assert broker_line(on_orm) == ["ORM", "['orm']"]
+
+
+@after_commit
+def test_a_message_queued_in_a_worker_process_goes_to_the_drain(thread_mode, monkeypatch):
+    monkeypatch.setitem(outbox._worker_process, "pid", None)
+    outbox.worker_process_started(proc_name="MainProcess")  # django-q2's sync mode: not a worker
+    assert outbox._worker_process["pid"] is None
+    outbox.worker_process_started(proc_name="Process-1:1")  # a qcluster worker
+    lead = LeadFactory(texting=True)
+    with transaction.atomic():
+        queue_text(lead)
+    assert thread_mode == ["drain"]
