@@ -12,6 +12,11 @@ in-memory ones (no network). Quiet hours are opened to the whole day so the time
 benchmark runs does not matter.
 
 Target on a 2-core machine: 10,000 messages in under 60 seconds on PostgreSQL.
+
+The drains claim by Message.priority (alerts, then acknowledgments, then nurture), so a fifth of
+the messages here are alerts to agents and a fifth acknowledgments, written last; the time until
+the last alert and the last acknowledgment went is printed beside the total. REDIS_URL (its
+database is flushed first) puts the cluster on django-q2's Redis broker.
 """
 
 import argparse
@@ -22,13 +27,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 MESSAGES = 10_000
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-PG_DATABASE = "realtycrm_seq_bench_dispatch"
+PURPOSES = ("alert", "acknowledgment", "nurture", "nurture", "nurture")
+PG_DATABASE = os.environ.get("BENCH_PG_DATABASE", "realtycrm_seq_bench_dispatch")
 
 
 def bench_env(database_url: str) -> dict:
@@ -94,11 +101,12 @@ def run_one(database_url: str) -> dict:
                 subject="" if n % 2 == 0 else "Homes near you: what they sold for",
                 body="Hi, here are the recent sales near you that matter most for your price. "
                 "Reply with any questions. Reply STOP to opt out.",
-                purpose="nurture",
-                audience="lead",
+                purpose=PURPOSES[n % 5],
+                audience="agent" if PURPOSES[n % 5] == "alert" else "lead",
                 idempotency_key=f"bench-{n}",
                 created_at=now,
-                scheduled_for=now,
+                # Nurture was due a minute earlier: oldest-first alone would send it first.
+                scheduled_for=now - timedelta(minutes=1) if PURPOSES[n % 5] == "nurture" else now,
             )
             for n, lead in enumerate(leads)
         ],
@@ -119,10 +127,18 @@ def run_one(database_url: str) -> dict:
         time.sleep(4)  # let the cluster start its workers; start-up is not what we measure
         started = time.monotonic()
         async_task("sequences.tasks.sequences_tick")
-        pending = MESSAGES
+        pending, done_at = MESSAGES, {}
         while pending:
             time.sleep(0.25)
-            pending = Message.objects.filter(status__in=["queued", "sending"]).count()
+            waiting = dict(
+                Message.objects.filter(status__in=["queued", "sending"])
+                .values_list("purpose")
+                .annotate(n=Count("id"))
+            )
+            pending = sum(waiting.values())
+            for purpose in ("alert", "acknowledgment"):
+                if purpose not in waiting:
+                    done_at.setdefault(purpose, round(time.monotonic() - started, 2))
             if time.monotonic() - started > 600:
                 raise SystemExit(f"gave up: {pending} messages still pending after 10 minutes")
         elapsed = time.monotonic() - started
@@ -142,6 +158,9 @@ def run_one(database_url: str) -> dict:
         "per_second": round(MESSAGES / elapsed, 1),
         "statuses": statuses,
         "attempted_more_than_once": retried,
+        "last_alert_s": done_at.get("alert"),
+        "last_acknowledgment_s": done_at.get("acknowledgment"),
+        "broker": "Redis" if os.environ.get("REDIS_URL") else "ORM",
     }
 
 
@@ -172,11 +191,16 @@ def main():
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--child")
     args = parser.parse_args()
+    if os.environ.get("REDIS_URL") and not args.child:
+        import redis
+
+        redis.from_url(os.environ["REDIS_URL"]).flushdb()
     if args.child:
         print(json.dumps(run_one(args.child)))
         return
     print(
-        f"Dispatching {MESSAGES:,} due messages with `manage.py qcluster` (2 workers, ORM broker)"
+        f"Dispatching {MESSAGES:,} due messages with `manage.py qcluster` (2 workers, "
+        f"{'Redis' if os.environ.get('REDIS_URL') else 'ORM'} broker)"
     )
     print("Note: the machine is shared with other work while this runs; numbers vary run to run.")
     if args.only in (None, "sqlite"):
@@ -197,7 +221,9 @@ def report(result: dict) -> None:
     print(
         f"{result['vendor']:>10}: {result['messages']:,} messages in {result['seconds']:.1f} s "
         f"= {result['per_second']:.0f} messages/s · statuses {result['statuses']} · "
-        f"attempted more than once: {result['attempted_more_than_once']}"
+        f"attempted more than once: {result['attempted_more_than_once']} · "
+        f"last alert sent at {result['last_alert_s']} s, last acknowledgment at "
+        f"{result['last_acknowledgment_s']} s ({result['broker']} broker)"
     )
 
 

@@ -2,7 +2,8 @@
 
 Used by bench/speed_to_lead.py through SMS_BACKEND / EMAIL_BACKEND. Each hand-off
 appends one JSON line to $BENCH_HANDOFF_FILE (a single short write, so the web process and the
-worker processes never interleave lines).
+worker processes never interleave lines). $BENCH_PROVIDER_DELAY_MS (default 0) makes each hand-off
+take that long first, like a provider's API round trip (Twilio's is about 150-300 ms).
 """
 
 import json
@@ -16,6 +17,9 @@ from sequences.backends.sms import BaseSmsBackend
 
 
 def _record(channel: str, to: str, reference: str, body: str = "") -> str:
+    delay = int(os.environ.get("BENCH_PROVIDER_DELAY_MS") or 0)
+    if delay:
+        time.sleep(delay / 1000)
     line = json.dumps(
         {"channel": channel, "to": to, "ref": reference, "body": body[:300], "at": time.time()}
     )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.utils.module_loading import import_string
 
+from .outbox import SEND_MODES
 from .policy import parse_state_windows, parse_window
 
 
@@ -39,6 +40,14 @@ def sequences_settings(app_configs, **kwargs):
                 "MESSAGE_RETRY_HORIZON_HOURS and MESSAGE_RETRY_MAX_DELAY_MINUTES must be at "
                 "least 1.",
                 id="sequences.E005",
+            )
+        )
+    if settings.MESSAGE_SEND_AFTER_COMMIT not in SEND_MODES:
+        errors.append(
+            Error(
+                f"MESSAGE_SEND_AFTER_COMMIT must be one of {', '.join(SEND_MODES)}, not "
+                f"{settings.MESSAGE_SEND_AFTER_COMMIT!r}.",
+                id="sequences.E010",
             )
         )
     return errors

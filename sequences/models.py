@@ -20,7 +20,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from leads.models import InquiryType, Intent, Relationship, Source, Tag, default_time_zone
@@ -316,6 +316,11 @@ class Message(models.Model):
     # Ended without reaching the recipient, for a reason a person can act on: a broker sends
     # these again (admin: "Undelivered messages").
     UNDELIVERED = (Status.FAILED, Status.EXPIRED)
+    # The claim's order when there is a backlog (lower goes first): an alert to an agent about a
+    # hot lead, then what a person is waiting for now (an acknowledgment, a one-off, a HELP
+    # reply, an appointment's message), then nurture touches and campaigns.
+    PRIORITY_ALERT, PRIORITY_WAITING, PRIORITY_BULK = 0, 1, 2
+    BULK = (Purpose.NURTURE, Purpose.CAMPAIGN)
 
     lead = models.ForeignKey(
         "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
@@ -345,6 +350,17 @@ class Message(models.Model):
     channel = models.CharField(max_length=5, choices=Channel.choices)
     audience = models.CharField(max_length=5, choices=Audience.choices, default=Audience.LEAD)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    # Computed by the database from the purpose (so every way of writing a row, bulk or not,
+    # gets it, and it can never disagree with the purpose): see PRIORITY_ALERT above.
+    priority = models.GeneratedField(
+        expression=Case(
+            When(purpose=Purpose.ALERT, then=Value(PRIORITY_ALERT)),
+            When(purpose__in=BULK, then=Value(PRIORITY_BULK)),
+            default=Value(PRIORITY_WAITING),
+        ),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
     to = models.CharField(max_length=254, help_text="E.164 number or email address.")
     subject = models.CharField(max_length=255, blank=True)
     body = models.TextField()
@@ -401,9 +417,12 @@ class Message(models.Model):
             ),
         ]
         indexes = [
-            # The dispatcher: the oldest due queued message first.
+            # The dispatcher's claim: alerts, then what a person waits for, then bulk; the oldest
+            # due first within each (outbox._claim orders by exactly these).
             models.Index(
-                fields=["scheduled_for", "id"], condition=Q(status="queued"), name="message_due"
+                fields=["priority", "scheduled_for", "id"],
+                condition=Q(status="queued"),
+                name="message_due_by_priority",
             ),
             # Lease recovery.
             models.Index(

@@ -1,10 +1,16 @@
 """The outbox: write a message in the caller's transaction, send it after commit, once.
 
     message_queue            write the row (idempotent on its key); after commit, dispatch it
-                             when it is due now
+                             when it is due now (message_dispatch_later)
+    message_dispatch_later   after the commit: MESSAGE_SEND_AFTER_COMMIT says how: this process's
+                             sender threads (local_sender.py; the default), inline, or a
+                             coalesced drain for the worker
     message_dispatch         one message: claim → may it go? → hand to the provider → record
-    messages_dispatch_due    the scheduler's drain: claim and send due messages until none are
-                             left or the time budget is spent (several workers drain side by side)
+    messages_send_now        the same for a few ids at once (the after-commit sender's batch)
+    messages_dispatch_due    the worker's drain: claim and send due messages (alerts first, then
+                             what a person waits for, then bulk) until none are left or the time
+                             budget is spent (several workers drain side by side)
+    messages_sweep           the every-minute safety net: recover, then drain what is due
     messages_recover         messages whose worker died mid-send (lease expired) go back to the
                              queue, marked "outcome unknown": the provider is asked first
     messages_send_again      a broker's "send again" for expired and failed messages
@@ -24,7 +30,9 @@ once" can and cannot promise.
 """
 
 import logging
+import os
 import re
+import threading
 import time
 import uuid
 from contextlib import nullcontext
@@ -33,7 +41,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, connections, transaction
 from django.db.models import F, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
@@ -47,6 +55,7 @@ from realtycrm.logs import about_message
 from . import policy
 from .backends import ProviderError
 from .backends.events import DeliveryEvent
+from .local_sender import LocalSender, close_at_exit
 from .messaging import Sender
 from .models import Enrollment, Message, Suppression, WebhookEvent
 from .services.suppressions import address_suppress
@@ -83,7 +92,7 @@ def message_queue(
 
     Idempotent on `idempotency_key`: a second call with the same key returns the existing row
     and never makes a second message. The row is written in the caller's transaction; after
-    that transaction commits, a message due now is handed to a worker (django-q2). Later ones
+    that transaction commits, a message due now is sent (message_dispatch_later). Later ones
     are picked up by the scheduler when due.
 
     Messages to a lead get what the law and good manners require, here, so no caller can
@@ -291,21 +300,136 @@ def messages_queue_many(outgoing: list[Outgoing], *, now=None) -> dict[str, int]
     )
 
 
-def messages_drain_later() -> None:
-    """Hand the due messages to a django-q2 worker's drain (messages_dispatch_due)."""
-    async_task("sequences.tasks.messages_dispatch_due", task_name="messages-drain")
+# --- After commit ---------------------------------------------------------------------------------
+
+# How many due messages one worker (or one after-commit sender) claims at a time. Each is still
+# recorded the moment its provider takes it, so a worker that dies leaves at most one message in
+# doubt.
+CLAIM_BATCH = 50
+# The after-commit sender claims fewer at once: a web process restarted mid-batch leaves its
+# claimed, unsent messages to lease recovery (MESSAGE_LEASE_SECONDS), so its batches stay small.
+SENDER_CLAIM_BATCH = 10
+
+SEND_THREAD, SEND_INLINE, SEND_WORKER = "thread", "inline", "worker"
+SEND_MODES = (SEND_THREAD, SEND_INLINE, SEND_WORKER)
 
 
 def message_dispatch_later(message_id: int) -> None:
-    """Hand one message to a django-q2 worker (immediately, in tests: sync mode)."""
-    async_task("sequences.tasks.message_dispatch", message_id, task_name=f"message-{message_id}")
+    """A message due now, right after the commit that queued it (an on-commit hook).
+
+    MESSAGE_SEND_AFTER_COMMIT says how: "thread" (the default on PostgreSQL) hands it to this
+    process's sender threads, which claim and send it a moment later while the request returns;
+    when they are full, or in a django-q2 worker process (which already is the background,
+    and whose processes are recycled without warning), it goes to the worker as "worker" does:
+    one coalesced drain. "inline" sends it here and now (tests: deterministic). Whichever way, a
+    message this misses is still queued, and the drain or the every-minute sweep sends it."""
+    mode = settings.MESSAGE_SEND_AFTER_COMMIT
+    if mode == SEND_INLINE:
+        message_dispatch(message_id)
+    elif mode == SEND_THREAD and not _in_worker_process() and _local_sender.submit(message_id):
+        return
+    else:
+        messages_drain_later()
+
+
+def messages_send_now(message_ids: list[int], *, sender: Sender | None = None) -> int:
+    """Send these messages if they are still queued and due (the after-commit sender's batch;
+    alerts first). A message another process or a worker claimed first is left to it.
+    Returns how many were handled (sent, deferred, suppressed or failed)."""
+    ids = list(message_ids)
+    claimed, outcomes = _claim(Message.objects.filter(pk__in=ids), timezone.now(), limit=len(ids))
+    sender = sender or Sender()
+    for message in claimed:
+        _deliver(message, sender)
+    return len(claimed) + len(outcomes)
+
+
+def messages_drain_later() -> None:
+    """Hand the due messages to a django-q2 worker's drain (messages_dispatch_due), coalesced:
+    at most one task per MESSAGE_DRAIN_COALESCE_SECONDS from this process, so a burst that
+    falls back to the worker makes a task a second, not one per message. A call inside the
+    window is covered by the drain a timer queues at the window's end: that drain starts after
+    this call's commit, so it sees the message."""
+    window = settings.MESSAGE_DRAIN_COALESCE_SECONDS
+    if window <= 0:
+        _drain_enqueue()
+        return
+    with _drain.lock:
+        if _drain.pid != os.getpid():  # a forked child: the parent's timer did not come along
+            _drain.pid, _drain.last, _drain.timer = os.getpid(), 0.0, None
+        if _drain.timer is not None:
+            return  # a drain is already promised, later than this message's commit
+        wait = _drain.last + window - time.monotonic()
+        if wait > 0:
+            _drain.timer = threading.Timer(wait, _drain_at_window_end)
+            _drain.timer.daemon = True
+            _drain.timer.start()
+            return
+        _drain.last = time.monotonic()
+    _drain_enqueue()
+
+
+class _DrainState:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.pid, self.last, self.timer = os.getpid(), 0.0, None
+
+
+_drain = _DrainState()
+
+
+def _drain_at_window_end() -> None:
+    with _drain.lock:
+        _drain.timer, _drain.last = None, time.monotonic()
+    try:
+        _drain_enqueue()
+    except Exception:
+        logger.exception("outbox: could not queue a drain; the every-minute sweep will send")
+    finally:
+        connections.close_all()  # the ORM broker's connection, opened by this timer thread
+
+
+def _drain_enqueue() -> None:
+    async_task("sequences.tasks.messages_dispatch_due", task_name="messages-drain")
+
+
+# Set in django-q2's worker processes (sequences.apps connects it to post_spawn).
+_worker_process = {"pid": None}
+
+
+def worker_process_started(*, proc_name: str = "", **kwargs) -> None:
+    # django-q2's sync mode runs its worker loop in the caller's own process (MainProcess):
+    # that process is not a worker.
+    if proc_name != "MainProcess":
+        _worker_process["pid"] = os.getpid()
+
+
+def _in_worker_process() -> bool:
+    return _worker_process["pid"] == os.getpid()
+
+
+_local_sender = LocalSender(
+    lambda ids: messages_send_now(ids),
+    messages_drain_later,
+    threads=lambda: settings.MESSAGE_SENDER_THREADS,
+    size=lambda: settings.MESSAGE_SENDER_QUEUE,
+    batch=SENDER_CLAIM_BATCH,
+)
+close_at_exit(_local_sender, lambda: settings.PROVIDER_TIMEOUT_SECONDS, lambda: _drain_enqueue())
+
+
+def local_sender_stop() -> None:
+    """Stop this process's sender threads once they have sent what they hold, and forget a
+    drain promised for later (tests: nothing runs on after the test, or holds a connection to
+    the test database)."""
+    _local_sender.stop()
+    with _drain.lock:
+        if _drain.timer is not None:
+            _drain.timer.cancel()
+        _drain.last, _drain.timer = 0.0, None
 
 
 # --- Dispatch ------------------------------------------------------------------------------------
-
-# How many due messages one worker claims at a time. Each is still recorded the moment its
-# provider takes it, so a worker that dies leaves at most one message in doubt.
-CLAIM_BATCH = 50
 
 
 def message_dispatch(message_id: int, *, sender: Sender | None = None) -> str | None:
@@ -319,7 +443,8 @@ def message_dispatch(message_id: int, *, sender: Sender | None = None) -> str | 
 
 
 def messages_dispatch_due(*, budget_seconds: float | None = None, requeue: bool = True) -> int:
-    """Send due messages, oldest first, until none is left or the budget is spent; then, if
+    """Send due messages, alerts first, then what a person waits for, then bulk (oldest first
+    in each: Message.priority), until none is left or the budget is spent; then, if
     some are still due, queue another drain so a backlog never waits for the next tick.
     Several drains run side by side, each claiming its own batch. Returns how many messages
     it handled (sent, deferred, suppressed or failed)."""
@@ -340,6 +465,17 @@ def messages_dispatch_due(*, budget_seconds: float | None = None, requeue: bool 
     return handled
 
 
+def messages_sweep() -> int:
+    """The safety net, every minute (setup_schedules): give back what dead workers or dead web
+    processes held (messages_recover), then drain whatever is due and not sent: a message whose
+    process died before its after-commit send, a lost task, a full sender. Returns how many
+    messages the drain handled."""
+    messages_recover()
+    if not messages_due_count(limit=1):
+        return 0
+    return messages_dispatch_due()
+
+
 def messages_due_count(*, now=None, limit: int = 10_000) -> int:
     now = now or timezone.now()
     due = Message.objects.filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
@@ -347,7 +483,8 @@ def messages_due_count(*, now=None, limit: int = 10_000) -> int:
 
 
 def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]:
-    """Take up to `limit` of the oldest due queued messages in `queryset` for this worker.
+    """Take up to `limit` of the due queued messages in `queryset` for this worker: by
+    priority (alerts, then what a person waits for, then bulk), the oldest first in each.
 
     Returns the claimed messages (now `sending`, with a lease) and, for the others looked
     at, what happened instead: "deferred" (quiet hours, cap) or "suppressed"."""
@@ -359,7 +496,7 @@ def _claim(queryset, now, *, limit: int) -> tuple[list[Message], dict[int, str]]
             .filter(status=Message.Status.QUEUED, scheduled_for__lte=now)
             .select_related("lead", "lead__owner", "enrollment")
             .annotate(suppressed_reason=Subquery(_suppression_reason()))
-            .order_by("scheduled_for", "id")[:limit]
+            .order_by("priority", "scheduled_for", "id")[:limit]
         )
         if not messages:
             return [], {}
@@ -672,20 +809,11 @@ def _record_sent(
     first). The claim before the send is always durable, so a lost mark can never make a
     message look unsent. One disk flush per batch instead of one per message."""
     now = timezone.now()
-    with _mark_transaction():
-        _commit_without_waiting_for_disk()
-        marked = _mine(message).update(
-            status=Message.Status.SENT,
-            sent_at=now,
-            provider_id=provider_id[:100],
-            lease_expires_at=None,
-            outcome_unknown=False,
-            effects_pending=True,
-            status_reason=note,
-            **({"possible_duplicate": True} if possible_duplicate else {}),
+    marked = _while_locked(
+        lambda: _mark_sent(
+            message, provider_id, now, note=note, possible_duplicate=possible_duplicate
         )
-        if not marked:
-            Message.objects.filter(pk=message.pk).update(possible_duplicate=True)
+    )
     if not marked:
         logger.warning(
             "outbox.possible_duplicate message=%s channel=%s: handed to the provider after its "
@@ -708,6 +836,52 @@ def _record_sent(
         # The send is recorded; its effects stay owed (effects_pending) and lease recovery
         # records them. One failing receiver must not strand the rest of the batch.
         logger.exception("Recording what message %s means for its lead failed", message.pk)
+
+
+def _mark_sent(message: Message, provider_id: str, now, *, note: str, possible_duplicate: bool):
+    with _mark_transaction():
+        return _mark_sent_rows(
+            message, provider_id, now, note=note, possible_duplicate=possible_duplicate
+        )
+
+
+def _mark_sent_rows(
+    message: Message, provider_id: str, now, *, note: str, possible_duplicate: bool
+):
+    _commit_without_waiting_for_disk()
+    marked = _mine(message).update(
+        status=Message.Status.SENT,
+        sent_at=now,
+        provider_id=provider_id[:100],
+        lease_expires_at=None,
+        outcome_unknown=False,
+        effects_pending=True,
+        status_reason=note,
+        **({"possible_duplicate": True} if possible_duplicate else {}),
+    )
+    if not marked:
+        Message.objects.filter(pk=message.pk).update(possible_duplicate=True)
+    return marked
+
+
+# SQLite allows one writer at a time; under a burst a writer can wait out its busy timeout.
+# The provider has the message by then, so the mark is tried again rather than left to lease
+# recovery (which would ask the provider, or for an email send it again).
+LOCKED_RETRIES = 3
+
+
+def _while_locked(write):
+    attempt = 0
+    while True:
+        try:
+            return write()
+        except OperationalError as exc:
+            attempt += 1
+            locked = connection.vendor == "sqlite" and "locked" in str(exc)
+            if not locked or attempt > LOCKED_RETRIES:
+                raise
+            logger.warning("outbox: database is locked; marking the send again (%s)", attempt)
+            time.sleep(0.1 * attempt)
 
 
 @transaction.atomic

@@ -313,6 +313,23 @@ MESSAGE_RETRY_MAX_DELAY_MINUTES = env_int("MESSAGE_RETRY_MAX_DELAY_MINUTES", 30)
 MESSAGE_RETRY_BASE_SECONDS = env_int("MESSAGE_RETRY_BASE_SECONDS", 60)
 # How long one drain task sends before handing over to a fresh one (below Q_CLUSTER timeout).
 MESSAGE_DISPATCH_BUDGET_SECONDS = env_int("MESSAGE_DISPATCH_BUDGET_SECONDS", 40)
+# How a message due now leaves after the commit that queued it (docs/performance.md, "Dispatch"):
+#   thread  this process's sender threads claim and send it a moment later, while the request
+#           returns; when they are full it goes to the worker as below (default on PostgreSQL)
+#   worker  a drain task for the django-q2 worker, coalesced (one per
+#           MESSAGE_DRAIN_COALESCE_SECONDS per process, not one per message); the default on
+#           SQLite, whose one write lock the web process's senders would fight its requests for
+#   inline  sent in the on-commit hook itself, before the response (the tests: deterministic)
+# Whichever: the row is the record, and the every-minute sweep sends anything a dead process left.
+MESSAGE_SEND_AFTER_COMMIT = env_str(
+    "MESSAGE_SEND_AFTER_COMMIT",
+    "worker" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else "thread",
+)
+# Sender threads per process, and how many messages may wait for them before the worker gets the
+# rest (each thread claims up to 10 at a time; a provider's round trip is about 0.2 s).
+MESSAGE_SENDER_THREADS = env_int("MESSAGE_SENDER_THREADS", 2)
+MESSAGE_SENDER_QUEUE = env_int("MESSAGE_SENDER_QUEUE", 500)
+MESSAGE_DRAIN_COALESCE_SECONDS = env_int("MESSAGE_DRAIN_COALESCE_SECONDS", 1)
 
 # --- Call-connect (docs/dashboard.md, "Calling a lead") -------------------------------------------
 # "Call" rings the agent's own phone (Agent.phone) first, says who the lead is, and on 1 dials the
@@ -376,10 +393,15 @@ BULK_CHUNK_SIZE = env_int("BULK_CHUNK_SIZE", 500)
 # How long one bulk task works before handing over to a fresh one (below Q_CLUSTER timeout).
 BULK_TASK_BUDGET_SECONDS = env_int("BULK_TASK_BUDGET_SECONDS", 40)
 
-# --- Background work (django-q2 on the ORM broker: keeps receipts, nothing else to run) ----------
+# --- Background work (django-q2) -------------------------------------------------------------------
+# The broker: Redis where REDIS_URL is set (no polling: a task starts the moment it is queued),
+# else the ORM broker (nothing else to run). Q_BROKER=orm keeps the ORM broker beside a Redis
+# cache. Either way the outbox, not the queue, is the record of what must be sent: a task the
+# Redis broker loses (a worker killed holding it) is made good by the every-minute sweep.
+Q_BROKER = env_str("Q_BROKER", "redis" if REDIS_URL else "orm")
 Q_CLUSTER = {
     "name": "realtycrm",
-    "orm": "default",
+    **({"redis": REDIS_URL} if Q_BROKER == "redis" else {"orm": "default"}),
     "workers": env_int("Q_WORKERS", 2),
     "timeout": 60,  # a task running longer than this is killed...
     "retry": 90,  # ...and redelivered after this, so retry must exceed timeout

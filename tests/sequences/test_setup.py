@@ -17,6 +17,7 @@ def test_setup_schedules_registers_each_tick_once_however_often_it_runs():
         ("integrations.tasks.meta_backfill", Schedule.MINUTES, 15, -1),
         ("integrations.tasks.meta_leads_retry", Schedule.MINUTES, 1, -1),
         ("leads.tasks.submissions_sweep", Schedule.MINUTES, 1, -1),
+        ("sequences.tasks.messages_sweep", Schedule.MINUTES, 1, -1),
         ("sequences.tasks.sequences_tick", Schedule.MINUTES, 1, -1),
     ]
 

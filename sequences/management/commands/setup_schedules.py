@@ -7,6 +7,9 @@ from django_q.models import Schedule
 # The one place the project's schedules are declared: name → (function, minutes between runs).
 SCHEDULES = {
     "sequences: due steps, recoveries, dispatch": ("sequences.tasks.sequences_tick", 1),
+    # The outbox's safety net, apart from the tick so that a failing step cannot hold it up:
+    # anything due and not sent (a dead process's after-commit send, a lost task) goes now.
+    "sequences: send what is due and not sent": ("sequences.tasks.messages_sweep", 1),
     "alerts: escalate unacknowledged hot-lead alerts": ("alerts.tasks.escalate_alerts", 1),
     "leads: process submissions a crash left unprocessed": ("leads.tasks.submissions_sweep", 1),
     "integrations: fetch Meta leads a Graph error left waiting": (
