@@ -315,16 +315,13 @@ MESSAGE_RETRY_BASE_SECONDS = env_int("MESSAGE_RETRY_BASE_SECONDS", 60)
 MESSAGE_DISPATCH_BUDGET_SECONDS = env_int("MESSAGE_DISPATCH_BUDGET_SECONDS", 40)
 # How a message due now leaves after the commit that queued it (docs/performance.md, "Dispatch"):
 #   thread  this process's sender threads claim and send it a moment later, while the request
-#           returns; when they are full it goes to the worker as below (default on PostgreSQL)
+#           returns; when they are full it goes to the worker as below (the default: measured
+#           fastest on both databases with gunicorn, bench/burst.py)
 #   worker  a drain task for the django-q2 worker, coalesced (one per
-#           MESSAGE_DRAIN_COALESCE_SECONDS per process, not one per message); the default on
-#           SQLite, whose one write lock the web process's senders would fight its requests for
+#           MESSAGE_DRAIN_COALESCE_SECONDS per process, not one per message)
 #   inline  sent in the on-commit hook itself, before the response (the tests: deterministic)
 # Whichever: the row is the record, and the every-minute sweep sends anything a dead process left.
-MESSAGE_SEND_AFTER_COMMIT = env_str(
-    "MESSAGE_SEND_AFTER_COMMIT",
-    "worker" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else "thread",
-)
+MESSAGE_SEND_AFTER_COMMIT = env_str("MESSAGE_SEND_AFTER_COMMIT", "thread")
 # Sender threads per process, and how many messages may wait for them before the worker gets the
 # rest (each thread claims up to 10 at a time; a provider's round trip is about 0.2 s).
 MESSAGE_SENDER_THREADS = env_int("MESSAGE_SENDER_THREADS", 2)
