@@ -243,17 +243,18 @@ def submission_match(submission: Submission, fields: dict) -> Lead | None:
 
 
 def lead_take_submission(
-    submission: Submission, fields: dict, *, match=_LOOK
+    submission: Submission, fields: dict, *, match=_LOOK, prepare=None
 ) -> tuple[Lead, Decision | None]:
     """The lead this submission is about: a new one (with its segmentation decision, to route)
     or the existing one it matches (`match`, from submission_match, looked up when not given),
     with the re-inquiry recorded (no decision: the caller re-segments and decides whether the
-    lead got hotter)."""
+    lead got hotter). `prepare(lead, decision)` runs on a new lead before its INSERT, for the
+    caller to decide what else the row is written with (its consent columns, owner, track)."""
     lead = submission_match(submission, fields) if match is _LOOK else match
     if lead is None:
         try:
             with transaction.atomic():
-                return _lead_create(submission, fields)
+                return _lead_create(submission, fields, prepare)
         except IntegrityError:
             # A racing submission from the same person committed first: this one is a re-inquiry.
             lead = _existing_lead(fields)
@@ -283,7 +284,7 @@ def _existing_lead(fields: dict) -> Lead | None:
     return (by_email or candidates or [None])[0]
 
 
-def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
+def _lead_create(submission: Submission, fields: dict, prepare=None) -> tuple[Lead, Decision]:
     now = timezone.now()
     lead = Lead(
         **fields,
@@ -300,6 +301,8 @@ def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
     decision = lead_segment(lead)
     for name, value in decision_values(decision).items():
         setattr(lead, name, value)
+    if prepare is not None:
+        prepare(lead, decision)
     lead.save(force_insert=True)
     lead_event_record(
         lead,
@@ -499,14 +502,27 @@ def acknowledgment_answers(fields: dict) -> dict:
     }
 
 
+def consent_columns(lead: Lead, evidence: ConsentEvidence | None = None, now=None) -> None:
+    """The lead's consent columns, in memory: a new lead is inserted with them (intake), then
+    consent_record(…, written=True) records the evidence at the same instant."""
+    lead.sms_consent_at = now or timezone.now()
+    lead.sms_consent_version = (evidence or form_consent()).version[:40]
+
+
 def consent_record(
-    lead: Lead, submission: Submission, evidence: ConsentEvidence | None = None
+    lead: Lead,
+    submission: Submission,
+    evidence: ConsentEvidence | None = None,
+    *,
+    written: bool = False,
 ) -> ConsentRecord:
     """The prospect agreed to texts: the exact wording, when and from where, and the lead's
     consent columns. `evidence` is what another channel's payload or integration record proves
     (by default, our own form's checkbox). Lifting an earlier opt-out is the suppression list's
-    business (sequences.suppressions), called by the intake flow right after this."""
-    now = timezone.now()
+    business (sequences.suppressions), called by the intake flow right after this.
+    `written`: the lead was inserted with its consent columns (consent_columns): the record
+    takes their instant, and nothing on the lead is updated."""
+    now = lead.sms_consent_at if written else timezone.now()
     evidence = evidence or form_consent()
     record = ConsentRecord.objects.create(
         lead=lead,
@@ -521,6 +537,8 @@ def consent_record(
         evidence=pg_safe(evidence.detail),
         created_at=now,
     )
+    if written:
+        return record
     lead.sms_consent_at = now
     lead.sms_consent_version = record.wording_version
     lead.save(update_fields=["sms_consent_at", "sms_consent_version"])

@@ -44,7 +44,7 @@ from sequences.services.steps import acknowledgment_for_reinquiry
 from sequences.services.suppressions import address_unsuppress
 
 from .observability import intake_observed
-from .routing import lead_route
+from .routing import lead_route, lead_route_prepare
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -120,15 +120,27 @@ def _lead_from_submission(
     if match is not None and match.dormant:
         lead_tag(match, tags)
         return _reengage(match, submission, fields, sms_consent=sms_consent), False
-    lead, decision = intake.lead_take_submission(submission, fields, match=match)
+    prepared = {}
+
+    def prepare(lead: Lead, decision) -> None:
+        """A new lead's row is written with its consent columns, owner and track (decided here,
+        before its INSERT), so nothing on it is updated afterwards."""
+        if sms_consent and lead.phone:  # a new lead's number is the one typed on this form
+            intake.consent_columns(lead, sms_consent)
+            prepared["consent"] = True
+        prepared["chosen"] = lead_route_prepare(lead, decision, assign_by=_assign_by(submission))
+
+    lead, decision = intake.lead_take_submission(submission, fields, match=match, prepare=prepare)
     lead_tag(lead, tags)
     # Consent first: the acknowledgment below is written for a number that may be texted now.
     # Consent is for the number typed on this form: a re-inquiry with another number (only
     # proposed to the agent) neither consents for the lead's number nor lifts its STOP.
     if sms_consent and lead.phone and fields.get("phone") == lead.phone:
-        _sms_consent(lead, submission, sms_consent)
+        _sms_consent(
+            lead, submission, sms_consent, written=decision is not None and "consent" in prepared
+        )
     if decision is not None:
-        lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission), created=True)
+        lead_route(lead, decision, is_new=True, created=True, chosen=prepared["chosen"])
         # No evidence of consent from a channel: email only, and the owner calls instead.
         no_consent_call_task_open(lead)
         return lead, True
@@ -218,15 +230,18 @@ def lead_reengage_route(
     return lead
 
 
-def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) -> None:
+def _sms_consent(
+    lead: Lead, submission: Submission, evidence: ConsentEvidence, *, written: bool = False
+) -> None:
     """Fresh consent is recorded with its evidence, and lifts an earlier STOP or carrier opt-out
     of this number (the timeline says "Opted back in"); otherwise it is a first consent. An
     integration's standing consent record lifts nothing: a number that said STOP stays
-    stopped (the outbox checks the suppression list before every text)."""
+    stopped (the outbox checks the suppression list before every text). `written`: a new lead
+    was inserted with its consent columns (leads.intake.consent_columns)."""
     was_opted_out = lead.sms_opted_out_at is not None
     if was_opted_out and not evidence.lifts_opt_out:
         return
-    record = intake.consent_record(lead, submission, evidence)
+    record = intake.consent_record(lead, submission, evidence, written=written)
     address_unsuppress(
         Message.Channel.SMS,
         lead.phone,
