@@ -242,15 +242,35 @@ def submission_match(submission: Submission, fields: dict) -> Lead | None:
     return _existing_lead(fields)
 
 
+class TwinCommitted(Exception):
+    """A new lead's INSERT met a lead with its email or phone, committed since the dedupe
+    looked (two submissions from one person at once): run the transaction again."""
+
+
 def lead_take_submission(
-    submission: Submission, fields: dict, *, match=_LOOK, prepare=None
+    submission: Submission,
+    fields: dict,
+    *,
+    match=_LOOK,
+    prepare=None,
+    retried_on_twin: bool = False,
 ) -> tuple[Lead, Decision | None]:
     """The lead this submission is about: a new one (with its segmentation decision, to route)
     or the existing one it matches (`match`, from submission_match, looked up when not given),
     with the re-inquiry recorded (no decision: the caller re-segments and decides whether the
     lead got hotter). `prepare(lead, decision)` runs on a new lead before its INSERT, for the
-    caller to decide what else the row is written with (its consent columns, owner, track)."""
+    caller to decide what else the row is written with (its consent columns, owner, track).
+    `retried_on_twin`: no savepoint guards the new lead's INSERT; a racing twin raises
+    TwinCommitted, and the caller runs its whole transaction again (intake does: two
+    statements fewer for every new lead, a rerun only for a twin)."""
     lead = submission_match(submission, fields) if match is _LOOK else match
+    if lead is None and retried_on_twin:
+        try:
+            return _lead_create(submission, fields, prepare)
+        except IntegrityError as error:
+            # A racing submission from the same person committed first: the caller rolls its
+            # transaction back and runs again, and finds their lead (a re-inquiry).
+            raise TwinCommitted from error
     if lead is None:
         try:
             with transaction.atomic():

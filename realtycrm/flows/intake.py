@@ -66,18 +66,38 @@ def submission_process(
     if sms_consent is True:
         sms_consent = form_consent()
     try:
-        with transaction.atomic(), rules_read_once():
-            # The rules are read at most once (leads.rulebook); the timeline events of the whole intake go in one insert, before the commit.
-            with lead_events_batched(prefix=""):
-                lead, created = _lead_from_submission(submission, fields, sms_consent=sms_consent)
-                if submission.spam_reason:
-                    intake.review_record(lead, submission, released_by=released_by)
-            intake.submission_accept(submission, lead, created=created)
-        return lead
+        try:
+            return _submission_process_once(
+                submission, fields, sms_consent=sms_consent, released_by=released_by, first=True
+            )
+        except intake.TwinCommitted:
+            # Its twin committed first: everything this transaction wrote was rolled back, and
+            # the second run finds their lead (locked) and records a re-inquiry.
+            return _submission_process_once(
+                submission, fields, sms_consent=sms_consent, released_by=released_by, first=False
+            )
     except Exception:
         logger.exception("Could not process %s submission %s", submission.source, submission.pk)
         intake.submission_fail(submission, traceback.format_exc())
         return None
+
+
+def _submission_process_once(
+    submission: Submission, fields: dict, *, sms_consent, released_by, first: bool
+) -> Lead:
+    """One run of submission_process's transaction. `first`: a racing twin's lead, met by the
+    new lead's INSERT, raises TwinCommitted (no savepoint guards it) for a second run."""
+    with transaction.atomic(), rules_read_once():
+        # The rules are read at most once (leads.rulebook); the timeline events of the whole
+        # intake go in one insert, before the commit.
+        with lead_events_batched(prefix=""):
+            lead, created = _lead_from_submission(
+                submission, fields, sms_consent=sms_consent, retried_on_twin=first
+            )
+            if submission.spam_reason:
+                intake.review_record(lead, submission, released_by=released_by)
+        intake.submission_accept(submission, lead, created=created)
+    return lead
 
 
 def channel_submission_process(submission: Submission) -> Lead | None:
@@ -113,7 +133,11 @@ def _assign_by(submission: Submission) -> dict:
 
 
 def _lead_from_submission(
-    submission: Submission, fields: dict, *, sms_consent: ConsentEvidence | None
+    submission: Submission,
+    fields: dict,
+    *,
+    sms_consent: ConsentEvidence | None,
+    retried_on_twin: bool = False,
 ) -> tuple[Lead, bool]:
     tags = (submission.mapped or {}).get("tags")
     match = intake.submission_match(submission, fields)
@@ -130,7 +154,9 @@ def _lead_from_submission(
             prepared["consent"] = True
         prepared["chosen"] = lead_route_prepare(lead, decision, assign_by=_assign_by(submission))
 
-    lead, decision = intake.lead_take_submission(submission, fields, match=match, prepare=prepare)
+    lead, decision = intake.lead_take_submission(
+        submission, fields, match=match, prepare=prepare, retried_on_twin=retried_on_twin
+    )
     lead_tag(lead, tags)
     # Consent first: the acknowledgment below is written for a number that may be texted now.
     # Consent is for the number typed on this form: a re-inquiry with another number (only
