@@ -259,7 +259,8 @@ def lead_take_submission(
     or the existing one it matches (`match`, from submission_match, looked up when not given),
     with the re-inquiry recorded (no decision: the caller re-segments and decides whether the
     lead got hotter). `prepare(lead, decision)` runs on a new lead before its INSERT, for the
-    caller to decide what else the row is written with (its consent columns, owner, track).
+    caller to decide what else the row is written with (its consent columns, owner, track),
+    and as `prepare(lead, None)` on a re-inquiry's lead before its save.
     `retried_on_twin`: no savepoint guards the new lead's INSERT; a racing twin raises
     TwinCommitted, and the caller runs its whole transaction again (intake does: two
     statements fewer for every new lead, a rerun only for a twin)."""
@@ -280,7 +281,7 @@ def lead_take_submission(
             lead = _existing_lead(fields)
             if lead is None:
                 raise
-    _lead_reinquire(lead, submission, fields)
+    _lead_reinquire(lead, submission, fields, prepare)
     return lead, None
 
 
@@ -384,12 +385,14 @@ def reinquiry_answers(lead: Lead, fields: dict) -> tuple[dict, dict]:
     return changed, proposed
 
 
-def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
+def _lead_reinquire(lead: Lead, submission: Submission, fields: dict, prepare=None) -> Lead:
     changed, proposed = reinquiry_answers(lead, fields)
     for name, value in changed.items():
         setattr(lead, name, value)
     lead.last_inquiry_at = timezone.now()
     lead.inquiry_count += 1  # the row is locked for this transaction (submission_match)
+    if prepare is not None:
+        prepare(lead, None)  # what else the caller writes with this save (its consent columns)
     lead.save()
 
     summary = f"Asked again via {submission_label(submission)}"

@@ -148,11 +148,17 @@ def _lead_from_submission(
 
     def prepare(lead: Lead, decision) -> None:
         """A new lead's row is written with its consent columns, owner and track (decided here,
-        before its INSERT), so nothing on it is updated afterwards."""
-        if sms_consent and lead.phone:  # a new lead's number is the one typed on this form
+        before its INSERT), a re-inquiry's with its consent columns: nothing on the lead is
+        updated afterwards. The consent is _sms_consent's, below, for the same number."""
+        if _consents(lead) and not (lead.sms_opted_out_at and not sms_consent.lifts_opt_out):
             intake.consent_columns(lead, sms_consent)
             prepared["consent"] = True
-        prepared["chosen"] = lead_route_prepare(lead, decision, assign_by=_assign_by(submission))
+        if decision is not None:
+            chosen = lead_route_prepare(lead, decision, assign_by=_assign_by(submission))
+            prepared["chosen"] = chosen
+
+    def _consents(lead: Lead) -> bool:
+        return bool(sms_consent and lead.phone and fields.get("phone") == lead.phone)
 
     lead, decision = intake.lead_take_submission(
         submission, fields, match=match, prepare=prepare, retried_on_twin=retried_on_twin
@@ -161,10 +167,8 @@ def _lead_from_submission(
     # Consent first: the acknowledgment below is written for a number that may be texted now.
     # Consent is for the number typed on this form: a re-inquiry with another number (only
     # proposed to the agent) neither consents for the lead's number nor lifts its STOP.
-    if sms_consent and lead.phone and fields.get("phone") == lead.phone:
-        _sms_consent(
-            lead, submission, sms_consent, written=decision is not None and "consent" in prepared
-        )
+    if _consents(lead):
+        _sms_consent(lead, submission, sms_consent, written="consent" in prepared)
     if decision is not None:
         lead_route(lead, decision, is_new=True, created=True, chosen=prepared["chosen"])
         # No evidence of consent from a channel: email only, and the owner calls instead.
