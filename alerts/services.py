@@ -29,6 +29,7 @@ from leads.models import Agent, AssignmentRule, Intent, Lead, LeadEvent
 from leads.names import person_name as _name
 from leads.ownership import (
     Assignment,
+    agent_row_locked,
     brokers,
     lead_assign,
     lead_offer_fallback,
@@ -170,13 +171,15 @@ def _text_capped(
     start = due.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     end = start + timedelta(hours=1)
     with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
-        # One agent's alerts take their turn here, so two at once cannot both see room left.
-        list(
-            Agent.objects.select_for_update(of=("self",))
-            .filter(user_id=alert.agent_id)
-            .order_by()
-            .values_list("pk", flat=True)
-        )
+        # One agent's alerts take their turn here, so two at once cannot both see room left
+        # (a new lead's owner was locked by the round robin that chose them).
+        if not (fresh and agent_row_locked(alert.agent)):
+            list(
+                Agent.objects.select_for_update(of=("self",))
+                .filter(user_id=alert.agent_id)
+                .order_by()
+                .values_list("pk", flat=True)
+            )
         texted = Message.objects.filter(
             agent=alert.agent,
             channel=Message.Channel.SMS,

@@ -269,9 +269,11 @@ def assignment_choose(
     owner=None,
     rule: AssignmentRule | None = None,
     why: str = "",
+    lock_owner: bool = False,
 ) -> Choice:
     """lead_assign's choice, without writing it on the lead: the lead need not be saved yet
-    (the round robin's turn is taken, in the caller's transaction)."""
+    (the round robin's turn is taken, in the caller's transaction). `lock_owner`: an alert
+    text to the chosen owner follows in this transaction (_next_turn)."""
     now = now or timezone.now()
     if owner is not None and hasattr(owner, "agent") and agent_available(owner.agent):
         return Choice(owner=owner, rule=None, why=why or "named by the channel", how="channel")
@@ -293,7 +295,8 @@ def assignment_choose(
             return Choice(owner=None, rule=rule, why="", how="offer", offer_to=pool)
         if pool:
             why = f"{rule_name} ({'on duty' if on_duty else 'nobody on duty'})"
-            return Choice(owner=_next_turn(rule, pool), rule=rule, why=why, how=how)
+            owner = _next_turn(rule, pool, lock_owner=lock_owner)
+            return Choice(owner=owner, rule=rule, why=why, how=how)
         fallback = rule.fallback if rule else None
         if fallback and fallback.pk not in excluded and agent_available(fallback.agent):
             why = f"{rule_name}: nobody in the group is available, its fallback"
@@ -303,29 +306,55 @@ def assignment_choose(
     return Choice(owner=owner, rule=None, why=why, how=how)
 
 
-def _next_turn(rule: AssignmentRule | None, pool: list):
+def _next_turn(rule: AssignmentRule | None, pool: list, *, lock_owner: bool = False):
     """Round robin within the rule, serialised on the rule's row so two leads arriving at once
     go to two agents: one `UPDATE … RETURNING` takes the row's lock, moves the turn to the
     first of the pool (by id) after the last one served, wrapping around (next_in_turn, in
     SQL), and returns who it chose. On PostgreSQL a second intake waits for the row and then
-    evaluates the turn on the row as the first one left it; SQLite runs one writer at a time."""
+    evaluates the turn on the row as the first one left it; SQLite runs one writer at a time.
+
+    `lock_owner`: the same statement also locks the chosen agent's row (PostgreSQL: the UPDATE
+    in a WITH, the agent FOR UPDATE), which the hourly cap on their alert texts takes before
+    counting (alerts.services): their new lead's alert then need not lock it again
+    (agent_row_locked). The order, the rule's row then the agent's, is the order the cap's
+    lock always came in after the turn."""
     if rule is None:
         return next_in_turn(pool, None)
     ordered = sorted(pool, key=lambda user: user.pk)
     by_pk = {user.pk: user for user in ordered}
     turns = " ".join("WHEN last_assigned_id < %s THEN %s" for _ in ordered)
-    table = connection.ops.quote_name(AssignmentRule._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET last_assigned_id = CASE {turns} ELSE %s END "  # noqa: S608
-            "WHERE id = %s RETURNING last_assigned_id",
-            [*(pk for user in ordered for pk in (user.pk, user.pk)), ordered[0].pk, rule.pk],
+    quote = connection.ops.quote_name
+    update = (
+        f"UPDATE {quote(AssignmentRule._meta.db_table)} "  # noqa: S608
+        f"SET last_assigned_id = CASE {turns} ELSE %s END "
+        "WHERE id = %s RETURNING last_assigned_id"
+    )
+    params = [*(pk for user in ordered for pk in (user.pk, user.pk)), ordered[0].pk, rule.pk]
+    locks = lock_owner and connection.features.has_select_for_update
+    if locks:
+        update = (
+            f"WITH turn AS ({update}) SELECT turn.last_assigned_id FROM turn "  # noqa: S608
+            f"JOIN {quote(Agent._meta.db_table)} agent ON agent.user_id = turn.last_assigned_id "
+            "FOR UPDATE OF agent"
         )
+    with connection.cursor() as cursor:
+        cursor.execute(update, params)
         row = cursor.fetchone()
-    if row is None:  # the rule was deleted meanwhile: the turn is nobody's to keep
+    if row is None:  # the rule (or the agent) was deleted meanwhile: nobody's turn to keep
         return next_in_turn(pool, None)
     rule.last_assigned_id = row[0]
-    return by_pk[row[0]]
+    owner = by_pk[row[0]]
+    if lock_owner:
+        # Locked just now (PostgreSQL), or by the database's one writer (SQLite, where a lock
+        # is no statement at all).
+        owner.agent.row_locked = True
+    return owner
+
+
+def agent_row_locked(user) -> bool:
+    """This agent's row was locked in this transaction by the round robin that chose them for
+    a new lead (_next_turn's `lock_owner`)."""
+    return getattr(getattr(user, "agent", None), "row_locked", False)
 
 
 def _offer(lead: Lead, rule: AssignmentRule, pool: list, actor, now: datetime) -> Assignment:

@@ -28,7 +28,9 @@ def lead_route_prepare(lead: Lead, decision: Decision, *, assign_by: dict | None
     robin's turn taken, in the intake's transaction), then lead_route(…, chosen=…) writes the
     rest. Returns the choice."""
     lead.nurture_track = tracks_by_key().get(decision.track) if decision.track else None
-    chosen = assignment_choose(lead, **(assign_by or {}))
+    # A hot lead's owner gets an alert text, whose hourly cap locks their row: the round robin
+    # locks it as it chooses them (leads.ownership._next_turn).
+    chosen = assignment_choose(lead, **(assign_by or {}), lock_owner=decision.alert)
     lead.owner = chosen.owner
     return chosen
 
