@@ -38,6 +38,7 @@ from leads.ownership import (
 from leads.selectors import lead_visible_to
 from leads.services import lead_event_record, lead_mark_alert_acknowledged
 from realtycrm.clock import duration_text, in_daily_window
+from sequences.batching import messages_held_ignored
 from sequences.models import Message
 from sequences.outbox import message_queue, messages_queue
 from sequences.services.agent_tasks import no_consent_call_task_open
@@ -180,15 +181,17 @@ def _text_capped(
                 .order_by()
                 .values_list("pk", flat=True)
             )
-        texted = Message.objects.filter(
-            agent=alert.agent,
-            channel=Message.Channel.SMS,
-            purpose=Message.Purpose.ALERT,
-            audience=Message.Audience.AGENT,
-            idempotency_key__startswith="alert:",
-            scheduled_for__gte=start,
-            scheduled_for__lt=end,
-        ).count()
+        # Only agents' messages count: an intake's held acknowledgment need not be written first.
+        with messages_held_ignored(lambda held: held.audience == Message.Audience.AGENT):
+            texted = Message.objects.filter(
+                agent=alert.agent,
+                channel=Message.Channel.SMS,
+                purpose=Message.Purpose.ALERT,
+                audience=Message.Audience.AGENT,
+                idempotency_key__startswith="alert:",
+                scheduled_for__gte=start,
+                scheduled_for__lt=end,
+            ).count()
         if texted < settings.ALERT_SMS_PER_AGENT_PER_HOUR:
             return None
         key = f"alert-digest:{alert.agent.pk}:{start:%Y%m%dT%H}"

@@ -37,6 +37,7 @@ from leads.ownership import agent_available
 from leads.routing import lead_segment
 from leads.rulebook import rules_read_once
 from leads.services import lead_events_batched, lead_tag
+from sequences.batching import messages_held
 from sequences.models import Message
 from sequences.services.agent_tasks import no_consent_call_task_open
 from sequences.services.campaigns import recipient_for_reengagement, recipient_reengaged
@@ -89,8 +90,9 @@ def _submission_process_once(
     new lead's INSERT, raises TwinCommitted (no savepoint guards it) for a second run."""
     with transaction.atomic(), rules_read_once():
         # The rules are read at most once (leads.rulebook); the timeline events of the whole
-        # intake go in one insert, before the commit.
-        with lead_events_batched(prefix=""):
+        # intake go in one insert before the commit, and its messages in another
+        # (sequences.batching).
+        with lead_events_batched(prefix=""), messages_held():
             lead, created = _lead_from_submission(
                 submission, fields, sms_consent=sms_consent, retried_on_twin=first
             )
