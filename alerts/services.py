@@ -29,6 +29,7 @@ from leads.models import Agent, AssignmentRule, Intent, Lead, LeadEvent
 from leads.names import person_name as _name
 from leads.ownership import (
     Assignment,
+    agent_row_locked,
     brokers,
     lead_assign,
     lead_offer_fallback,
@@ -37,6 +38,7 @@ from leads.ownership import (
 from leads.selectors import lead_visible_to
 from leads.services import lead_event_record, lead_mark_alert_acknowledged
 from realtycrm.clock import duration_text, in_daily_window
+from sequences.batching import messages_held_ignored
 from sequences.models import Message
 from sequences.outbox import message_queue, messages_queue
 from sequences.services.agent_tasks import no_consent_call_task_open
@@ -170,22 +172,26 @@ def _text_capped(
     start = due.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     end = start + timedelta(hours=1)
     with transaction.atomic(savepoint=False):  # the caller's transaction, or its own
-        # One agent's alerts take their turn here, so two at once cannot both see room left.
-        list(
-            Agent.objects.select_for_update(of=("self",))
-            .filter(user_id=alert.agent_id)
-            .order_by()
-            .values_list("pk", flat=True)
-        )
-        texted = Message.objects.filter(
-            agent=alert.agent,
-            channel=Message.Channel.SMS,
-            purpose=Message.Purpose.ALERT,
-            audience=Message.Audience.AGENT,
-            idempotency_key__startswith="alert:",
-            scheduled_for__gte=start,
-            scheduled_for__lt=end,
-        ).count()
+        # One agent's alerts take their turn here, so two at once cannot both see room left
+        # (a new lead's owner was locked by the round robin that chose them).
+        if not (fresh and agent_row_locked(alert.agent)):
+            list(
+                Agent.objects.select_for_update(of=("self",))
+                .filter(user_id=alert.agent_id)
+                .order_by()
+                .values_list("pk", flat=True)
+            )
+        # Only agents' messages count: an intake's held acknowledgment need not be written first.
+        with messages_held_ignored(lambda held: held.audience == Message.Audience.AGENT):
+            texted = Message.objects.filter(
+                agent=alert.agent,
+                channel=Message.Channel.SMS,
+                purpose=Message.Purpose.ALERT,
+                audience=Message.Audience.AGENT,
+                idempotency_key__startswith="alert:",
+                scheduled_for__gte=start,
+                scheduled_for__lt=end,
+            ).count()
         if texted < settings.ALERT_SMS_PER_AGENT_PER_HOUR:
             return None
         key = f"alert-digest:{alert.agent.pk}:{start:%Y%m%dT%H}"

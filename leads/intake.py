@@ -242,24 +242,46 @@ def submission_match(submission: Submission, fields: dict) -> Lead | None:
     return _existing_lead(fields)
 
 
+class TwinCommitted(Exception):
+    """A new lead's INSERT met a lead with its email or phone, committed since the dedupe
+    looked (two submissions from one person at once): run the transaction again."""
+
+
 def lead_take_submission(
-    submission: Submission, fields: dict, *, match=_LOOK
+    submission: Submission,
+    fields: dict,
+    *,
+    match=_LOOK,
+    prepare=None,
+    retried_on_twin: bool = False,
 ) -> tuple[Lead, Decision | None]:
     """The lead this submission is about: a new one (with its segmentation decision, to route)
     or the existing one it matches (`match`, from submission_match, looked up when not given),
     with the re-inquiry recorded (no decision: the caller re-segments and decides whether the
-    lead got hotter)."""
+    lead got hotter). `prepare(lead, decision)` runs on a new lead before its INSERT, for the
+    caller to decide what else the row is written with (its consent columns, owner, track),
+    and as `prepare(lead, None)` on a re-inquiry's lead before its save.
+    `retried_on_twin`: no savepoint guards the new lead's INSERT; a racing twin raises
+    TwinCommitted, and the caller runs its whole transaction again (intake does: two
+    statements fewer for every new lead, a rerun only for a twin)."""
     lead = submission_match(submission, fields) if match is _LOOK else match
+    if lead is None and retried_on_twin:
+        try:
+            return _lead_create(submission, fields, prepare)
+        except IntegrityError as error:
+            # A racing submission from the same person committed first: the caller rolls its
+            # transaction back and runs again, and finds their lead (a re-inquiry).
+            raise TwinCommitted from error
     if lead is None:
         try:
             with transaction.atomic():
-                return _lead_create(submission, fields)
+                return _lead_create(submission, fields, prepare)
         except IntegrityError:
             # A racing submission from the same person committed first: this one is a re-inquiry.
             lead = _existing_lead(fields)
             if lead is None:
                 raise
-    _lead_reinquire(lead, submission, fields)
+    _lead_reinquire(lead, submission, fields, prepare)
     return lead, None
 
 
@@ -283,7 +305,7 @@ def _existing_lead(fields: dict) -> Lead | None:
     return (by_email or candidates or [None])[0]
 
 
-def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
+def _lead_create(submission: Submission, fields: dict, prepare=None) -> tuple[Lead, Decision]:
     now = timezone.now()
     lead = Lead(
         **fields,
@@ -300,6 +322,8 @@ def _lead_create(submission: Submission, fields: dict) -> tuple[Lead, Decision]:
     decision = lead_segment(lead)
     for name, value in decision_values(decision).items():
         setattr(lead, name, value)
+    if prepare is not None:
+        prepare(lead, decision)
     lead.save(force_insert=True)
     lead_event_record(
         lead,
@@ -361,12 +385,14 @@ def reinquiry_answers(lead: Lead, fields: dict) -> tuple[dict, dict]:
     return changed, proposed
 
 
-def _lead_reinquire(lead: Lead, submission: Submission, fields: dict) -> Lead:
+def _lead_reinquire(lead: Lead, submission: Submission, fields: dict, prepare=None) -> Lead:
     changed, proposed = reinquiry_answers(lead, fields)
     for name, value in changed.items():
         setattr(lead, name, value)
     lead.last_inquiry_at = timezone.now()
     lead.inquiry_count += 1  # the row is locked for this transaction (submission_match)
+    if prepare is not None:
+        prepare(lead, None)  # what else the caller writes with this save (its consent columns)
     lead.save()
 
     summary = f"Asked again via {submission_label(submission)}"
@@ -499,14 +525,27 @@ def acknowledgment_answers(fields: dict) -> dict:
     }
 
 
+def consent_columns(lead: Lead, evidence: ConsentEvidence | None = None, now=None) -> None:
+    """The lead's consent columns, in memory: a new lead is inserted with them (intake), then
+    consent_record(…, written=True) records the evidence at the same instant."""
+    lead.sms_consent_at = now or timezone.now()
+    lead.sms_consent_version = (evidence or form_consent()).version[:40]
+
+
 def consent_record(
-    lead: Lead, submission: Submission, evidence: ConsentEvidence | None = None
+    lead: Lead,
+    submission: Submission,
+    evidence: ConsentEvidence | None = None,
+    *,
+    written: bool = False,
 ) -> ConsentRecord:
     """The prospect agreed to texts: the exact wording, when and from where, and the lead's
     consent columns. `evidence` is what another channel's payload or integration record proves
     (by default, our own form's checkbox). Lifting an earlier opt-out is the suppression list's
-    business (sequences.suppressions), called by the intake flow right after this."""
-    now = timezone.now()
+    business (sequences.suppressions), called by the intake flow right after this.
+    `written`: the lead was inserted with its consent columns (consent_columns): the record
+    takes their instant, and nothing on the lead is updated."""
+    now = lead.sms_consent_at if written else timezone.now()
     evidence = evidence or form_consent()
     record = ConsentRecord.objects.create(
         lead=lead,
@@ -521,6 +560,8 @@ def consent_record(
         evidence=pg_safe(evidence.detail),
         created_at=now,
     )
+    if written:
+        return record
     lead.sms_consent_at = now
     lead.sms_consent_version = record.wording_version
     lead.save(update_fields=["sms_consent_at", "sms_consent_version"])

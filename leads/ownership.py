@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from realtycrm.clock import in_daily_window
@@ -154,17 +154,19 @@ def lead_set_owner(
     rule: AssignmentRule | None = None,
     only_if_unowned: bool = False,
     occurred_at=None,
+    written: bool = False,
 ) -> bool:
     """Give the lead to `owner` and put it on the timeline, in one format for every (re)assignment:
     "Assigned to Sam Lee: <why>" or "Reassigned to Sam Lee from Alex Rivera: <why>", with data
     {from, to, rule, how}. `only_if_unowned` makes the change conditional on the database row
-    still having no owner (claims and fallbacks race): returns False when someone was first."""
-    previous = None if only_if_unowned else lead.owner
+    still having no owner (claims and fallbacks race): returns False when someone was first.
+    `written`: a new lead was inserted with this owner (intake): only the timeline is left."""
+    previous = None if only_if_unowned or written else lead.owner
     owner_pk = owner.pk if owner is not None else None
     rows = Lead.objects.filter(pk=lead.pk)
     if only_if_unowned:
         rows = rows.filter(owner__isnull=True)
-    if not rows.update(owner=owner_pk, updated_at=timezone.now()):
+    if not written and not rows.update(owner=owner_pk, updated_at=timezone.now()):
         return False
     lead.owner = owner
     if owner is None:
@@ -199,6 +201,18 @@ def owner_kept(lead: Lead) -> Assignment | None:
     return Assignment(owner=owner, rule=None, why="kept: their contact")
 
 
+@dataclass
+class Choice:
+    """Who gets a new lead and why, chosen (the round robin's turn taken) but not yet written
+    on the lead: assignment_choose, then lead_assign(chosen=…)."""
+
+    owner: object | None
+    rule: AssignmentRule | None
+    why: str
+    how: str
+    offer_to: list = field(default_factory=list)  # first to claim: the group it is offered to
+
+
 @transaction.atomic(savepoint=False)
 def lead_assign(
     lead: Lead,
@@ -209,6 +223,7 @@ def lead_assign(
     owner=None,
     rule: AssignmentRule | None = None,
     why: str = "",
+    chosen: Choice | None = None,
 ) -> Assignment:
     """Choose the lead's owner (or offer it to a group to claim) and record why on its timeline.
 
@@ -219,18 +234,55 @@ def lead_assign(
     A channel may name who gets the lead (`owner`: a plus-addressed inbox, an integration's
     default owner) or the rule to assign it by (`rule`), `why` saying which; an owner who cannot
     take leads now (paused, inactive) is passed over for the rules, never handed a hot lead.
+
+    `chosen`: assignment_choose already chose, before the new lead's INSERT, which wrote its
+    owner with the row (intake): only the timeline (and a group's offers) are left to write.
     """
     now = now or timezone.now()
+    if chosen is None:
+        chosen = assignment_choose(lead, now=now, exclude=exclude, owner=owner, rule=rule, why=why)
+        written = False
+    else:
+        written = lead.pk is not None and lead.owner_id == (
+            chosen.owner.pk if chosen.owner is not None else None
+        )
+    if chosen.offer_to:
+        return _offer(lead, chosen.rule, chosen.offer_to, actor, now)
+    lead_set_owner(
+        lead,
+        chosen.owner,
+        why=chosen.why,
+        how=chosen.how,
+        actor=actor,
+        rule=chosen.rule,
+        occurred_at=now,
+        written=written,
+    )
+    return Assignment(owner=chosen.owner, rule=chosen.rule, why=chosen.why)
+
+
+def assignment_choose(
+    lead: Lead,
+    *,
+    now: datetime | None = None,
+    exclude=(),
+    owner=None,
+    rule: AssignmentRule | None = None,
+    why: str = "",
+    lock_owner: bool = False,
+) -> Choice:
+    """lead_assign's choice, without writing it on the lead: the lead need not be saved yet
+    (the round robin's turn is taken, in the caller's transaction). `lock_owner`: an alert
+    text to the chosen owner follows in this transaction (_next_turn)."""
+    now = now or timezone.now()
     if owner is not None and hasattr(owner, "agent") and agent_available(owner.agent):
-        reason = why or "named by the channel"
-        lead_set_owner(lead, owner, why=reason, how="channel", actor=actor, occurred_at=now)
-        return Assignment(owner=owner, rule=None, why=reason)
+        return Choice(owner=owner, rule=None, why=why or "named by the channel", how="channel")
     excluded = {user.pk for user in exclude}
     if rule is not None and rule.active:
         matching = [rule, *(r for r in active_rules() if r.pk != rule.pk and rule_matches(r, lead))]
     else:
         matching = [rule for rule in active_rules() if rule_matches(rule, lead)]
-    owner, decided_by, why = None, None, "no matching rule, nobody available: a broker"
+    how = "escalation" if excluded else "rule"
     for rule in matching or [None]:
         pool, on_duty = _pool(rule, excluded, now)
         rule_name = f"rule “{rule.name}”" if rule else "no matching rule"
@@ -240,41 +292,69 @@ def lead_assign(
             and len(pool) > 1
             and not excluded
         ):
-            return _offer(lead, rule, pool, actor, now)
+            return Choice(owner=None, rule=rule, why="", how="offer", offer_to=pool)
         if pool:
-            owner, decided_by = _next_turn(rule, pool), rule
             why = f"{rule_name} ({'on duty' if on_duty else 'nobody on duty'})"
-            break
+            owner = _next_turn(rule, pool, lock_owner=lock_owner)
+            return Choice(owner=owner, rule=rule, why=why, how=how)
         fallback = rule.fallback if rule else None
         if fallback and fallback.pk not in excluded and agent_available(fallback.agent):
-            owner, decided_by = fallback, rule
             why = f"{rule_name}: nobody in the group is available, its fallback"
-            break
-    else:
-        owner = next((b for b in brokers() if b.pk not in excluded), None)
-        why = "nobody in any matching rule is available: a broker"
-
-    lead_set_owner(
-        lead,
-        owner,
-        why=why,
-        how="escalation" if excluded else "rule",
-        actor=actor,
-        rule=decided_by,
-        occurred_at=now,
-    )
-    return Assignment(owner=owner, rule=decided_by, why=why)
+            return Choice(owner=fallback, rule=rule, why=why, how=how)
+    owner = next((b for b in brokers() if b.pk not in excluded), None)
+    why = "nobody in any matching rule is available: a broker"
+    return Choice(owner=owner, rule=None, why=why, how=how)
 
 
-def _next_turn(rule: AssignmentRule | None, pool: list):
+def _next_turn(rule: AssignmentRule | None, pool: list, *, lock_owner: bool = False):
     """Round robin within the rule, serialised on the rule's row so two leads arriving at once
-    go to two agents."""
+    go to two agents: one `UPDATE … RETURNING` takes the row's lock, moves the turn to the
+    first of the pool (by id) after the last one served, wrapping around (next_in_turn, in
+    SQL), and returns who it chose. On PostgreSQL a second intake waits for the row and then
+    evaluates the turn on the row as the first one left it; SQLite runs one writer at a time.
+
+    `lock_owner`: the same statement also locks the chosen agent's row (PostgreSQL: the UPDATE
+    in a WITH, the agent FOR UPDATE), which the hourly cap on their alert texts takes before
+    counting (alerts.services): their new lead's alert then need not lock it again
+    (agent_row_locked). The order, the rule's row then the agent's, is the order the cap's
+    lock always came in after the turn."""
     if rule is None:
         return next_in_turn(pool, None)
-    locked = AssignmentRule.objects.select_for_update().get(pk=rule.pk)
-    owner = next_in_turn(pool, locked.last_assigned_id)
-    AssignmentRule.objects.filter(pk=rule.pk).update(last_assigned=owner)
+    ordered = sorted(pool, key=lambda user: user.pk)
+    by_pk = {user.pk: user for user in ordered}
+    turns = " ".join("WHEN last_assigned_id < %s THEN %s" for _ in ordered)
+    quote = connection.ops.quote_name
+    update = (
+        f"UPDATE {quote(AssignmentRule._meta.db_table)} "  # noqa: S608
+        f"SET last_assigned_id = CASE {turns} ELSE %s END "
+        "WHERE id = %s RETURNING last_assigned_id"
+    )
+    params = [*(pk for user in ordered for pk in (user.pk, user.pk)), ordered[0].pk, rule.pk]
+    locks = lock_owner and connection.features.has_select_for_update
+    if locks:
+        update = (
+            f"WITH turn AS ({update}) SELECT turn.last_assigned_id FROM turn "  # noqa: S608
+            f"JOIN {quote(Agent._meta.db_table)} agent ON agent.user_id = turn.last_assigned_id "
+            "FOR UPDATE OF agent"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(update, params)
+        row = cursor.fetchone()
+    if row is None:  # the rule (or the agent) was deleted meanwhile: nobody's turn to keep
+        return next_in_turn(pool, None)
+    rule.last_assigned_id = row[0]
+    owner = by_pk[row[0]]
+    if lock_owner:
+        # Locked just now (PostgreSQL), or by the database's one writer (SQLite, where a lock
+        # is no statement at all).
+        owner.agent.row_locked = True
     return owner
+
+
+def agent_row_locked(user) -> bool:
+    """This agent's row was locked in this transaction by the round robin that chose them for
+    a new lead (_next_turn's `lock_owner`)."""
+    return getattr(getattr(user, "agent", None), "row_locked", False)
 
 
 def _offer(lead: Lead, rule: AssignmentRule, pool: list, actor, now: datetime) -> Assignment:

@@ -55,6 +55,7 @@ from realtycrm.logs import about_message
 from . import policy
 from .backends import ProviderError
 from .backends.events import DeliveryEvent
+from .batching import messages_hold
 from .local_sender import LocalSender, close_at_exit
 from .messaging import Sender
 from .models import Enrollment, Message, Suppression, WebhookEvent
@@ -191,7 +192,9 @@ def messages_queue(items: list[dict], *, keys_are_new: bool = False) -> list[Mes
             )
         )
     if keys_are_new:
-        Message.objects.bulk_create(rows)
+        # An intake writes all its messages in one INSERT before its commit (sequences.batching).
+        if not messages_hold(rows):
+            Message.objects.bulk_create(rows)
     else:
         try:
             with transaction.atomic():

@@ -37,6 +37,7 @@ from leads.ownership import agent_available
 from leads.routing import lead_segment
 from leads.rulebook import rules_read_once
 from leads.services import lead_events_batched, lead_tag
+from sequences.batching import messages_held
 from sequences.models import Message
 from sequences.services.agent_tasks import no_consent_call_task_open
 from sequences.services.campaigns import recipient_for_reengagement, recipient_reengaged
@@ -44,7 +45,7 @@ from sequences.services.steps import acknowledgment_for_reinquiry
 from sequences.services.suppressions import address_unsuppress
 
 from .observability import intake_observed
-from .routing import lead_route
+from .routing import lead_route, lead_route_prepare
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -66,18 +67,39 @@ def submission_process(
     if sms_consent is True:
         sms_consent = form_consent()
     try:
-        with transaction.atomic(), rules_read_once():
-            # The rules are read at most once (leads.rulebook); the timeline events of the whole intake go in one insert, before the commit.
-            with lead_events_batched(prefix=""):
-                lead, created = _lead_from_submission(submission, fields, sms_consent=sms_consent)
-                if submission.spam_reason:
-                    intake.review_record(lead, submission, released_by=released_by)
-            intake.submission_accept(submission, lead, created=created)
-        return lead
+        try:
+            return _submission_process_once(
+                submission, fields, sms_consent=sms_consent, released_by=released_by, first=True
+            )
+        except intake.TwinCommitted:
+            # Its twin committed first: everything this transaction wrote was rolled back, and
+            # the second run finds their lead (locked) and records a re-inquiry.
+            return _submission_process_once(
+                submission, fields, sms_consent=sms_consent, released_by=released_by, first=False
+            )
     except Exception:
         logger.exception("Could not process %s submission %s", submission.source, submission.pk)
         intake.submission_fail(submission, traceback.format_exc())
         return None
+
+
+def _submission_process_once(
+    submission: Submission, fields: dict, *, sms_consent, released_by, first: bool
+) -> Lead:
+    """One run of submission_process's transaction. `first`: a racing twin's lead, met by the
+    new lead's INSERT, raises TwinCommitted (no savepoint guards it) for a second run."""
+    with transaction.atomic(), rules_read_once():
+        # The rules are read at most once (leads.rulebook); the timeline events of the whole
+        # intake go in one insert before the commit, and its messages in another
+        # (sequences.batching).
+        with lead_events_batched(prefix=""), messages_held():
+            lead, created = _lead_from_submission(
+                submission, fields, sms_consent=sms_consent, retried_on_twin=first
+            )
+            if submission.spam_reason:
+                intake.review_record(lead, submission, released_by=released_by)
+        intake.submission_accept(submission, lead, created=created)
+    return lead
 
 
 def channel_submission_process(submission: Submission) -> Lead | None:
@@ -113,22 +135,44 @@ def _assign_by(submission: Submission) -> dict:
 
 
 def _lead_from_submission(
-    submission: Submission, fields: dict, *, sms_consent: ConsentEvidence | None
+    submission: Submission,
+    fields: dict,
+    *,
+    sms_consent: ConsentEvidence | None,
+    retried_on_twin: bool = False,
 ) -> tuple[Lead, bool]:
     tags = (submission.mapped or {}).get("tags")
     match = intake.submission_match(submission, fields)
     if match is not None and match.dormant:
         lead_tag(match, tags)
         return _reengage(match, submission, fields, sms_consent=sms_consent), False
-    lead, decision = intake.lead_take_submission(submission, fields, match=match)
+    prepared = {}
+
+    def prepare(lead: Lead, decision) -> None:
+        """A new lead's row is written with its consent columns, owner and track (decided here,
+        before its INSERT), a re-inquiry's with its consent columns: nothing on the lead is
+        updated afterwards. The consent is _sms_consent's, below, for the same number."""
+        if _consents(lead) and not (lead.sms_opted_out_at and not sms_consent.lifts_opt_out):
+            intake.consent_columns(lead, sms_consent)
+            prepared["consent"] = True
+        if decision is not None:
+            chosen = lead_route_prepare(lead, decision, assign_by=_assign_by(submission))
+            prepared["chosen"] = chosen
+
+    def _consents(lead: Lead) -> bool:
+        return bool(sms_consent and lead.phone and fields.get("phone") == lead.phone)
+
+    lead, decision = intake.lead_take_submission(
+        submission, fields, match=match, prepare=prepare, retried_on_twin=retried_on_twin
+    )
     lead_tag(lead, tags)
     # Consent first: the acknowledgment below is written for a number that may be texted now.
     # Consent is for the number typed on this form: a re-inquiry with another number (only
     # proposed to the agent) neither consents for the lead's number nor lifts its STOP.
-    if sms_consent and lead.phone and fields.get("phone") == lead.phone:
-        _sms_consent(lead, submission, sms_consent)
+    if _consents(lead):
+        _sms_consent(lead, submission, sms_consent, written="consent" in prepared)
     if decision is not None:
-        lead_route(lead, decision, is_new=True, assign_by=_assign_by(submission), created=True)
+        lead_route(lead, decision, is_new=True, created=True, chosen=prepared["chosen"])
         # No evidence of consent from a channel: email only, and the owner calls instead.
         no_consent_call_task_open(lead)
         return lead, True
@@ -218,15 +262,18 @@ def lead_reengage_route(
     return lead
 
 
-def _sms_consent(lead: Lead, submission: Submission, evidence: ConsentEvidence) -> None:
+def _sms_consent(
+    lead: Lead, submission: Submission, evidence: ConsentEvidence, *, written: bool = False
+) -> None:
     """Fresh consent is recorded with its evidence, and lifts an earlier STOP or carrier opt-out
     of this number (the timeline says "Opted back in"); otherwise it is a first consent. An
     integration's standing consent record lifts nothing: a number that said STOP stays
-    stopped (the outbox checks the suppression list before every text)."""
+    stopped (the outbox checks the suppression list before every text). `written`: a new lead
+    was inserted with its consent columns (leads.intake.consent_columns)."""
     was_opted_out = lead.sms_opted_out_at is not None
     if was_opted_out and not evidence.lifts_opt_out:
         return
-    record = intake.consent_record(lead, submission, evidence)
+    record = intake.consent_record(lead, submission, evidence, written=written)
     address_unsuppress(
         Message.Channel.SMS,
         lead.phone,

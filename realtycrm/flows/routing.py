@@ -14,12 +14,25 @@ from django.db import transaction
 from alerts.calls import calls_for_new_lead
 from alerts.services import alert_became_hot, alerts_for_new_lead
 from leads.models import Intent, Lead, LeadEvent
-from leads.ownership import lead_assign, owner_kept
+from leads.ownership import Choice, assignment_choose, lead_assign, owner_kept
 from leads.routing import decision_for_intent, lead_segment
 from leads.segmentation import Decision
 from leads.services import lead_apply_decision, lead_correct_answers, lead_event_record
 from sequences.selectors import tracks_by_key
 from sequences.services.enrollment import enrollment_route
+
+
+def lead_route_prepare(lead: Lead, decision: Decision, *, assign_by: dict | None = None) -> Choice:
+    """A new lead's owner and track, decided before its INSERT so the row is written with them
+    (intake: leads.intake.lead_take_submission's `prepare`): the owner is chosen (the round
+    robin's turn taken, in the intake's transaction), then lead_route(…, chosen=…) writes the
+    rest. Returns the choice."""
+    lead.nurture_track = tracks_by_key().get(decision.track) if decision.track else None
+    # A hot lead's owner gets an alert text, whose hourly cap locks their row: the round robin
+    # locks it as it chooses them (leads.ownership._next_turn).
+    chosen = assignment_choose(lead, **(assign_by or {}), lock_owner=decision.alert)
+    lead.owner = chosen.owner
+    return chosen
 
 
 @transaction.atomic(savepoint=False)
@@ -32,18 +45,25 @@ def lead_route(
     assign_by: dict | None = None,
     source: str | None = None,
     created: bool = False,
+    chosen: Choice | None = None,
 ) -> Lead:
     """Apply a decision to a lead: its owner, intent, routing rule and nurture track.
     `assign_by`: who the channel says gets a new lead, or by which rule (leads.ownership);
     `source`: the form a new arrival used, when not its own source (its acknowledgment's);
-    `created`: the lead was inserted in this transaction (it has no enrolment to look for)."""
+    `created`: the lead was inserted in this transaction (it has no enrolment to look for);
+    `chosen`: lead_route_prepare chose its owner and track before that INSERT."""
     previous_intent = lead.intent
     previous_track = lead.nurture_track
     track = tracks_by_key().get(decision.track) if decision.track else None
     lead_apply_decision(lead, decision)
     # The owner after the intent: an assignment rule may name the intent (a hot-lead team). A
     # new lead that arrives owned (a re-engaging contact) keeps an owner who can take it.
-    assignment = (owner_kept(lead) or lead_assign(lead, **(assign_by or {}))) if is_new else None
+    if chosen is not None:
+        assignment = lead_assign(lead, chosen=chosen)
+    elif is_new:
+        assignment = owner_kept(lead) or lead_assign(lead, **(assign_by or {}))
+    else:
+        assignment = None
     # Enrol in the track, or move the enrolment when intent or track changed, in this same
     # transaction: a new lead's acknowledgment is in the outbox when intake commits.
     enrollment_route(

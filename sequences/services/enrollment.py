@@ -66,8 +66,10 @@ def enrollment_route(
     enrolment and starts the new track from the beginning, without a second acknowledgment.
     `source`: the form it came through when that is not the lead's own source (a dormant
     contact re-engaging through the valuation form is acknowledged as a valuation request).
-    `unenrolled`: the lead was created in this transaction, so it has no enrolment to look for."""
-    lead_set_track(lead, track)
+    `unenrolled`: the lead was created in this transaction, so it has no enrolment to look for
+    (and when it was inserted with this track, there is nothing to write on it)."""
+    if not (unenrolled and lead.nurture_track_id == (track.pk if track else None)):
+        lead_set_track(lead, track)
     if lead.stage in STOP_STAGES:
         return None
     current = None if unenrolled else open_enrollment(lead)
@@ -105,7 +107,7 @@ def enrollment_start(
     task). `acknowledge=False` when the lead arrives by a move: it was acknowledged already."""
     now = now or timezone.now()
     intent = intent or lead.intent
-    enrollment = Enrollment.objects.create(
+    enrollment = Enrollment(
         lead=lead,
         track=track,
         # A lead never segmented (an import) follows the gentlest column.
@@ -115,8 +117,59 @@ def enrollment_start(
         clock_start=now,
         next_due_at=now,
     )
-    enrollment_advance(enrollment, now=now, source=source, fresh=True)
+    start = _progress(enrollment)
+    planned = _progress_planned(enrollment, now)
+    enrollment.save(force_insert=True)
+    # The row says where it will stand; the steps are materialised from where it starts.
+    (
+        enrollment.done_through_minutes,
+        enrollment.next_due_at,
+        enrollment.status,
+        enrollment.status_reason,
+        enrollment.ended_at,
+    ) = start
+    enrollment_advance(enrollment, now=now, source=source, fresh=True, planned=planned)
     return enrollment
+
+
+def _progress_planned(enrollment: Enrollment, now) -> tuple | None:
+    """Where a new enrolment's progress stands once the steps due at once are materialised
+    (what enrollment_advance would write after them), set on it before its INSERT so the row is
+    written with it. None when that is not known beforehand (a move step is due, or the lead's
+    stage stops automation): enrollment_advance writes it then."""
+    if enrollment.lead.stage in STOP_STAGES:
+        return None
+    specs, _ = track_steps(enrollment.track_id, None)
+    due = schedule.due_steps(
+        specs,
+        clock_start=enrollment.clock_start,
+        done_through_minutes=enrollment.done_through_minutes,
+        now=now,
+    )
+    if any(spec.kind == Step.Kind.MOVE for spec in due):
+        return None
+    if due:
+        enrollment.done_through_minutes = due[-1].offset_minutes
+    enrollment.next_due_at = schedule.next_due_at(
+        specs,
+        clock_start=enrollment.clock_start,
+        done_through_minutes=enrollment.done_through_minutes,
+    )
+    if enrollment.next_due_at is None:
+        enrollment.status = Enrollment.Status.COMPLETED
+        enrollment.status_reason = "Reached the end of the track"
+        enrollment.ended_at = now
+    return _progress(enrollment)
+
+
+def _progress(enrollment: Enrollment) -> tuple:
+    return (
+        enrollment.done_through_minutes,
+        enrollment.next_due_at,
+        enrollment.status,
+        enrollment.status_reason,
+        enrollment.ended_at,
+    )
 
 
 def enrollment_advance(
@@ -126,6 +179,7 @@ def enrollment_advance(
     cache: dict | None = None,
     source: str | None = None,
     fresh: bool = False,
+    planned: tuple | None = None,
 ) -> None:
     """Materialise every step of the enrolment that is due and not done, in order (its
     acknowledgment matched to `source` when the enrolment starts with one: enrollment_route).
@@ -133,7 +187,8 @@ def enrollment_advance(
     Messages and tasks carry keys made of the enrolment and the step, so running this twice,
     or from two schedulers at once, never makes a second one. The due messages are written
     together (outbox.messages_queue); `fresh`: the enrolment was created in this transaction,
-    so no key of its can exist yet."""
+    so no key of its can exist yet; `planned`: it was inserted with the progress these steps
+    leave (_progress_planned), so there is nothing left to write on it."""
     now = now or timezone.now()
     if enrollment.status != Enrollment.Status.ACTIVE:
         return
@@ -186,6 +241,8 @@ def enrollment_advance(
         enrollment.status_reason = "Reached the end of the track"
         enrollment.ended_at = now
         fields += ["status", "status_reason", "ended_at"]
+    if planned is not None and _progress(enrollment) == planned:
+        return
     enrollment.save(update_fields=fields)
 
 
