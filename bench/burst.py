@@ -65,6 +65,10 @@ from faults import SLUG_ANSWERS, TIMELINES, provider_env  # noqa: E402
 PORT = int(os.environ.get("BURST_PORT", "8820"))
 PG = os.environ.get("BURST_PG", "postgres://postgres@127.0.0.1:5432")
 PG_DATABASE = os.environ.get("BURST_PG_DATABASE", "realtycrm_burst")
+# Where the app connects, when not straight to BURST_PG: e.g. a pgbouncer in transaction pooling
+# (BURST_APP_PG=postgres://postgres@127.0.0.1:6432 DATABASE_POOLING=transaction). The database is
+# still dropped and created on BURST_PG.
+APP_PG = os.environ.get("BURST_APP_PG", PG)
 REDIS_URL = os.environ.get("BURST_REDIS_URL", "redis://127.0.0.1:6379/6")
 WINDOW = 10
 
@@ -305,7 +309,7 @@ def fresh_postgres() -> str:
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    return f"{PG}/{PG_DATABASE}"
+    return f"{APP_PG}/{PG_DATABASE}"
 
 
 def run(database: str, args) -> list[str]:
