@@ -7,7 +7,7 @@ PORT ?= 8000
 # Every step sees it: the dev settings build SITE_URL (the links in messages) from it.
 export PORT
 
-.PHONY: run test lint pytest bench faults cluster clean
+.PHONY: run test lint pytest bench faults cluster peer clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,7 @@ bench: $(VENV)/.installed
 	$(PY) bench/reports_matrix.py --postgres $(BENCH_PG)/realtycrm_reports_bench
 	$(PY) bench/reports_matrix.py --sqlite /tmp/realtycrm_reports_bench.sqlite3
 	$(PY) bench/burst.py --postgres --sqlite
+	$(PY) bench/process_memory.py
 
 # The fault harness (bench/faults.py; docs/reliability.md): gunicorn, two qclusters, the real
 # SDKs against a local fake provider, SIGKILLs, a provider outage and one PostgreSQL restart, on
@@ -58,6 +59,13 @@ faults: $(VENV)/.installed
 # DATABASE_URL (PostgreSQL) and REDIS_URL. Ctrl-C stops everything, once.
 cluster: $(VENV)/.installed
 	$(PY) bin/cluster.py
+
+# RealtyCRM against the open-source DjangoCRM in one run (bench/peer_compare.py;
+# docs/performance.md): the peer is checked out and installed once in PEER, outside this
+# repository (the script's docstring has the three steps). About 15 minutes.
+PEER ?= /work/peer
+peer: $(VENV)/.installed
+	$(PY) bench/peer_compare.py --peer $(PEER)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache

@@ -127,16 +127,18 @@ def env() -> dict:
 
 
 def prepare():
+    """Create, migrate and seed the database the first time; migrate it again every time (a
+    database made by an older checkout lacks the newer tables)."""
+    steps = [("migrate", "--no-input", "-v", "0")]
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
-            return
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    for args in (
-        ("migrate", "--no-input", "-v", "0"),
-        ("collectstatic", "--no-input", "-v", "0"),
-        ("setup_schedules",),
-        ("seed_demo", "--leads", "50"),
-    ):
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
+            conn.execute(f'CREATE DATABASE "{DATABASE}"')
+            steps += [
+                ("collectstatic", "--no-input", "-v", "0"),
+                ("setup_schedules",),
+                ("seed_demo", "--leads", "50"),
+            ]
+    for args in steps:
         subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=ROOT,
@@ -149,13 +151,10 @@ def prepare():
 def run(imports: bool) -> dict:
     code = CHILD.replace("IMPORTS", str(imports)).replace("ROOT", repr(str(ROOT)))
     done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env(),
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-c", code], cwd=ROOT, env=env(), capture_output=True, text=True
     )
+    if done.returncode:
+        raise SystemExit(f"the measured process failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
