@@ -5,6 +5,9 @@
                            and email) are held, and written in one INSERT as the block ends
                            (the intake: realtycrm.flows.intake)
     messages_held_ignored  a query the held rows cannot change runs without writing them first
+    messages_write_held    write the held rows now, at the caller's level: before a savepoint
+                           that may roll back (an idempotent INSERT meeting an existing key),
+                           so the rollback cannot take them with it
 
 Nothing ever reads the messages table without the rows held: any other statement on it inside
 the block (a lookup, a count, an UPDATE that suppresses an enrolment's queued messages) writes
@@ -63,6 +66,13 @@ def messages_held_ignored(matters: Callable[[Message], bool]) -> Iterator[None]:
         yield
     finally:
         _ignored.reset(token)
+
+
+def messages_write_held() -> None:
+    """Write the held rows now (nothing outside a block). A statement on the messages table
+    inside a savepoint would write them inside it, and a rollback to that savepoint would
+    lose them: call this before entering one."""
+    _write()
 
 
 def _write() -> None:

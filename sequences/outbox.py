@@ -55,7 +55,7 @@ from realtycrm.logs import about_message
 from . import policy
 from .backends import ProviderError
 from .backends.events import DeliveryEvent
-from .batching import messages_hold
+from .batching import messages_hold, messages_write_held
 from .local_sender import LocalSender, close_at_exit
 from .messaging import Sender
 from .models import Enrollment, Message, Suppression, WebhookEvent
@@ -112,7 +112,9 @@ def message_queue(
         body, channel=channel, to=to, purpose=purpose, audience=audience, first_text=first_text
     )
     # The unique key decides, in one statement: a key queued before (or by a racing caller a
-    # moment ago) fails the insert, and that row is the message.
+    # moment ago) fails the insert, and that row is the message. An intake's held messages are
+    # written first, outside the savepoint its failure rolls back (sequences.batching).
+    messages_write_held()
     try:
         with transaction.atomic():
             message = Message.objects.create(
@@ -196,6 +198,7 @@ def messages_queue(items: list[dict], *, keys_are_new: bool = False) -> list[Mes
         if not messages_hold(rows):
             Message.objects.bulk_create(rows)
     else:
+        messages_write_held()  # not inside the savepoint: a key queued before rolls it back
         try:
             with transaction.atomic():
                 Message.objects.bulk_create(rows)

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from sequences.batching import messages_held, messages_held_ignored
 from sequences.models import Message
-from sequences.outbox import messages_queue
+from sequences.outbox import message_queue, messages_queue
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +64,15 @@ def test_a_block_that_fails_writes_nothing():
         messages_queue([_item("a:1")], keys_are_new=True)
         raise RuntimeError("the intake failed")
     assert not Message.objects.filter(idempotency_key="a:1").exists()
+
+
+def test_held_messages_survive_a_key_queued_before_in_the_same_block():
+    """A message queued again under a key that exists (idempotent: its INSERT fails in a
+    savepoint) must not take the held messages down with that savepoint."""
+    messages_queue([_item("old:1"), _item("old:2")])  # queued before, outside any block
+    with transaction.atomic(), messages_held():
+        messages_queue([_item("a:1")], keys_are_new=True)
+        again = messages_queue([_item("old:1"), _item("old:2")])
+        message_queue(**_item("old:1"))
+    assert {m.idempotency_key for m in again} == {"old:1", "old:2"}
+    assert Message.objects.filter(idempotency_key="a:1").exists()

@@ -10,8 +10,9 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from sequences import outbox
+from sequences.batching import messages_held
 from sequences.models import Message
-from sequences.outbox import message_queue, messages_dispatch_due, messages_send_now
+from sequences.outbox import message_queue, messages_dispatch_due, messages_queue, messages_send_now
 from tests.factories import LeadFactory, MessageFactory
 from tests.test_settings import manage
 
@@ -206,3 +207,28 @@ def test_a_message_queued_in_a_worker_process_goes_to_the_drain(thread_mode, mon
     with transaction.atomic():
         queue_text(lead)
     assert thread_mode == ["drain"]
+
+
+@after_commit
+def test_an_intakes_held_messages_reach_the_provider_after_its_commit(thread_mode, sms_outbox):
+    """The intake writes its messages in one INSERT at the end of its transaction
+    (sequences.batching): their ids are known by the commit, so the sender threads send them."""
+    lead = LeadFactory(texting=True)
+    items = [
+        dict(
+            channel="sms",
+            to=lead.phone,
+            body=f"Thanks, we got your request ({n}).",
+            idempotency_key=f"held-{n}",
+            purpose="acknowledgment",
+            audience="lead",
+            lead=lead,
+        )
+        for n in range(2)
+    ]
+    with transaction.atomic(), messages_held():
+        messages_queue(items, keys_are_new=True)
+    assert wait_for(lambda: len(sms_outbox) == 2)
+    outbox.local_sender_stop()
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    assert thread_mode == []  # the sender threads sent them, not a drain
