@@ -323,7 +323,7 @@ SEND_MODES = (SEND_THREAD, SEND_INLINE, SEND_WORKER)
 def message_dispatch_later(message_id: int) -> None:
     """A message due now, right after the commit that queued it (an on-commit hook).
 
-    MESSAGE_SEND_AFTER_COMMIT says how: "thread" (the default on PostgreSQL) hands it to this
+    MESSAGE_SEND_AFTER_COMMIT says how: "thread" (the default) hands it to this
     process's sender threads, which claim and send it a moment later while the request returns;
     when they are full, or in a django-q2 worker process (which already is the background,
     and whose processes are recycled without warning), it goes to the worker as "worker" does:
