@@ -61,6 +61,8 @@ sys.path.insert(0, str(ROOT / "bin"))
 from cluster import Cluster, cluster_env  # noqa: E402
 from fake_provider import FakeProvider  # noqa: E402
 from faults import SLUG_ANSWERS, TIMELINES, provider_env  # noqa: E402
+from harness import fresh_postgres as drop_and_create  # noqa: E402
+from harness import percentile  # noqa: E402
 
 PORT = int(os.environ.get("BURST_PORT", "8820"))
 PG = os.environ.get("BURST_PG", "postgres://postgres@127.0.0.1:5432")
@@ -211,11 +213,6 @@ def _timestamp(value) -> float:
 # --- The numbers ---------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def spread(values: list[float]) -> str:
     if not values:
         return "n=0"
@@ -306,9 +303,7 @@ def analyse(burst: Burst, seconds: float, db: Database, texts, emails) -> list[s
 
 
 def fresh_postgres() -> str:
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+    drop_and_create(f"{PG}/{PG_DATABASE}")
     return f"{APP_PG}/{PG_DATABASE}"
 
 

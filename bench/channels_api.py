@@ -25,7 +25,6 @@ the latency of one POST (p50, p95 and max over every request of every repeat).
 import argparse
 import base64
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,11 +34,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
 import requests
+from harness import fresh_postgres, percentile, start_gunicorn, stop, wait_for_server
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 PORT = int(os.environ.get("BENCH_PORT", "8793"))
 BASE = f"http://127.0.0.1:{PORT}"
 
@@ -89,45 +87,6 @@ def manage(env, *args) -> str:
     ).stdout
 
 
-def start_web(env, workers: int):
-    return subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "realtycrm.wsgi",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "60",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def stop(process):
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def wait_for_server():
-    for _ in range(150):
-        try:
-            if requests.get(f"{BASE}/healthz", timeout=5).ok:
-                return
-        except requests.RequestException:
-            pass  # not listening yet, or its workers still booting
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
 def stored_submissions(env) -> int:
     out = manage(
         env,
@@ -137,13 +96,6 @@ def stored_submissions(env) -> int:
         "print(Submission.objects.filter(channel='api', status='accepted').count())",
     )
     return int(out.strip().splitlines()[-1])
-
-
-def fresh_postgres(url: str) -> None:
-    server, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def event_body(run: int, number: int) -> dict:
@@ -212,11 +164,6 @@ def run_concurrent(
     return events / elapsed, latencies
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def bench_database(label: str, database_url: str, args) -> None:
     env = env_for(database_url)
     manage(env, "migrate", "--no-input", "-v", "0")
@@ -224,11 +171,11 @@ def bench_database(label: str, database_url: str, args) -> None:
     key = manage(env, "create_api_key", "Bench", "--rate-limit", "1000000").strip()
     key = key.splitlines()[-1]
     authorization = "Basic " + base64.b64encode(f"{key}:".encode()).decode()
-    web = start_web(env, args.workers)
+    web = start_gunicorn(env, PORT, args.workers)
     results = {"sequential": [], f"{args.concurrency} concurrent clients": []}
     latencies = {mode: [] for mode in results}
     try:
-        wait_for_server()
+        wait_for_server(BASE)
         run_sequential(authorization, 0, 10)  # warm both workers' imports and connections
         sent, run = 10, 0
         for _ in range(args.repeats):

@@ -20,7 +20,6 @@ Prints POSTs a second (median of the repeats, and their min-max) and the latency
 import argparse
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -30,11 +29,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
 import requests
+from harness import fresh_postgres, percentile, start_gunicorn, stop, wait_for_server
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 PORT = int(os.environ.get("BENCH_PORT", "8830"))
 BASE = f"http://127.0.0.1:{PORT}"
 FORM = f"{BASE}/intake/valuation/"
@@ -64,40 +62,6 @@ def manage(env, *args) -> str:
     ).stdout
 
 
-def start_web(env, workers: int):
-    return subprocess.Popen(
-        [
-            str(BIN / "gunicorn"),
-            "realtycrm.wsgi",
-            *("--bind", f"127.0.0.1:{PORT}", "--workers", str(workers), "--timeout", "60"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def stop(process):
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def wait_for_server():
-    for _ in range(150):
-        try:
-            if requests.get(f"{BASE}/healthz", timeout=5).ok:
-                return
-        except requests.RequestException:
-            pass  # not listening yet, or its workers still booting
-        time.sleep(0.2)
-    raise SystemExit("gunicorn did not start")
-
-
 def accepted(env) -> int:
     out = manage(
         env,
@@ -107,13 +71,6 @@ def accepted(env) -> int:
         "print(Submission.objects.filter(channel='form', status='accepted').count())",
     )
     return int(out.strip().splitlines()[-1])
-
-
-def fresh_postgres(url: str) -> None:
-    server, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 class Client:
@@ -159,11 +116,6 @@ def run_concurrent(run: int, posts: int, clients: int) -> tuple[float, list[floa
     return posts / elapsed, latencies
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=400)
@@ -182,10 +134,10 @@ def main() -> None:
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "seed_demo")
         before = accepted(env)
-        web = start_web(env, args.workers)
+        web = start_gunicorn(env, PORT, args.workers)
         rates, latencies, sent = [], [], 0
         try:
-            wait_for_server()
+            wait_for_server(BASE)
             for run in range(1, args.repeats + 1):
                 rate, seconds = run_concurrent(run, args.posts, args.concurrency)
                 sent += args.posts + args.concurrency

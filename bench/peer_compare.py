@@ -62,7 +62,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -77,6 +76,7 @@ import requests
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import children, descendants, fresh_postgres, percentile, stop
 from process_probe import memory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,13 +196,6 @@ print(json.dumps(counts))
 """
 
 
-def percentile(values, fraction):
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def spread(values, unit="", digits=1):
     """Median with the range across rounds: '12.3 (11.0-14.1)'."""
     if not values:
@@ -288,7 +281,7 @@ class App:
 
     def stop(self):
         if self.server is not None:
-            stop_group(self.server)
+            stop(self.server)
             self.server = None
 
     def count(self) -> int:
@@ -415,7 +408,7 @@ class Ours(App):
     def stop(self):
         super().stop()
         if self.cluster is not None:
-            stop_group(self.cluster)
+            stop(self.cluster)
             self.cluster = None
 
 
@@ -475,42 +468,6 @@ class Theirs(App):
 
 
 # --- Processes -------------------------------------------------------------------------------------
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        for child in children(todo.pop()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def stop_group(process: subprocess.Popen):
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except ProcessLookupError:
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-def recreate(database: str):
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{database}"')
-
-
-# --- The measurements ------------------------------------------------------------------------------
 
 
 class Counter:
@@ -629,7 +586,7 @@ def main():
     print(f"logs: {logs}", flush=True)
     for app in apps:
         print(f"setting up {app.name} ({app.database}, {args.leads:,} list rows)...", flush=True)
-        recreate(app.database)
+        fresh_postgres(f"{PG}/{app.database}")
         app.set_up(args.leads)
         app.post_queries = app.intake_queries()
     try:

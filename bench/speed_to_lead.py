@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ import time
 from pathlib import Path
 
 import requests
+from harness import fresh_postgres, percentile, stop, wait_for_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = int(os.environ.get("BENCH_PORT", "8791"))
@@ -97,34 +97,6 @@ def start(env, *args, program=("manage.py",)):
     )
 
 
-def stop(process):
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
-def wait_for_server():
-    for _ in range(300):
-        try:
-            if requests.get(f"{BASE}/healthz", timeout=1).ok:
-                return
-        except requests.RequestException:  # not listening yet, or too busy starting to answer
-            pass
-        time.sleep(0.2)
-    raise SystemExit("the web server did not start")
-
-
-def fresh_postgres(url: str) -> None:
-    import psycopg
-
-    admin, name = url.rsplit("/", 1)
-    with psycopg.connect(f"{admin}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-
-
 def fresh_redis(url: str) -> None:
     import redis
 
@@ -158,11 +130,6 @@ def submit(number: int, session=None) -> tuple[str, str, float, float]:
     if response.status_code != 302:
         raise SystemExit(f"submission {number}: HTTP {response.status_code}")
     return email, phone, started, elapsed
-
-
-def percentile(values, fraction):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def burst(concurrency: int, seconds: float) -> list:
@@ -263,7 +230,7 @@ def main():
             web = start(env, "runserver", "--noreload", f"127.0.0.1:{PORT}")
         worker = start(env, "qcluster")
         try:
-            wait_for_server()
+            wait_for_server(BASE, tries=300, timeout=1)
             time.sleep(3)  # the worker's processes are up
             if args.concurrency:
                 numbered = burst(args.concurrency, args.seconds)
