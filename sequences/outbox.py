@@ -155,6 +155,30 @@ def messages_queue(items: list[dict], *, keys_are_new: bool = False) -> list[Mes
     if len(items) == 1 and not keys_are_new:
         return [message_queue(**items[0])]
     now = timezone.now()
+    rows = _new_rows(items, now)
+    if keys_are_new:
+        # An intake writes all its messages in one INSERT before its commit (sequences.batching).
+        if not messages_hold(rows):
+            Message.objects.bulk_create(rows)
+    else:
+        messages_write_held()  # not inside the savepoint: a key queued before rolls it back
+        try:
+            with transaction.atomic():
+                Message.objects.bulk_create(rows)
+        except IntegrityError:
+            return [message_queue(**item) for item in items]
+    for message in rows:
+        if message.scheduled_for <= now:
+            transaction.on_commit(
+                lambda message=message: message_dispatch_later(message.pk), robust=True
+            )
+    return rows
+
+
+def _new_rows(items: list[dict], now) -> list[Message]:
+    """The rows of new messages (message_queue's arguments, one dict each), as queued: footers,
+    and the opt-out line on the first text to a number nothing went to yet (two texts to one
+    number in a batch: the first says it). One query for the numbers texted before."""
     numbers = {
         item["to"]
         for item in items
@@ -193,22 +217,6 @@ def messages_queue(items: list[dict], *, keys_are_new: bool = False) -> list[Mes
                 scheduled_for=item.get("scheduled_for") or now,
             )
         )
-    if keys_are_new:
-        # An intake writes all its messages in one INSERT before its commit (sequences.batching).
-        if not messages_hold(rows):
-            Message.objects.bulk_create(rows)
-    else:
-        messages_write_held()  # not inside the savepoint: a key queued before rolls it back
-        try:
-            with transaction.atomic():
-                Message.objects.bulk_create(rows)
-        except IntegrityError:
-            return [message_queue(**item) for item in items]
-    for message in rows:
-        if message.scheduled_for <= now:
-            transaction.on_commit(
-                lambda message=message: message_dispatch_later(message.pk), robust=True
-            )
     return rows
 
 
@@ -269,34 +277,8 @@ def messages_queue_many(outgoing: list[Outgoing], *, now=None) -> dict[str, int]
     existing = dict(
         Message.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "pk")
     )
-    fresh = [item for item in outgoing if item.idempotency_key not in existing]
-    texted = set(_texted({item.to for item in fresh if item.channel == Message.Channel.SMS}))
-    rows = []
-    for item in fresh:
-        first_text = item.channel == Message.Channel.SMS and item.to not in texted
-        if item.channel == Message.Channel.SMS:
-            texted.add(item.to)  # two texts to one number in a batch: one opt-out line
-        rows.append(
-            Message(
-                channel=item.channel,
-                to=item.to,
-                subject=item.subject[:255],
-                body=_body_as_sent(
-                    item.body,
-                    channel=item.channel,
-                    to=item.to,
-                    purpose=item.purpose,
-                    audience=item.audience,
-                    first_text=first_text,
-                ),
-                idempotency_key=item.idempotency_key,
-                purpose=item.purpose,
-                audience=item.audience,
-                lead=item.lead,
-                created_at=now,
-                scheduled_for=now,
-            )
-        )
+    fresh = [vars(item) for item in outgoing if item.idempotency_key not in existing]
+    rows = _new_rows(fresh, now)
     # A racing caller may have queued one of these keys meanwhile: its row stands.
     Message.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
     if rows:
@@ -710,9 +692,6 @@ def _suppression_reason():
 def _gates(messages: list[Message], now) -> dict[int, policy.Gate]:
     """May each message go now? The suppressions came with the claimed rows
     (`suppressed_reason`); the cap's recent texts for the whole batch are one more query."""
-    suppressed = {
-        (m.channel, m.to.lower()): m.suppressed_reason for m in messages if m.suppressed_reason
-    }
     capped = {
         m.pk: m.to
         for m in messages
@@ -733,15 +712,15 @@ def _gates(messages: list[Message], now) -> dict[int, policy.Gate]:
             recent.setdefault(to, []).append(at)
     gates = {}
     for message in messages:
-        gate = _gate(message, now, suppressed, recent)
+        gate = _gate(message, now, recent)
         gates[message.pk] = gate
         if gate.action == policy.SEND and message.pk in capped:
             recent.setdefault(message.to, []).append(now)  # counts for the rest of the batch
     return gates
 
 
-def _gate(message: Message, now, suppressed: dict, recent: dict) -> policy.Gate:
-    suppression = suppressed.get((message.channel, message.to.lower()), "")
+def _gate(message: Message, now, recent: dict) -> policy.Gate:
+    suppression = message.suppressed_reason or ""
     is_lead = message.audience == Message.Audience.LEAD
     enrollment = message.enrollment
     automation_note = ""
@@ -845,28 +824,25 @@ def _record_sent(
 
 
 def _mark_sent(message: Message, provider_id: str, now, *, note: str, possible_duplicate: bool):
-    with _mark_transaction():
-        return _mark_sent_rows(
-            message, provider_id, now, note=note, possible_duplicate=possible_duplicate
+    """The sent mark, in a transaction of its own on PostgreSQL (for SET LOCAL
+    synchronous_commit); on other databases its one UPDATE commits by itself (autocommit), just
+    as durably, without a BEGIN of its own (the second UPDATE runs only when the first matched
+    nothing)."""
+    own = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
+    with own:
+        _commit_without_waiting_for_disk()
+        marked = _mine(message).update(
+            status=Message.Status.SENT,
+            sent_at=now,
+            provider_id=provider_id[:100],
+            lease_expires_at=None,
+            outcome_unknown=False,
+            effects_pending=True,
+            status_reason=note,
+            **({"possible_duplicate": True} if possible_duplicate else {}),
         )
-
-
-def _mark_sent_rows(
-    message: Message, provider_id: str, now, *, note: str, possible_duplicate: bool
-):
-    _commit_without_waiting_for_disk()
-    marked = _mine(message).update(
-        status=Message.Status.SENT,
-        sent_at=now,
-        provider_id=provider_id[:100],
-        lease_expires_at=None,
-        outcome_unknown=False,
-        effects_pending=True,
-        status_reason=note,
-        **({"possible_duplicate": True} if possible_duplicate else {}),
-    )
-    if not marked:
-        Message.objects.filter(pk=message.pk).update(possible_duplicate=True)
+        if not marked:
+            Message.objects.filter(pk=message.pk).update(possible_duplicate=True)
     return marked
 
 
@@ -901,13 +877,6 @@ def _effects_record_once(message: Message) -> bool:
         return False
     _effects_record(message)
     return True
-
-
-def _mark_transaction():
-    """The sent mark's own transaction: on PostgreSQL, for SET LOCAL synchronous_commit; on
-    other databases its one UPDATE commits by itself (autocommit), just as durably, without a
-    BEGIN of its own (the second UPDATE runs only when the first matched nothing)."""
-    return transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
 
 
 def _commit_without_waiting_for_disk() -> None:

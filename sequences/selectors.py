@@ -303,8 +303,8 @@ def outbox_backlog(*, now=None) -> list[dict]:
     """The outbox as monitoring sees it, by kind (channel × audience × purpose): how many
     messages are due and not sent yet (`due`, queued with their time come) with the time the
     oldest of them became due (`oldest_due`), and how many are being sent (`sending`, claimed by
-    a worker). Two grouped queries over the partial indexes message_due and message_leased:
-    the rows read are the backlog itself, however many messages were ever sent."""
+    a worker). Two grouped queries over the partial indexes message_due_by_priority and
+    message_leased: the rows read are the backlog itself, however many messages were ever sent."""
     now = now or timezone.now()
     kinds: dict[tuple, dict] = {}
     due = (
