@@ -31,11 +31,11 @@ from leads.selectors import user_is_broker
 from . import selectors
 from .figures import WITHIN_5_MINUTES, WITHIN_60_MINUTES, Figures, add_counts
 from .models import LeadDayCount, LeadMonthTime
+from .sql import ZONE_SHIFTS, local_day_sql
 
 LEADS = Lead._meta.db_table
 DAYS = LeadDayCount._meta.db_table
 TIMES = LeadMonthTime._meta.db_table
-ZONE_SHIFTS = "reports_zone_shift"  # SQLite only: the brokerage zone's UTC offsets over time
 
 # Histogram buckets: bucket i holds times in [GAMMA^i, GAMMA^(i+1)) seconds and stands for
 # 2·GAMMA^(i+1) / (GAMMA + 1), within (GAMMA - 1) / (GAMMA + 1) of any time in it. Times under
@@ -118,12 +118,7 @@ def _zone() -> str:
 
 def _day() -> str:
     """The lead's day of arrival in the brokerage's zone (SQL over {r})."""
-    if connection.vendor == "postgresql":
-        return f"(({{r}}.created_at AT TIME ZONE '{_zone()}')::date)"
-    return (
-        f"date({{r}}.created_at, (SELECT z.shift FROM {ZONE_SHIFTS} AS z "  # noqa: S608 - ours
-        f"WHERE z.starts_at <= {{r}}.created_at ORDER BY z.starts_at DESC LIMIT 1))"
-    )
+    return local_day_sql("{r}.created_at", connection.vendor)
 
 
 def _month() -> str:
@@ -529,8 +524,8 @@ class RollupData:
     times: dict[str, dict[tuple, dict[str, Histogram]]]
 
 
-def _figures(row) -> Figures:
-    return Figures(**dict(zip(_counts(), (int(v or 0) for v in row), strict=True)))
+def _figures(names: list[str], row) -> Figures:
+    return Figures(**dict(zip(names, (int(v or 0) for v in row), strict=True)))
 
 
 def read(start: date, end: date, *, campaigns: bool = True) -> RollupData:
@@ -553,14 +548,14 @@ def read(start: date, end: date, *, campaigns: bool = True) -> RollupData:
             [*kinds, _date(start), _date(end)],
         )
         for grouping, a, b, c, *values in cursor.fetchall():
-            counts[grouping][(a, b, c)] = _figures(values)
+            counts[grouping][(a, b, c)] = _figures(names, values)
         cursor.execute(
             f"SELECT day, {sums} FROM {DAYS} WHERE kind = 'segment' "  # noqa: S608
             "AND day >= %s AND day <= %s GROUP BY day HAVING SUM(leads) > 0",
             [_date(start), _date(end)],
         )
         for day, *values in cursor.fetchall():
-            days[date.fromisoformat(day) if isinstance(day, str) else day] = _figures(values)
+            days[date.fromisoformat(day) if isinstance(day, str) else day] = _figures(names, values)
     times: dict[str, dict[tuple, dict[str, Histogram]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(Counter))
     )

@@ -39,8 +39,6 @@ from .sql import (
     window_percentiles,
 )
 
-GRAINS = ("week", "month")
-
 
 @dataclass(frozen=True)
 class Scope:

@@ -52,34 +52,40 @@ class Seconds(Func):
         return super().as_sql(compiler, connection, **extra_context)
 
 
-class LocalDay(Func):
-    """The date of a datetime in the brokerage's zone (settings.TIME_ZONE), in SQL.
+# SQLite only: the brokerage zone's UTC offsets over time (written with the rollup's triggers).
+ZONE_SHIFTS = "reports_zone_shift"
 
-    PostgreSQL: AT TIME ZONE. SQLite has no time zones: the zone's UTC offsets over time are a
-    table (reports.rollup.ZONE_SHIFTS, written with the rollup's triggers), and each row looks
-    its offset up there, in SQL, rather than through a Python function per row as
+
+def local_day_sql(column: str, vendor: str) -> str:
+    """SQL for the date of the datetime `column` (SQL) in the brokerage's zone
+    (settings.TIME_ZONE): the one definition of "the day" that the exact report (LocalDay) and
+    the rollup's triggers (reports.rollup) both use, so the two never count days differently.
+
+    PostgreSQL: AT TIME ZONE. SQLite has no time zones: each row looks its offset up in
+    ZONE_SHIFTS, in SQL, rather than through a Python function per row as
     TruncDate(tzinfo=...) does on SQLite."""
+    if vendor == "postgresql":
+        zone = settings.TIME_ZONE.replace("'", "")  # a zone name has no quote
+        return f"(({column} AT TIME ZONE '{zone}')::date)"
+    shift = (
+        f"(SELECT z.shift FROM {ZONE_SHIFTS} AS z "  # noqa: S608 - our table, compiled column
+        f"WHERE z.starts_at <= {column} ORDER BY z.starts_at DESC LIMIT 1)"
+    )
+    return f"date({column}, {shift})"
+
+
+class LocalDay(Func):
+    """The date of a datetime in the brokerage's zone, in SQL (local_day_sql)."""
 
     output_field = DateField()
     arity = 1
 
-    def as_postgresql(self, compiler, connection, **extra_context):
-        zone = settings.TIME_ZONE.replace("'", "")
-        template = f"((%(expressions)s AT TIME ZONE '{zone}')::date)"
-        return self.as_sql(compiler, connection, template=template, **extra_context)
-
-    def as_sqlite(self, compiler, connection, **extra_context):
-        sql, params = compiler.compile(self.source_expressions[0])
-        shift = (
-            "(SELECT z.shift FROM reports_zone_shift AS z "  # noqa: S608 - a compiled column
-            f"WHERE z.starts_at <= {sql} ORDER BY z.starts_at DESC LIMIT 1)"
-        )
-        return f"date({sql}, {shift})", [*params, *params]
-
     def as_sql(self, compiler, connection, **extra_context):
-        if "template" not in extra_context:
+        if connection.vendor not in ("postgresql", "sqlite"):
             raise NotImplementedError(f"LocalDay() is not written for {connection.vendor}.")
-        return super().as_sql(compiler, connection, **extra_context)
+        sql, params = compiler.compile(self.source_expressions[0])
+        day = local_day_sql(sql, connection.vendor)
+        return day, [*params] * day.count(sql)
 
 
 class PercentileCont(Aggregate):
