@@ -70,7 +70,7 @@ def alert_raise(
     now = now or timezone.now()
     claimable = reason == Alert.Reason.CLAIM and lead.owner_id is None
     # Its owner sees a lead (lead_visible_to): asking the database is for everyone else.
-    owns = agent.is_authenticated and lead.owner_id is not None and lead.owner_id == agent.pk
+    owns = agent.is_authenticated and lead.owner_id == agent.pk
     if not (claimable or owns) and not lead_visible_to(agent).filter(pk=lead.pk).exists():
         logger.warning("Not alerting %s about lead %s they cannot see", agent, lead.pk)
         return None

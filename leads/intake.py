@@ -562,8 +562,7 @@ def consent_record(
     )
     if written:
         return record
-    lead.sms_consent_at = now
-    lead.sms_consent_version = record.wording_version
+    consent_columns(lead, evidence, now)
     lead.save(update_fields=["sms_consent_at", "sms_consent_version"])
     return record
 

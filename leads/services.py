@@ -396,19 +396,9 @@ def lead_apply_decision(lead: Lead, decision: Decision) -> None:
     values = decision_values(decision)
     if all(getattr(lead, name) == value for name, value in values.items()):
         return
-    lead.intent = decision.intent
-    lead.intent_reason = decision.intent_reason[:200]
-    lead.routing_rule_id = decision.rule_id
-    lead.first_contact_mode = decision.first_contact_mode
-    lead.save(
-        update_fields=[
-            "intent",
-            "intent_reason",
-            "routing_rule",
-            "first_contact_mode",
-            "updated_at",
-        ]
-    )
+    for name, value in values.items():
+        setattr(lead, name, value)
+    lead.save(update_fields=[*values, "updated_at"])
 
 
 def decision_values(decision: Decision) -> dict:

@@ -172,7 +172,7 @@ def _lead_from_submission(
     if _consents(lead):
         _sms_consent(lead, submission, sms_consent, written="consent" in prepared)
     if decision is not None:
-        lead_route(lead, decision, is_new=True, created=True, chosen=prepared["chosen"])
+        lead_route(lead, decision, is_new=True, chosen=prepared["chosen"])
         # No evidence of consent from a channel: email only, and the owner calls instead.
         no_consent_call_task_open(lead)
         return lead, True

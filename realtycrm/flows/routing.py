@@ -44,14 +44,14 @@ def lead_route(
     actor=None,
     assign_by: dict | None = None,
     source: str | None = None,
-    created: bool = False,
     chosen: Choice | None = None,
 ) -> Lead:
     """Apply a decision to a lead: its owner, intent, routing rule and nurture track.
     `assign_by`: who the channel says gets a new lead, or by which rule (leads.ownership);
     `source`: the form a new arrival used, when not its own source (its acknowledgment's);
-    `created`: the lead was inserted in this transaction (it has no enrolment to look for);
-    `chosen`: lead_route_prepare chose its owner and track before that INSERT."""
+    `chosen`: lead_route_prepare chose its owner and track before the lead's INSERT, in this
+    transaction (so it has no enrolment or open alert to look for)."""
+    created = chosen is not None
     previous_intent = lead.intent
     previous_track = lead.nurture_track
     track = tracks_by_key().get(decision.track) if decision.track else None
